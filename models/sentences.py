@@ -1,0 +1,21 @@
+"""Split text into sentences for batched translation."""
+import re
+
+from models.errors import InputError
+
+MAX_TEXT_CHARACTERS = 20_000
+_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of `text` with control characters removed; InputError when nothing is left or it is too long."""
+    if len(text) > MAX_TEXT_CHARACTERS:
+        raise InputError(f"The text has {len(text):,} characters; the limit is {MAX_TEXT_CHARACTERS:,}. "
+                         "Translate it in parts.")
+    cleaned = _CONTROL.sub(" ", text)
+    sentences = [part.strip() for line in cleaned.splitlines() for part in _SENTENCE_END.split(line)]
+    sentences = [sentence for sentence in sentences if sentence]
+    if not sentences:
+        raise InputError("There is no text to translate.")
+    return sentences

