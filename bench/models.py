@@ -44,6 +44,7 @@ def measure_one(key: str, repeats: int) -> dict:
 
     from models.registry import ModelRegistry
 
+    registry = ModelRegistry(torch.device("cpu"))
     spec = registry.spec(key)
     started = time.perf_counter()
     model = registry.get(key)
