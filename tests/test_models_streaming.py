@@ -1,0 +1,93 @@
+"""The streaming policy on scripted hypotheses: agreement, trimming and prompting, step by step."""
+import numpy as np
+
+from models.audio import SAMPLE_RATE
+from models.streaming import Hypothesis, StreamingOptions, StreamingTranscriber, agreed_prefix_length
+
+SPEECH = (0.1 * np.sin(np.arange(SAMPLE_RATE // 2) * 0.05)).astype(np.float32)  # 0.5 s, loud enough
+SILENCE = np.zeros(SAMPLE_RATE // 2, np.float32)
+
+
+class ScriptedDecoder:
+    """Returns the next scripted hypothesis and records what it was asked to decode."""
+
+    def __init__(self, hypotheses):
+        self.hypotheses = list(hypotheses)
+        self.calls = []
+
+    def __call__(self, audio, prompt):
+        self.calls.append((audio.size / SAMPLE_RATE, prompt))
+        return self.hypotheses.pop(0)
+
+
+def words(text, segment_ends=()):
+    return Hypothesis(text.split(), list(segment_ends))
+
+
+def test_agreed_prefix_ignores_case_and_punctuation():
+    assert agreed_prefix_length([["The", "cat", "sat."], ["the", "cat,", "sits"]]) == 2
+    assert agreed_prefix_length([["a"], ["b"]]) == 0
+
+
+def test_words_commit_only_when_two_hypotheses_agree():
+    decoder = ScriptedDecoder([words("the"), words("the cat is"), words("the cat was here"), words("the cat was here")])
+    stream = StreamingTranscriber(decoder)
+    first = stream.feed(SPEECH)
+    assert (first.committed, first.tentative) == ("", "the")
+    second = stream.feed(SPEECH)
+    assert (second.committed, second.tentative) == ("the", "cat is")
+    third = stream.feed(SPEECH)
+    assert (third.committed, third.tentative) == ("the cat", "was here")
+    fourth = stream.feed(SPEECH)
+    assert (fourth.committed, fourth.tentative) == ("the cat was here", "")
+
+
+def test_committed_words_never_change_even_if_a_later_hypothesis_rewrites_them():
+    decoder = ScriptedDecoder([words("I scream"), words("I scream"), words("ice cream today")])
+    stream = StreamingTranscriber(decoder)
+    stream.feed(SPEECH)
+    stream.feed(SPEECH)
+    update = stream.feed(SPEECH)
+    assert update.committed == "I scream" and update.tentative == "today"
+
+
+def test_silence_is_not_decoded():
+    decoder = ScriptedDecoder([])
+    stream = StreamingTranscriber(decoder)
+    for _ in range(10):
+        update = stream.feed(SILENCE)
+    assert decoder.calls == [] and not update.decoded and update.buffer_seconds <= 0.5
+
+
+def test_buffer_is_trimmed_at_a_committed_segment_end_and_prompt_carries_the_text():
+    decoder = ScriptedDecoder([words("Hello there. How", [(2, 1.2), (3, 1.4)]),
+                               words("Hello there. How are", [(2, 1.2), (4, 1.9)]),
+                               words("Hello there. How are", [(2, 1.2), (4, 1.9)]),
+                               words("Hello there. How are you", [(2, 1.2), (5, 1.9)]),
+                               words("How are you", [(3, 0.7)])])
+    stream = StreamingTranscriber(decoder, StreamingOptions(trim_after_seconds=2.0))
+    for _ in range(3):
+        update = stream.feed(SPEECH)
+    assert update.committed == "Hello there. How are" and update.buffer_seconds == 1.5
+    update = stream.feed(SPEECH)  # 2.0 s: "Hello there." is committed and its segment ends at 1.2 s: cut there
+    assert update.committed == "Hello there. How are" and update.tentative == "you"
+    assert abs(update.buffer_seconds - 0.8) < 1e-6
+    update = stream.feed(SPEECH)
+    assert decoder.calls[-1] == (1.3, "Hello there.")  # trimmed text is now the prompt
+    assert update.committed == "Hello there. How are you"
+
+
+def test_buffer_never_exceeds_whisper_window_without_segment_ends():
+    options = StreamingOptions(trim_after_seconds=10.0, max_buffer_seconds=25.0)
+    decoder = ScriptedDecoder([words("la " * n) for n in range(1, 200)])
+    stream = StreamingTranscriber(decoder, options)
+    longest = max(stream.feed(SPEECH).buffer_seconds for _ in range(120))  # one minute of talk
+    assert longest <= 25.5
+
+
+def test_finish_commits_the_tail_and_resets_the_buffer():
+    decoder = ScriptedDecoder([words("good morning"), words("good morning everyone")])
+    stream = StreamingTranscriber(decoder)
+    stream.feed(SPEECH)
+    final = stream.finish()
+    assert final.committed == "good morning everyone" and final.tentative == "" and final.buffer_seconds == 0
