@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from models.audio import SAMPLE_RATE
+from models.errors import InputError
 
 
 @dataclass
@@ -69,6 +70,7 @@ class StreamingTranscriber:
     last_segment_ends: list[tuple[int, float]] = field(default_factory=list)
     buffer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     undecoded_seconds: float = 0.0
+    audio_seconds: float = 0.0  # everything fed so far
     heard_speech: bool = False
 
     @property
@@ -81,6 +83,7 @@ class StreamingTranscriber:
         chunk = np.asarray(chunk, np.float32)
         self.buffer = np.concatenate([self.buffer, chunk])
         self.undecoded_seconds += len(chunk) / SAMPLE_RATE
+        self.audio_seconds += len(chunk) / SAMPLE_RATE
         if chunk.size and float(np.sqrt(np.mean(chunk**2))) >= self.options.silence_rms:
             self.heard_speech = True
         if not self.heard_speech:
@@ -140,3 +143,19 @@ class StreamingTranscriber:
     def _update(self, started: float, decoded: bool) -> StreamUpdate:
         return StreamUpdate(self.committed_text, " ".join(self.tentative), time.perf_counter() - started,
                             self.buffer.size / SAMPLE_RATE, decoded)
+
+
+def whisper_decoder(recognizer, language: str | None, task: str = "transcribe") -> Decoder:
+    """Decode a buffer with a SpeechRecognizer, the prompt passed as previous text; silence gives no words."""
+    def decode(audio: np.ndarray, prompt: str) -> Hypothesis:
+        try:
+            transcript = recognizer.transcribe(audio, language=language, task=task, prompt=prompt or None)
+        except InputError:
+            return Hypothesis([], [])
+        words, segment_ends = [], []
+        for segment in transcript.segments:
+            words += segment.text.split()
+            segment_ends.append((len(words), segment.end))
+        return Hypothesis(words, segment_ends)
+
+    return decode

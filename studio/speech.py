@@ -1,26 +1,48 @@
-"""Speech tab: upload or record a clip, choose Whisper tiny.en or base, read the transcript."""
+"""Speech tab: live microphone transcription with stable partials, or a whole clip with Whisper tiny.en / base."""
+import tempfile
+from pathlib import Path
+
 import gradio as gr
 
-from models.audio import load_audio
+from models.audio import load_audio, to_16k_mono
 from models.registry import ModelRegistry
-from models.speech import Transcript
+from models.streaming import StreamingTranscriber, whisper_decoder
+from models.subtitles import to_srt, to_text, to_vtt
 from studio.common import ASSETS, load_model, model_choices, user_errors
+from studio.speech_views import audio_figure, live_html, token_html
 
 LANGUAGES = [("Detect automatically", "auto"), ("English", "en"), ("中文 (Chinese)", "zh"),
              ("Português", "pt"), ("Español", "es"), ("Français", "fr"), ("Deutsch", "de"),
              ("日本語", "ja")]
 TASKS = [("Transcribe", "transcribe"), ("Translate to English", "translate")]
+CHUNK_SECONDS = 0.5
+LIVE_PLOT_SECONDS = 2.0  # redraw the live spectrogram at most this often: plots are heavy for the browser
+CSS = """
+#asr-transcript .committed { color: var(--body-text-color); }
+#asr-transcript .tentative { color: var(--body-text-color-subdued); font-style: italic; }
+#asr-tokens-view .asr-token { border-radius: 3px; padding: 1px 0; cursor: help; }
+"""
+CONCEPT = """**How speech recognition works here.** The microphone signal becomes a *log-mel spectrogram*
+(energy in 80 pitch bands, 100 frames a second): the **acoustic features**. Whisper's encoder (the
+*acoustic model*) turns them into vectors; its decoder is a **language model** that writes one token at a
+time, each chosen from a probability distribution conditioned on the audio and the text so far. Older
+systems trained the acoustic model and the language model separately; Whisper learns both end to end."""
 
 
-def token_highlights(transcript: Transcript) -> list[tuple[str, str]]:
-    """Each output token labelled by how sure the decoder was: the language model's view."""
-    def confidence(probability: float) -> str:
-        return "sure (≥ 0.9)" if probability >= 0.9 else "likely (≥ 0.5)" if probability >= 0.5 else "unsure (< 0.5)"
-
-    return [(token.text, confidence(token.probability)) for token in transcript.tokens]
+def language_option(language: str) -> str | None:
+    return None if language == "auto" else language
 
 
-def build(registry: ModelRegistry) -> None:
+def subtitle_files(segments) -> list[str]:
+    folder = Path(tempfile.mkdtemp(prefix="studio-transcript-"))
+    files = {"transcript.srt": to_srt(segments), "transcript.vtt": to_vtt(segments), "transcript.txt": to_text(segments)}
+    for name, content in files.items():
+        (folder / name).write_text(content, encoding="utf-8")
+    return [str(folder / name) for name in files]
+
+
+def build(registry: ModelRegistry) -> gr.Textbox:
+    """Build the tab; returns the file transcript box so other tabs can take its text."""
     models = model_choices(registry, "speech")
 
     @user_errors
@@ -29,32 +51,85 @@ def build(registry: ModelRegistry) -> None:
             raise gr.Error("No audio: upload a file, record with the microphone or pick an example.")
         samples = load_audio(audio_path)
         recognizer = load_model(registry, model_key, progress)
-        transcript = recognizer.transcribe(samples, language=None if language == "auto" else language, task=task,
+        transcript = recognizer.transcribe(samples, language=language_option(language), task=task,
                                            progress=lambda fraction, message: progress(fraction, desc=message))
         segments = [{"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text} for s in transcript.segments]
         summary = (f"{transcript.audio_seconds:.1f} s of audio in {transcript.decode_seconds:.2f} s "
                    f"(real-time factor {transcript.decode_seconds / max(transcript.audio_seconds, 1e-6):.2f}), "
                    f"language: {transcript.language}")
-        return transcript.text, segments, token_highlights(transcript), summary
+        return (transcript.text, segments, token_html(transcript), summary,
+                audio_figure(samples, recognizer.log_mel(samples)), subtitle_files(transcript.segments))
+
+    @user_errors
+    def start_live(model_key, language, task, progress=gr.Progress()):
+        recognizer = load_model(registry, model_key, progress)
+        recognizer.check_options(language_option(language), task)
+        stream = StreamingTranscriber(whisper_decoder(recognizer, language_option(language), task))
+        return stream, live_html(None), ""
+
+    @user_errors
+    def live_chunk(chunk, stream: StreamingTranscriber | None, model_key):
+        if chunk is None or stream is None:
+            return gr.skip(), stream, gr.skip(), gr.skip()
+        sample_rate, samples = chunk
+        before = stream.audio_seconds
+        update = stream.feed(to_16k_mono(samples, sample_rate))
+        if not update.decoded:
+            return gr.skip(), stream, gr.skip(), gr.skip()
+        latency = f"last update {update.latency_seconds * 1000:.0f} ms · buffer {update.buffer_seconds:.1f} s"
+        redraw = int(stream.audio_seconds / LIVE_PLOT_SECONDS) != int(before / LIVE_PLOT_SECONDS)
+        plot = audio_figure(stream.buffer, registry.get(model_key).log_mel(stream.buffer)) if redraw else gr.skip()
+        return live_html(update), stream, latency, plot
+
+    @user_errors
+    def stop_live(stream: StreamingTranscriber | None):
+        if stream is None:
+            return gr.skip(), None, gr.skip()
+        update = stream.finish()
+        return live_html(update), None, f"final text in {update.latency_seconds * 1000:.0f} ms"
 
     with gr.Tab("Speech", id="speech"):
-        gr.Markdown("Speech recognition with Whisper: audio → log-mel spectrogram → encoder (acoustic model) "
-                    "→ decoder (language model) → text.")
         with gr.Row():
-            with gr.Column():
-                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Audio",
-                                 elem_id="asr-file")
-                model = gr.Dropdown(models, value=models[0][1] if models else None, label="Model")
-                language = gr.Dropdown(LANGUAGES, value="auto", label="Language")
-                task = gr.Radio(TASKS, value="transcribe", label="Task")
-                run = gr.Button("Transcribe", variant="primary")
-            with gr.Column():
-                text = gr.Textbox(label="Transcript", lines=4, elem_id="asr-file-transcript")
-                summary = gr.Markdown()
-                tokens = gr.HighlightedText(label="Tokens by decoder confidence", show_legend=True)
-                segments = gr.JSON(label="Segments")
-        examples = sorted((ASSETS / "audio").glob("*.wav"))
-        if examples:
-            gr.Examples([[str(path)] for path in examples], inputs=[audio])
-        run.click(transcribe, [audio, model, language, task], [text, segments, tokens, summary],
+            model = gr.Dropdown(models, value=models[0][1] if models else None, label="Model", elem_id="asr-model")
+            language = gr.Dropdown(LANGUAGES, value="auto", label="Language", elem_id="asr-language")
+            task = gr.Radio(TASKS, value="transcribe", label="Task", elem_id="asr-task")
+        with gr.Tab("Live microphone", id="speech-live"):
+            stream = gr.State(None)
+            with gr.Row():
+                with gr.Column():
+                    mic = gr.Audio(sources=["microphone"], streaming=True, type="numpy", label="Microphone",
+                                   elem_id="asr-mic")
+                    reset = gr.Button("Reset", elem_id="asr-reset")
+                with gr.Column():
+                    live = gr.HTML(live_html(None), label="Live transcript", elem_id="asr-transcript")
+                    latency = gr.Markdown(elem_id="asr-latency")
+            gr.Markdown("Plain words are **committed**: two consecutive decodes agreed on them (LocalAgreement-2), "
+                        "so they will not change. *Grey italic* words are still tentative.")
+            live_plot = gr.Plot(label="What the model hears", elem_id="asr-live-plot")
+        with gr.Tab("File", id="speech-file"):
+            with gr.Row():
+                with gr.Column():
+                    audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Audio",
+                                     elem_id="asr-file")
+                    run = gr.Button("Transcribe", variant="primary", elem_id="asr-file-run")
+                    examples = sorted((ASSETS / "audio").glob("*.wav"))
+                    if examples:
+                        gr.Examples([[str(path)] for path in examples], inputs=[audio])
+                with gr.Column():
+                    text = gr.Textbox(label="Transcript", lines=4, elem_id="asr-file-transcript")
+                    summary = gr.Markdown()
+                    tokens = gr.HTML(label="Tokens by decoder probability (hover: top-5 alternatives)",
+                                     elem_id="asr-tokens")
+                    downloads = gr.File(label="Download SRT / VTT / TXT", file_count="multiple")
+            segments = gr.JSON(label="Segments (seconds)", elem_id="asr-segments")
+            plot = gr.Plot(label="What the model hears", elem_id="asr-plot")
+        gr.Markdown(CONCEPT)
+
+        mic.start_recording(start_live, [model, language, task], [stream, live, latency], api_name=False)
+        mic.stream(live_chunk, [mic, stream, model], [live, stream, latency, live_plot], stream_every=CHUNK_SECONDS,
+                   time_limit=600, concurrency_limit=4, api_name=False, show_progress="hidden")
+        mic.stop_recording(stop_live, [stream], [live, stream, latency], api_name=False)
+        reset.click(lambda: (None, live_html(None), ""), None, [stream, live, latency], api_name=False)
+        run.click(transcribe, [audio, model, language, task], [text, segments, tokens, summary, plot, downloads],
                   api_name="transcribe")
+    return text

@@ -1,0 +1,138 @@
+"""Live transcription latency: feed clips in real time (0.5 s chunks) through the studio's streaming code.
+
+    python -m bench.streaming [--model whisper-tiny.en] [--chunk 0.5]
+
+A virtual clock plays the microphone: chunk i is available at (i + 1) × chunk seconds, and the
+streaming code handles it when both the chunk has arrived and the previous update has finished
+(as Gradio's queue does). Word times in the audio come from Whisper's own token timestamps on the
+whole clip (cross-attention alignment heads). Reports, per talk:
+- first-word latency: when the first word is committed, minus when it ended in the audio (goal ≤ 1.0 s);
+- final latency: when the final text is ready, minus the end of speech (goal ≤ 1.5 s);
+- flicker: shown words later changed (committed words: by design 0; tentative words counted too);
+- WER of the final text.
+"""
+import argparse
+import csv
+import json
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.audio import SAMPLE_RATE, load_audio
+from models.metrics import word_error_rate, words_of
+from models.registry import ModelRegistry
+from models.streaming import StreamingTranscriber, whisper_decoder
+
+ROOT = Path(__file__).resolve().parent.parent
+AUDIO = ROOT / "assets" / "audio"
+PAUSE_SECONDS = 0.6
+
+
+@dataclass
+class TalkResult:
+    talk: str
+    audio_seconds: float
+    first_word_latency_s: float
+    mean_commit_latency_s: float
+    final_latency_s: float
+    tentative_words_shown: int
+    tentative_words_changed: int
+    committed_words_changed: int
+    wer: float
+    updates: int
+    mean_update_s: float
+
+
+def english_talks() -> list[tuple[str, np.ndarray, str]]:
+    """Each English clip alone, and all of them as one talk with pauses (exercises prompting and trimming)."""
+    with open(AUDIO / "transcripts.tsv", encoding="utf-8") as table:
+        rows = [row for row in csv.DictReader(table, delimiter="\t") if row["language"] == "en"]
+    clips = [(row["file"], load_audio(AUDIO / row["file"]), row["text"]) for row in rows]
+    pause = np.zeros(int(PAUSE_SECONDS * SAMPLE_RATE), np.float32)
+    talk = np.concatenate([part for _, samples, _ in clips for part in (samples, pause)])
+    return clips + [("all clips, one talk", talk, " ".join(text for _, _, text in clips))]
+
+
+def word_end_times(recognizer, samples: np.ndarray) -> list[float]:
+    """When each word of the offline transcript ends in the audio, from Whisper's token timestamps."""
+    ends = []
+    for start in range(0, len(samples), 25 * SAMPLE_RATE):
+        window = samples[start:start + 25 * SAMPLE_RATE]
+        features = recognizer.processor.feature_extractor(window, sampling_rate=SAMPLE_RATE, return_tensors="pt")
+        output = recognizer.model.generate(features.input_features, return_token_timestamps=True,
+                                           return_dict_in_generate=True)
+        ids, times = output["sequences"][0].tolist(), output["token_timestamps"][0].tolist()
+        ids = ids[-len(times):]
+        word_starts = [t for token_id, t in zip(ids, times)
+                       if token_id < recognizer.end_of_text and recognizer.tokenizer.decode([token_id]).startswith(" ")]
+        offset = start / SAMPLE_RATE
+        ends += [offset + t for t in word_starts[1:]] + [offset + len(window) / SAMPLE_RATE]
+    return ends
+
+
+def stream_in_real_time(recognizer, samples: np.ndarray, chunk_seconds: float):
+    stream = StreamingTranscriber(whisper_decoder(recognizer, "en"))
+    chunk = int(chunk_seconds * SAMPLE_RATE)
+    clock, timeline, durations = 0.0, [], []
+    for index in range(0, len(samples), chunk):
+        arrival = min(index + chunk, len(samples)) / SAMPLE_RATE
+        started = time.perf_counter()
+        update = stream.feed(samples[index:index + chunk])
+        elapsed = time.perf_counter() - started
+        clock = max(arrival, clock) + elapsed
+        if update.decoded:
+            durations.append(elapsed)
+            timeline.append((clock, update.committed, update.tentative))
+    speech_end = len(samples) / SAMPLE_RATE
+    started = time.perf_counter()
+    final = stream.finish()
+    clock = max(speech_end, clock) + (time.perf_counter() - started)
+    timeline.append((clock, final.committed, ""))
+    return timeline, durations, clock - speech_end
+
+
+def measure(recognizer, name: str, samples: np.ndarray, reference: str, chunk_seconds: float) -> TalkResult:
+    timeline, durations, final_latency = stream_in_real_time(recognizer, samples, chunk_seconds)
+    final_words = words_of(timeline[-1][1])
+    ends = word_end_times(recognizer, samples)
+    commit_times = {}
+    for clock, committed, _ in timeline:
+        for index in range(len(words_of(committed))):
+            commit_times.setdefault(index, clock)
+    latencies = [commit_times[i] - ends[i] for i in range(min(len(ends), len(final_words))) if i in commit_times]
+    tentative_shown = tentative_changed = committed_changed = 0
+    for _, committed, tentative in timeline:
+        shown_committed, shown_tentative = words_of(committed), words_of(tentative)
+        committed_changed += sum(a != b for a, b in zip(shown_committed, final_words))
+        for offset, word in enumerate(shown_tentative, start=len(shown_committed)):
+            tentative_shown += 1
+            tentative_changed += offset >= len(final_words) or final_words[offset] != word
+    return TalkResult(name, len(samples) / SAMPLE_RATE, latencies[0] if latencies else float("nan"),
+                      statistics.mean(latencies) if latencies else float("nan"), final_latency, tentative_shown,
+                      tentative_changed, committed_changed, word_error_rate(reference, timeline[-1][1]),
+                      len(durations), statistics.mean(durations) if durations else 0.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="whisper-tiny.en")
+    parser.add_argument("--chunk", type=float, default=0.5)
+    args = parser.parse_args()
+    recognizer = ModelRegistry(torch.device("cpu")).get(args.model)
+    results = [measure(recognizer, name, samples, text, args.chunk) for name, samples, text in english_talks()]
+    (ROOT / "bench" / "out").mkdir(exist_ok=True)
+    (ROOT / "bench" / "out" / "streaming.json").write_text(json.dumps([asdict(r) for r in results], indent=2))
+    print(f"| talk ({args.model}, {args.chunk} s chunks) | audio s | first word s | mean commit s | final s "
+          "| tentative changed | committed changed | WER | mean update s |\n|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r.talk} | {r.audio_seconds:.1f} | {r.first_word_latency_s:.2f} | {r.mean_commit_latency_s:.2f} "
+              f"| {r.final_latency_s:.2f} | {r.tentative_words_changed}/{r.tentative_words_shown} "
+              f"| {r.committed_words_changed} | {r.wer:.0%} | {r.mean_update_s:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

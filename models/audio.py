@@ -1,0 +1,95 @@
+"""Audio loading and checks for speech models: everything becomes float32 mono 16 kHz."""
+import io
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from models.errors import InputError
+
+SAMPLE_RATE = 16000
+N_FFT = 400
+HOP_LENGTH = 160
+CHUNK_LENGTH = 30  # seconds of audio Whisper's encoder sees at once
+N_SAMPLES = CHUNK_LENGTH * SAMPLE_RATE
+N_FRAMES = N_SAMPLES // HOP_LENGTH
+TIME_PER_TIMESTAMP = 0.02  # seconds between Whisper's timestamp tokens
+
+MAX_AUDIO_SECONDS = 600
+MIN_AUDIO_SECONDS = 0.1
+SILENCE_RMS = 1e-3  # about -60 dBFS: a clip whose loudest 100 ms is quieter counts as silent
+
+
+def to_16k_mono(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Float32 mono 16 kHz from integer or float samples, shaped (n,) or (n, channels)."""
+    samples = np.asarray(samples)
+    if np.issubdtype(samples.dtype, np.integer):
+        samples = samples.astype(np.float32) / np.iinfo(samples.dtype).max
+    samples = samples.astype(np.float32, copy=False)
+    if samples.ndim == 2:
+        # Gradio and soundfile give (n, channels); a (channels, n) array has the short axis first.
+        channel_axis = 1 if samples.shape[1] <= samples.shape[0] else 0
+        samples = samples.mean(axis=channel_axis)
+    elif samples.ndim != 1:
+        raise InputError(f"Audio must be mono or multi-channel samples, got an array of shape {samples.shape}.")
+    if sample_rate != SAMPLE_RATE and samples.size:
+        import librosa
+
+        samples = librosa.resample(samples, orig_sr=sample_rate, target_sr=SAMPLE_RATE)
+    return np.ascontiguousarray(samples, dtype=np.float32)
+
+
+def _decode_with_fallback(path: str) -> np.ndarray:
+    """librosa reads what libsndfile cannot (e.g. m4a through audioread / ffmpeg)."""
+    import librosa
+
+    with warnings.catch_warnings():  # librosa warns that soundfile failed: we know, we tried it first
+        warnings.simplefilter("ignore")
+        samples, _ = librosa.load(path, sr=SAMPLE_RATE, mono=True)
+    return samples
+
+
+def load_audio(source: str | os.PathLike | bytes) -> np.ndarray:
+    """Decode a file path or the bytes of an audio file into float32 mono 16 kHz samples."""
+    import soundfile
+
+    try:
+        if isinstance(source, bytes):
+            samples, sample_rate = soundfile.read(io.BytesIO(source), dtype="float32", always_2d=True)
+        else:
+            samples, sample_rate = soundfile.read(str(source), dtype="float32", always_2d=True)
+        return to_16k_mono(samples, sample_rate)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError):
+        pass
+    if not isinstance(source, bytes) and not Path(source).is_file():
+        raise InputError(f"Audio file not found: {source}")
+    try:
+        if isinstance(source, bytes):
+            with tempfile.NamedTemporaryFile(suffix=".audio") as handle:
+                handle.write(source)
+                handle.flush()
+                return _decode_with_fallback(handle.name)
+        return _decode_with_fallback(str(source))
+    except Exception as error:  # audioread raises many unrelated types for undecodable data
+        raise InputError("Could not decode the audio: use a common format such as wav, flac, ogg or mp3.") from error
+
+
+def check_speech(samples: np.ndarray) -> None:
+    """InputError for audio a speech model should not be given: empty, silent or too long."""
+    seconds = len(samples) / SAMPLE_RATE
+    if seconds < MIN_AUDIO_SECONDS:
+        raise InputError("The audio is empty: record or upload a clip with speech in it.")
+    if seconds > MAX_AUDIO_SECONDS:
+        raise InputError(
+            f"The audio is {seconds / 60:.1f} minutes long; the limit is {MAX_AUDIO_SECONDS // 60} minutes."
+        )
+    if not np.all(np.isfinite(samples)):
+        raise InputError("The audio contains invalid (NaN or infinite) samples.")
+    # Gate on the loudest frame so that one word in a long quiet recording still passes.
+    frame = SAMPLE_RATE // 10
+    frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
+    loudest_rms = float(np.sqrt(np.square(frames, dtype=np.float64).mean(axis=1)).max())
+    if loudest_rms < SILENCE_RMS:
+        raise InputError("The audio is silent (or almost): check the microphone and try again.")
