@@ -18,11 +18,12 @@ TITLE = "Model Studio"
 def build_app(registry: ModelRegistry) -> gr.Blocks:
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\nSpeech, images and translation with real models — and a look inside them.")
-        with gr.Tabs():
-            speech.build(registry)
+        with gr.Tabs() as tabs:
+            transcript, send_to_translation = speech.build(registry)
             image.build(registry)
-            translation.build(registry)
+            translation_inputs = translation.build(registry)
             about.build(registry)
+        translation_inputs.send_from(send_to_translation, transcript, tabs)
     return demo
 
 
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     demo = build_app(registry)
     demo.queue(default_concurrency_limit=2, max_size=64)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size="200mb",
-                footer_links=["api", "gradio"])
+                footer_links=["api", "gradio"], css=speech.CSS)
 
 
 if __name__ == "__main__":

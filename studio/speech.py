@@ -41,8 +41,8 @@ def subtitle_files(segments) -> list[str]:
     return [str(folder / name) for name in files]
 
 
-def build(registry: ModelRegistry) -> gr.Textbox:
-    """Build the tab; returns the file transcript box so other tabs can take its text."""
+def build(registry: ModelRegistry) -> tuple[gr.Textbox, gr.Button]:
+    """Build the tab; returns the transcript box and its "Send to Translation" button for the app to wire."""
     models = model_choices(registry, "speech")
 
     @user_errors
@@ -94,7 +94,7 @@ def build(registry: ModelRegistry) -> gr.Textbox:
             language = gr.Dropdown(LANGUAGES, value="auto", label="Language", elem_id="asr-language")
             task = gr.Radio(TASKS, value="transcribe", label="Task", elem_id="asr-task")
         with gr.Tab("Live microphone", id="speech-live"):
-            stream = gr.State(None)
+            stream = gr.State(None, time_to_live=900)  # also freed when the browser tab closes
             with gr.Row():
                 with gr.Column():
                     mic = gr.Audio(sources=["microphone"], streaming=True, type="numpy", label="Microphone",
@@ -117,6 +117,7 @@ def build(registry: ModelRegistry) -> gr.Textbox:
                         gr.Examples([[str(path)] for path in examples], inputs=[audio])
                 with gr.Column():
                     text = gr.Textbox(label="Transcript", lines=4, elem_id="asr-file-transcript")
+                    send = gr.Button("Send to Translation →", size="sm", elem_id="asr-send-translation")
                     summary = gr.Markdown()
                     tokens = gr.HTML(label="Tokens by decoder probability (hover: top-5 alternatives)",
                                      elem_id="asr-tokens")
@@ -125,11 +126,11 @@ def build(registry: ModelRegistry) -> gr.Textbox:
             plot = gr.Plot(label="What the model hears", elem_id="asr-plot")
         gr.Markdown(CONCEPT)
 
-        mic.start_recording(start_live, [model, language, task], [stream, live, latency], api_name=False)
+        mic.start_recording(start_live, [model, language, task], [stream, live, latency], api_visibility="private")
         mic.stream(live_chunk, [mic, stream, model], [live, stream, latency, live_plot], stream_every=CHUNK_SECONDS,
-                   time_limit=600, concurrency_limit=4, api_name=False, show_progress="hidden")
-        mic.stop_recording(stop_live, [stream], [live, stream, latency], api_name=False)
-        reset.click(lambda: (None, live_html(None), ""), None, [stream, live, latency], api_name=False)
+                   time_limit=600, concurrency_limit=4, api_visibility="private", show_progress="hidden")
+        mic.stop_recording(stop_live, [stream], [live, stream, latency], api_visibility="private")
+        reset.click(lambda: (None, live_html(None), ""), None, [stream, live, latency], api_visibility="private")
         run.click(transcribe, [audio, model, language, task], [text, segments, tokens, summary, plot, downloads],
                   api_name="transcribe")
-    return text
+    return text, send

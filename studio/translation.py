@@ -1,41 +1,203 @@
-"""Translation tab: English ↔ Portuguese text, greedy or beam search, with the n-best list."""
-import gradio as gr
+"""Translation tab: English ↔ Portuguese with greedy or beam search, the n-best list, and the
+cross-attention that shows which source words each target word was translated from."""
+import html
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 
+import gradio as gr
+import numpy as np
+import plotly.graph_objects as go
+
+from models.alignment import attention_map, heatmap_png, heatmap_svg, merge_words
+from models.errors import InputError
 from models.registry import ModelRegistry
 from models.sentences import split_sentences
+from models.translation import Translation
 from studio.common import ASSETS, load_model, model_choices, user_errors
 
+MEAN_OVER_HEADS = -1
+NBEST_HEADERS = ["sentence", "rank", "translation", "log-prob", "tokens", "score"]
+CONCEPT = """
+**Encoder-decoder with attention.** The encoder reads the whole source sentence at once and turns
+every subword piece into a vector that knows its context. The decoder writes the translation one
+piece at a time; before each piece it *attends* to the source: it scores every source vector
+against what it is about to say, turns the scores into weights that sum to 1 (one row of the
+heatmap), and reads the weighted mix. Rows with one bright cell are the model looking at the word it
+is translating, which is why the heatmap doubles as a word alignment. Beam search keeps the *k*
+best partial translations at each step instead of only one; the score divides the log-probability
+by length^α (the length penalty), so α > 0 stops short translations from winning just by being short.
 
-def build(registry: ModelRegistry) -> None:
+**How an LSTM seq2seq differs.** The first neural translators (Sutskever et al., 2014) squeezed the
+whole source into the encoder LSTM's final state and decoded from that one vector, so long sentences
+lost detail. Bahdanau attention (2014) let an LSTM decoder look back at every encoder state, the idea
+shown here; the Transformer (2017) then dropped recurrence in the encoder so all positions are
+computed in parallel, with several heads attending in different ways. This model's decoder keeps a
+cheap recurrent cell (an SSRU) in place of self-attention, because decoding is step by step anyway.
+"""
+
+
+@dataclass
+class TranslationInputs:
+    """The tab's inputs, for another tab to fill (the Speech tab's "Send to Translation")."""
+    source: gr.Textbox
+    direction: gr.Dropdown
+
+    def send_from(self, button: gr.Button, text: gr.Textbox, tabs: gr.Tabs) -> None:
+        """Clicking `button` copies `text` into the source box and opens this tab."""
+        button.click(lambda value: (value, gr.Tabs(selected="translation")), text, [self.source, tabs],
+                     api_visibility="private")
+
+
+def nbest_rows(translations: list[Translation]) -> list[list]:
+    return [[number, rank, hypothesis.text, round(hypothesis.logprob, 3), len(hypothesis.tokens),
+             round(hypothesis.score, 3)]
+            for number, translation in enumerate(translations, start=1)
+            for rank, hypothesis in enumerate(translation.nbest, start=1)]
+
+
+def spread(count: int) -> list[float]:
+    """x positions for `count` words spread evenly over [0, 1], so both rows of words are as wide."""
+    return [(i + 0.5) / count for i in range(count)]
+
+
+def heatmap_figure(weights: np.ndarray, source: list[str], target: list[str], title: str) -> go.Figure:
+    """Target tokens down, source tokens across; positions on the axes so repeated tokens stay apart."""
+    # plotly reads labels as HTML: </s> would vanish
+    source, target = [html.escape(t) for t in source], [html.escape(t) for t in target]
+    hover = np.array([[[t, s] for s in source] for t in target], dtype=object)
+    figure = go.Figure(go.Heatmap(
+        z=weights, colorscale="Viridis", zmin=0, customdata=hover,
+        hovertemplate="%{customdata[0]} → %{customdata[1]}<br>weight %{z:.3f}<extra></extra>"))
+    figure.update_xaxes(tickvals=list(range(len(source))), ticktext=source, side="top")
+    figure.update_yaxes(tickvals=list(range(len(target))), ticktext=target, autorange="reversed")
+    figure.update_layout(title=title, height=240 + 26 * len(target), margin=dict(t=120, r=20, b=20))
+    return figure
+
+
+def alignment_figure(source_words: list[str], target_words: list[str], weights: np.ndarray,
+                     links: list[tuple[int, int]]) -> go.Figure:
+    """Source words on top, target words below, a line from each target word to the source word
+    it attends to most; the darker the line, the larger the weight."""
+    source_words, target_words = [html.escape(w) for w in source_words], [html.escape(w) for w in target_words]
+    source_x, target_x = spread(len(source_words)), spread(len(target_words))
+    figure = go.Figure()
+    for target, source in links:
+        weight = float(weights[target, source])
+        figure.add_trace(go.Scatter(
+            x=[source_x[source], target_x[target]], y=[1, 0], mode="lines", line=dict(width=1 + 4 * weight),
+            opacity=0.25 + 0.75 * weight, hoverinfo="text", showlegend=False, marker_color="#4338ca",
+            text=f"{target_words[target]} → {source_words[source]}: {weight:.3f}"))
+    for words, x, y, position in [(source_words, source_x, 1, "top center"),
+                                  (target_words, target_x, 0, "bottom center")]:
+        figure.add_trace(go.Scatter(x=x, y=[y] * len(words), mode="markers+text",
+                                    text=words, textposition=position, hoverinfo="text", showlegend=False,
+                                    marker=dict(size=7, color="#1e1b4b")))
+    figure.update_xaxes(visible=False, range=[0, 1])
+    figure.update_yaxes(visible=False, range=[-0.5, 1.5])
+    figure.update_layout(height=260, margin=dict(t=30, l=20, r=20, b=20), plot_bgcolor="white",
+                         title="Word alignment (argmax of the attention)")
+    return figure
+
+
+def build(registry: ModelRegistry) -> TranslationInputs:
     directions = model_choices(registry, "translation")
 
     @user_errors
-    def translate(text, direction, beams, progress=gr.Progress()):
+    def translate(text, direction, beams, length_penalty, progress=gr.Progress()):
         sentences = split_sentences(text or "")
         translator = load_model(registry, direction, progress)
         beams = int(beams)
         results = translator.translate(sentences, beam_size=beams, n_best=min(beams, 5),
+                                       length_penalty=float(length_penalty), with_attention=True,
                                        progress=lambda fraction, message: progress(fraction, desc=message))
+        unknown = [set(r.source_tokens) <= {"▁", "<unk>", "</s>"} for r in results]
+        if all(unknown):
+            raise InputError("The model knows none of these characters (emoji, or a script other than the "
+                             "Latin alphabet), so there is nothing it can translate.")
+        if any(unknown):
+            gr.Warning(f"{sum(unknown)} sentence(s) hold only characters the model does not know; "
+                       "their translation is meaningless.")
         nbest = [{"source": r.source,
-                  "hypotheses": [{"text": h.text, "logprob": round(h.logprob, 3)} for h in r.nbest]}
+                  "hypotheses": [{"text": h.text, "logprob": round(h.logprob, 3), "score": round(h.score, 3)}
+                                 for h in r.nbest]}
                  for r in results]
-        return " ".join(r.text for r in results), nbest
+        return " ".join(r.text for r in results), nbest, results
+
+    def choosers(results):
+        """The n-best table, and the sentence, layer and head choices for the translation just made."""
+        layers, heads = results[0].cross_attention.shape[:2]
+        sentences = [(f"{number}. {r.source[:60]}", number - 1) for number, r in enumerate(results, start=1)]
+        return (gr.Dropdown(sentences, value=0, interactive=len(results) > 1),
+                gr.Dropdown([(f"decoder layer {i + 1}", i) for i in range(layers)], value=layers - 1),
+                gr.Dropdown([("mean over heads", MEAN_OVER_HEADS)] + [(f"head {i + 1}", i) for i in range(heads)],
+                            value=MEAN_OVER_HEADS),
+                nbest_rows(results))
+
+    @user_errors
+    def show(results, sentence, layer, head, granularity):
+        if not results:
+            return gr.skip(), gr.skip(), gr.skip()
+        chosen = results[int(sentence)]
+        head = None if head == MEAN_OVER_HEADS else int(head)
+        weights = attention_map(chosen.cross_attention, int(layer), head)
+        words = merge_words(weights, chosen.source_tokens, chosen.target_tokens)
+        if granularity == "words":
+            weights, source, target = words.weights, words.source_words, words.target_words
+        else:
+            source, target = chosen.source_tokens, chosen.target_tokens
+        title = f"Layer {int(layer) + 1}, {'mean over heads' if head is None else f'head {head + 1}'}"
+        folder = Path(tempfile.mkdtemp(prefix="cross-attention-"))
+        (folder / "cross-attention.svg").write_text(heatmap_svg(weights, source, target, title), encoding="utf-8")
+        heatmap_png(weights, source, target, title).save(folder / "cross-attention.png")
+        return (heatmap_figure(weights, source, target, title),
+                alignment_figure(words.source_words, words.target_words, words.weights, words.links),
+                [str(folder / "cross-attention.png"), str(folder / "cross-attention.svg")])
 
     with gr.Tab("Translation", id="translation"):
-        gr.Markdown("An encoder-decoder transformer translates; beam search keeps the best few partial "
-                    "translations at each step instead of only the single best.")
+        gr.Markdown("An encoder-decoder transformer translates; open the model below to see the beam "
+                    "search's alternatives and where the decoder looked while writing each word.")
+        results = gr.State([])
         with gr.Row():
             with gr.Column():
-                source = gr.Textbox(label="Text", lines=4, elem_id="translation-input")
+                source = gr.Textbox(label="Text (long text is split into sentences)", lines=4,
+                                    elem_id="translation-input")
                 direction = gr.Dropdown(directions, value=directions[0][1] if directions else None,
                                         label="Direction")
-                beams = gr.Slider(1, 8, value=4, step=1, label="Beam width (1 = greedy)")
+                with gr.Row():
+                    beams = gr.Slider(1, 8, value=4, step=1, label="Beam width (1 = greedy)")
+                    length_penalty = gr.Slider(0, 2, value=1.0, step=0.1, label="Length penalty α")
                 run = gr.Button("Translate", variant="primary")
             with gr.Column():
                 target = gr.Textbox(label="Translation", lines=4, elem_id="translation-output")
-                nbest = gr.JSON(label="n-best list (log-probabilities)")
+                nbest_table = gr.Dataframe(headers=NBEST_HEADERS, label="n-best list: score = log-prob / tokens^α",
+                                           interactive=False, wrap=True, elem_id="translation-nbest",
+                                           column_widths=["11%", "8%", "45%", "13%", "10%", "13%"])
+                with gr.Accordion("n-best as JSON", open=False):
+                    nbest = gr.JSON(label="n-best list (log-probabilities)")
         examples = ASSETS / "text" / "examples.tsv"
         if examples.exists():
             rows = [line.split("\t") for line in examples.read_text(encoding="utf-8").splitlines() if line.strip()]
             gr.Examples([[text, key] for key, text in rows], inputs=[source, direction])
-        run.click(translate, [source, direction, beams], [target, nbest], api_name="translate")
+        gr.Markdown("### Cross-attention: where the decoder looked")
+        with gr.Row():
+            sentence = gr.Dropdown([("1.", 0)], value=0, label="Sentence", interactive=False)
+            layer = gr.Dropdown([("decoder layer 2", 1)], value=1, label="Layer")
+            head = gr.Dropdown([("mean over heads", MEAN_OVER_HEADS)], value=MEAN_OVER_HEADS, label="Head")
+            granularity = gr.Radio(["pieces", "words"], value="pieces", label="Tokens")
+        heatmap = gr.Plot(label="Cross-attention: one row per target token, one column per source token",
+                          elem_id="translation-heatmap")
+        alignment = gr.Plot(label="Word alignment", elem_id="translation-alignment")
+        exports = gr.File(label="Heatmap as PNG and SVG", file_count="multiple", elem_id="translation-export")
+        with gr.Accordion("How it works: encoder, decoder, attention", open=False):
+            gr.Markdown(CONCEPT)
+
+        views = [heatmap, alignment, exports]
+        view_inputs = [results, sentence, layer, head, granularity]
+        (run.click(translate, [source, direction, beams, length_penalty], [target, nbest, results],
+                   api_name="translate")
+            .success(choosers, results, [sentence, layer, head, nbest_table], api_visibility="private")
+            .then(show, view_inputs, views, api_visibility="private"))
+        for chooser in (sentence, layer, head, granularity):
+            chooser.input(show, view_inputs, views, api_visibility="private", show_progress="hidden")
+    return TranslationInputs(source, direction)
