@@ -35,13 +35,13 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def studio_url():
+def studio_url(tmp_path_factory):
     """URL of `python app.py` started in a subprocess, offline; stopped after the session."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = ARTIFACTS / "app.log"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-           "STUDIO_DEVICE": "cpu"}
+           "STUDIO_DEVICE": "cpu", "STUDIO_DATA_DIR": str(tmp_path_factory.mktemp("studio-data"))}
     with open(log, "w") as output:
         process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
                                    stdout=output, stderr=subprocess.STDOUT)

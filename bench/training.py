@@ -1,0 +1,106 @@
+"""The studio's training loop against a bare PyTorch loop: same model, data, batch, optimizer and shuffle.
+
+- bare: randperm, forward, cross-entropy, zero_grad, backward, step; nothing else.
+- fit: `models.training.loop.fit` as the studio runs it: a loss.item() and a Point per step,
+  the divergence check, and one validation pass per epoch (counted in its time).
+- runner: a whole run through `Runner` with the real SQLite store (points flushed every 0.5 s);
+  steps/s from the loop's own clock, and the time from `start()` to the first point readable in the store.
+
+    python -m bench.training [--repeats 3] [--threads 1] [--epochs 2]
+
+Rounds are interleaved (bare, fit, runner, bare, …) so machine load hits all alike; medians are reported.
+Writes bench/out/training.json.
+"""
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from models.training.config import TrainConfig
+from models.training.data import load_task
+from models.training.loop import fit, loss_of, make_optimizer
+from models.training.runner import Runner
+from models.training.store import RunStore
+from models.training.variants import build_model
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = [TrainConfig("digits", "mlp", "adam", 3e-3, 32), TrainConfig("digits", "cnn", "adam", 3e-3, 32),
+         TrainConfig("seq2seq", "transformer", "adam", 3e-3, 32)]
+
+
+def prepared(config: TrainConfig):
+    train, validation = load_task(config.task).split(config.validation_split, config.seed)
+    torch.manual_seed(config.seed)
+    return build_model(config.task, config.variant, train), train, validation
+
+
+def bare_steps_per_second(config: TrainConfig) -> float:
+    model, train, _ = prepared(config)
+    optimizer = make_optimizer(config, model)
+    generator = torch.Generator().manual_seed(config.seed)
+    model.train()
+    steps, started = 0, time.perf_counter()
+    for _ in range(config.epochs):
+        for batch in torch.randperm(len(train), generator=generator).split(config.batch_size):
+            loss = loss_of(model(*(tensor[batch] for tensor in train.inputs)), train.targets[batch])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            steps += 1
+    return steps / (time.perf_counter() - started)
+
+
+def fit_steps_per_second(config: TrainConfig) -> float:
+    model, train, validation = prepared(config)
+    points = []
+    outcome = fit(model, train, validation, config, points.append)
+    return outcome.steps / outcome.metrics["seconds"]
+
+
+def runner_round(config: TrainConfig, runner: Runner) -> tuple[float, float]:
+    """(steps/s, seconds from start() to the first point in the store)."""
+    started = time.perf_counter()
+    run_id = runner.start(config)
+    while not runner.store.points(run_id):
+        time.sleep(0.005)
+    first_point = time.perf_counter() - started
+    state = runner.wait(run_id)
+    return state.step / runner.store.run(run_id).metrics["seconds"], first_point
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    runner = Runner(RunStore(Path(tempfile.mkdtemp(prefix="bench-training-"))))
+    results = []
+    for case in CASES:
+        config = TrainConfig(**{**case.__dict__, "epochs": args.epochs})
+        bare_steps_per_second(config)  # warm-up: first calls allocate and pick kernels
+        rounds = [(bare_steps_per_second(config), fit_steps_per_second(config), *runner_round(config, runner))
+                  for _ in range(args.repeats)]
+        bare, fitted, through_runner, first_point = (statistics.median(column) for column in zip(*rounds))
+        results.append(dict(task=config.task, variant=config.variant, batch_size=config.batch_size,
+                            epochs=config.epochs, bare=bare, fit=fitted, runner=through_runner,
+                            first_point_seconds=first_point))
+    runner.close()
+    print("| task | model | batch | bare steps/s | fit steps/s | × bare | runner steps/s | × bare | first point (s) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['task']} | {r['variant']} | {r['batch_size']} | {r['bare']:.0f} | {r['fit']:.0f} | "
+              f"{r['fit'] / r['bare']:.2f} | {r['runner']:.0f} | {r['runner'] / r['bare']:.2f} | "
+              f"{r['first_point_seconds']:.2f} |")
+    (ROOT / "bench" / "out").mkdir(exist_ok=True)
+    (ROOT / "bench" / "out" / "training.json").write_text(json.dumps(
+        dict(threads=args.threads, repeats=args.repeats, results=results), indent=2))
+
+
+if __name__ == "__main__":
+    main()

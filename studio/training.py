@@ -1,0 +1,292 @@
+"""Training tab: train small variants side by side, watch their loss curves grow live, keep every run."""
+import tempfile
+import time
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import plotly.graph_objects as go
+
+from models.errors import InputError
+from models.registry import ModelRegistry
+from models.training.config import OPTIMIZER_TITLES, TASK_DEFAULTS, TASK_TITLES, VARIANTS, TrainConfig
+from models.training.paths import START, optimizer_paths, rosenbrock
+from models.training.runner import Runner
+from models.training.store import RunRecord, RunStore
+from studio.common import user_errors
+
+RUN_HEADERS = ["run", "task", "variant", "optimizer", "lr", "batch", "epochs", "seed", "status",
+               "val loss", "val accuracy", "seconds"]
+MAX_PLOTTED_STEPS = 600  # per run; longer runs are thinned so the plot stays quick to send and draw
+COLOURS = ["#4338ca", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d"]
+CONCEPTS = """
+**Gradient descent.** Training nudges every weight a little against the gradient of the loss:
+w ← w − lr · ∂loss/∂w. The learning rate (lr) is the step size: too small and the curve barely moves,
+too large and the loss jumps up and the run *diverges* (the studio stops it and flags it).
+
+**Mini-batches.** The gradient is estimated on a small random batch of examples, not the whole data:
+each step is cheap and a little noisy (the jagged train curve). One *epoch* is one pass over the data;
+the validation curve, measured on examples the model never trains on, is drawn after each epoch.
+When train loss keeps falling but validation loss rises, the model is memorising: overfitting.
+
+**Momentum and Adam.** Momentum keeps a running average of past gradients, so steps build up speed
+along a consistent direction and cancel out when they zig-zag. Adam also divides each weight's step
+by a running size of its gradients, so every weight moves at a similar pace, whatever its scale;
+AdamW is Adam with weight decay done right. See them race on the Rosenbrock valley below.
+
+**Pretraining → fine-tuning.** MiniLM has already read a billion sentence pairs, so it knows that
+*striker* and *goalkeeper* are related before it sees a single labelled example; fine-tuning only
+teaches its new head (and nudges the body, at 1/20 of the learning rate) which topic is which. The LSTM
+starts from random word vectors and has only 176 sentences to learn English from: compare their
+validation curves.
+
+**Recurrence vs self-attention.** The LSTM encoder reads the number words one at a time and must
+squeeze the whole phrase into one state vector before the decoder writes a digit. The transformer's
+decoder attends to every source word directly at every step, and reads all positions in parallel.
+"""
+
+
+def run_rows(runs: list[RunRecord]) -> list[list]:
+    def metric(run: RunRecord, name: str, digits: int):
+        value = run.metrics.get(name)
+        return None if value is None else round(value, digits)
+
+    return [[run.id, run.config.task, run.config.variant, OPTIMIZER_TITLES[run.config.optimizer],
+             run.config.learning_rate, run.config.batch_size, run.config.epochs, run.config.seed, run.status,
+             metric(run, "validation_loss", 4), metric(run, "validation_accuracy", 3), metric(run, "seconds", 1)]
+            for run in runs]
+
+
+def run_choices(runs: list[RunRecord]) -> list[tuple[str, int]]:
+    return [(f"{run.label} ({run.config.task}, {run.status})", run.id) for run in runs]
+
+
+def curve_figures(store: RunStore, run_ids: list[int], log_scale: bool) -> tuple[go.Figure, go.Figure]:
+    """Loss (train per step, validation per epoch) and validation accuracy, one colour per run, against epochs."""
+    loss, accuracy = go.Figure(), go.Figure()
+    for number, run_id in enumerate(sorted(run_ids)):
+        run = store.run(run_id)
+        if run is None:
+            continue
+        points = store.points(run_id)
+        train = [p for p in points if p.split == "train"]
+        train = train[::max(1, len(train) // MAX_PLOTTED_STEPS)]
+        validation = [p for p in points if p.split == "validation"]
+        colour, name = COLOURS[number % len(COLOURS)], f"#{run.id} {run.config.label}"
+        if run.status == "diverged":
+            name += " (diverged)"
+        loss.add_trace(go.Scatter(x=[p.epoch for p in train], y=[p.loss for p in train], mode="lines",
+                                  name=f"{name} · train", legendgroup=name, opacity=0.55,
+                                  line=dict(color=colour, width=1)))
+        loss.add_trace(go.Scatter(x=[p.epoch for p in validation], y=[p.loss for p in validation],
+                                  mode="lines+markers", name=f"{name} · validation", legendgroup=name,
+                                  line=dict(color=colour, width=2.5, dash="dash")))
+        accuracy.add_trace(go.Scatter(x=[p.epoch for p in validation], y=[p.accuracy for p in validation],
+                                      mode="lines+markers", name=name, line=dict(color=colour)))
+    loss.update_layout(title="Loss: train (thin, per step) and validation (dashed, per epoch)", height=420,
+                       xaxis_title="epoch", yaxis_title="cross-entropy", legend=dict(orientation="h", y=-0.25),
+                       margin=dict(t=50, r=20), uirevision="keep")  # keep the user's zoom across updates
+    loss.update_yaxes(type="log" if log_scale else "linear")
+    accuracy.update_layout(title="Validation accuracy", height=300, xaxis_title="epoch",
+                           yaxis=dict(range=[0, 1.02], title="accuracy"), legend=dict(orientation="h", y=-0.35),
+                           margin=dict(t=50, r=20), uirevision="keep")
+    return loss, accuracy
+
+
+def paths_figure(steps: int, learning_rate_scale: float) -> go.Figure:
+    x, y = np.linspace(-2, 2, 200), np.linspace(-1, 3, 200)
+    surface = np.log10(1 + rosenbrock(*np.meshgrid(x, y)))
+    figure = go.Figure(go.Contour(x=x, y=y, z=surface, colorscale="Greys", showscale=False, ncontours=30,
+                                  hoverinfo="skip", opacity=0.6))
+    for (name, path), colour in zip(optimizer_paths(int(steps), float(learning_rate_scale)).items(), COLOURS):
+        end = path[-1]
+        figure.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", line=dict(color=colour, width=2),
+                                    name=f"{name}: {len(path) - 1} steps, loss {rosenbrock(*end):.2g}"))
+        figure.add_trace(go.Scatter(x=[end[0]], y=[end[1]], mode="markers", marker=dict(color=colour, size=9),
+                                    showlegend=False))
+    figure.add_trace(go.Scatter(x=[START[0], 1], y=[START[1], 1], mode="markers+text", text=["start", "minimum"],
+                                textposition="top center", marker=dict(symbol="star", size=13, color="black"),
+                                showlegend=False))
+    figure.update_layout(height=460, xaxis=dict(range=[-2, 2]), yaxis=dict(range=[-1, 3]),
+                         legend=dict(orientation="h", y=-0.15), margin=dict(t=20, r=20),
+                         title=None)
+    return figure
+
+
+def describe(runner: Runner, run_ids: list[int]) -> str:
+    lines = []
+    for run_id in run_ids:
+        state = runner.state(run_id)
+        if state is None:
+            continue
+        line = f"**#{run_id} {state.config.label}**: {state.status}"
+        if state.status == "running":
+            line += f", step {state.step}/{state.total_steps}"
+            if state.eta_seconds is not None:
+                line += f", about {state.eta_seconds:.0f} s left"
+        elif state.message:
+            line += f" — {state.message}"
+        lines.append(("⚠️ " if state.status in ("diverged", "failed") else "") + line)
+    return "\n\n".join(lines)
+
+
+def build(registry: ModelRegistry) -> None:
+    store = RunStore()
+    runner = Runner(store, registry.device)
+
+    def configs(task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split):
+        if not variants:
+            raise InputError("Tick at least one variant to train.")
+        return [TrainConfig(task, variant, optimizer, learning_rate, batch_size, epochs, seed, validation_split)
+                for variant in variants]
+
+    def runs_view(shown: list[int]):
+        runs = store.runs()
+        known = {run.id for run in runs}
+        return run_rows(runs), gr.CheckboxGroup(choices=run_choices(runs), value=[i for i in shown if i in known])
+
+    @user_errors
+    def start_runs(task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split, shown):
+        chosen = configs(task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split)
+        for config in chosen:  # all checked before any starts
+            config.validate()
+        started = [runner.start(config) for config in chosen]
+        table, overlay = runs_view(list(shown or []) + started)
+        return started, table, overlay, gr.Timer(active=True), describe(runner, started)
+
+    def follow(active: list[int], progress=gr.Progress()):
+        """Holds the progress bar until this session's runs end; the timer draws the curves meanwhile."""
+        while active:
+            states = [runner.state(run_id) for run_id in active]
+            total = sum(state.total_steps for state in states) or 1
+            left = sum((state.eta_seconds or 0) for state in states)
+            progress(sum(state.step for state in states) / total,
+                     desc=f"{sum(s.status in ('queued', 'running') for s in states)} run(s) training"
+                          + (f", about {left:.0f} s left" if left else ""))
+            if all(state.done.is_set() for state in states):
+                break
+            time.sleep(0.5)
+        return describe(runner, active), gr.Timer(active=False)
+
+    def stop_runs(active: list[int]):
+        for run_id in active or []:
+            runner.stop(run_id)
+        return describe(runner, active or [])
+
+    def refresh(shown, log_scale, active, statuses):
+        """The curves every tick; the runs list only when a run changed status, so it is not redrawn each second."""
+        loss, accuracy = curve_figures(store, shown or [], log_scale)
+        now = [(run_id, runner.state(run_id).status) for run_id in active or []]
+        table, overlay = runs_view(shown) if now != statuses else (gr.skip(), gr.skip())
+        return loss, accuracy, describe(runner, active or []), table, overlay, now
+
+    def toggle_from_table(shown: list[int], event: gr.SelectData):
+        run_id = int(event.row_value[0])
+        shown = list(shown or [])
+        return [i for i in shown if i != run_id] if run_id in shown else shown + [run_id]
+
+    def delete_runs(shown: list[int]):
+        for run_id in shown or []:
+            run = store.run(run_id)
+            if run and run.status in ("queued", "running"):
+                gr.Warning(f"Run #{run_id} is still training: stop it before deleting it.")
+            elif run:
+                store.delete(run_id)
+        return runs_view(shown or [])
+
+    @user_errors
+    def export_runs(shown: list[int]):
+        if not shown:
+            raise InputError("Tick the runs to export first.")
+        folder = Path(tempfile.mkdtemp(prefix="studio-runs-"))
+        return gr.File(str(store.export_csv(sorted(shown), folder / "runs.csv")), visible=True)
+
+    def task_defaults(task):
+        optimizer, learning_rate, batch_size, epochs = TASK_DEFAULTS[task]
+        return (gr.CheckboxGroup(choices=list(VARIANTS[task]), value=list(VARIANTS[task])), optimizer,
+                learning_rate, batch_size, epochs)
+
+    @user_errors
+    def train(task: str = "digits", variant: str = "mlp", optimizer: str = "adam", learning_rate: float = 3e-3,
+              batch_size: int = 32, epochs: int = 10, seed: int = 0, validation_split: float = 0.2) -> dict:
+        """Train one run to the end and return its id, status and final metrics."""
+        run_id = runner.start(TrainConfig(task, variant, optimizer, learning_rate, batch_size, epochs, seed,
+                                          validation_split))
+        state = runner.wait(run_id)
+        return {"run_id": run_id, "status": state.status, "message": state.message,
+                "metrics": store.run(run_id).metrics, "config": state.config.__dict__}
+
+    def runs() -> list[dict]:
+        """Every stored run, newest first: id, status, config and final metrics."""
+        return [{"run_id": run.id, "status": run.status, "message": run.message, "config": run.config.__dict__,
+                 "metrics": run.metrics} for run in store.runs()]
+
+    initial_task = "digits"
+    optimizer_default, lr_default, batch_default, epochs_default = TASK_DEFAULTS[initial_task]
+    with gr.Tab("Training", id="training"):
+        gr.Markdown("Pick a task and tick the variants to compare, then **Train**: their loss curves grow live, "
+                    "overlaid. Every run is kept, so you can compare optimizers and learning rates across runs.")
+        if store.notice:
+            gr.Markdown(f"⚠️ {store.notice}")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=280):
+                task = gr.Dropdown([(title, key) for key, title in TASK_TITLES.items()], value=initial_task,
+                                   label="Task")
+                variants = gr.CheckboxGroup(list(VARIANTS[initial_task]), value=list(VARIANTS[initial_task]),
+                                            label="Variants")
+                optimizer = gr.Dropdown([(title, key) for key, title in OPTIMIZER_TITLES.items()],
+                                        value=optimizer_default, label="Optimizer")
+                learning_rate = gr.Number(lr_default, label="Learning rate")
+                with gr.Row():
+                    batch_size = gr.Number(batch_default, label="Batch size", precision=0)
+                    epochs = gr.Number(epochs_default, label="Epochs", precision=0)
+                    seed = gr.Number(0, label="Seed", precision=0)
+                validation_split = gr.Slider(0.05, 0.5, 0.2, step=0.05, label="Validation split")
+                with gr.Row():
+                    start = gr.Button("Train", variant="primary", elem_id="train-start")
+                    stop = gr.Button("Stop", variant="stop", elem_id="train-stop")
+                status = gr.Markdown(elem_id="train-status")
+            with gr.Column(scale=2):
+                log_scale = gr.Checkbox(True, label="Log-scale loss axis")
+                loss_plot = gr.Plot(label="Loss", elem_id="train-curves")
+                accuracy_plot = gr.Plot(label="Accuracy", elem_id="train-accuracy")
+        gr.Markdown("### Runs\nClick a row to show or hide it in the plots.")
+        runs_table = gr.Dataframe(run_rows(store.runs()), headers=RUN_HEADERS, interactive=False,
+                                  elem_id="train-runs")
+        shown = gr.CheckboxGroup(run_choices(store.runs()), value=[], label="Shown in the plots")
+        with gr.Row():
+            refresh_runs = gr.Button("Refresh list", size="sm")
+            delete = gr.Button("Delete shown runs", size="sm")
+            export = gr.Button("Export shown runs to CSV", size="sm")
+        csv_file = gr.File(label="CSV", visible=False, interactive=False)
+        with gr.Accordion("Optimizer paths: gradient descent, momentum and Adam on the Rosenbrock valley",
+                          open=False):
+            with gr.Row():
+                path_steps = gr.Slider(10, 5000, 1000, step=10, label="Steps")
+                path_scale = gr.Slider(0.25, 4, 1, step=0.25, label="Learning rate × (try 4: GD and momentum blow up)")
+            paths_plot = gr.Plot(paths_figure(1000, 1.0), elem_id="train-paths")
+        with gr.Accordion("How training works", open=False):
+            gr.Markdown(CONCEPTS)
+        active = gr.State([])  # this session's latest runs
+        statuses = gr.State([])  # their statuses when the runs list was last drawn
+        timer = gr.Timer(1.0, active=False)
+
+        settings = [task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split]
+        task.change(task_defaults, task, [variants, optimizer, learning_rate, batch_size, epochs], api_name=False)
+        live = [shown, log_scale, active, statuses]
+        live_outputs = [loss_plot, accuracy_plot, status, runs_table, shown, statuses]
+        start.click(start_runs, [*settings, shown], [active, runs_table, shown, timer, status], api_name=False) \
+            .success(follow, active, [status, timer], api_name=False) \
+            .then(refresh, live, live_outputs, api_name=False)
+        stop.click(stop_runs, active, status, api_name=False)
+        timer.tick(refresh, live, live_outputs, api_name=False, show_progress="hidden")
+        for control in (shown, log_scale):
+            control.change(refresh, live, live_outputs, api_name=False, show_progress="hidden")
+        runs_table.select(toggle_from_table, shown, shown, api_name=False)
+        refresh_runs.click(runs_view, shown, [runs_table, shown], api_name=False)
+        delete.click(delete_runs, shown, [runs_table, shown], api_name=False)
+        export.click(export_runs, shown, csv_file, api_name=False)
+        for control in (path_steps, path_scale):
+            control.release(user_errors(paths_figure), [path_steps, path_scale], paths_plot, api_name=False)
+        gr.api(train, api_name="train")
+        gr.api(runs, api_name="runs")
