@@ -27,13 +27,19 @@ class Classification:
     seconds: float
 
 
+def crop_box(width: int, height: int) -> tuple[float, float, float, float]:
+    """The part of a width×height image that `preprocess` keeps, in its pixels: (left, top, right, bottom)."""
+    scale = RESIZE_SHORT_SIDE / min(width, height)
+    resized_width, resized_height = max(INPUT_SIZE, round(width * scale)), max(INPUT_SIZE, round(height * scale))
+    left, top = (resized_width - INPUT_SIZE) // 2, (resized_height - INPUT_SIZE) // 2
+    scale_x, scale_y = resized_width / width, resized_height / height
+    return left / scale_x, top / scale_y, (left + INPUT_SIZE) / scale_x, (top + INPUT_SIZE) / scale_y
+
+
 def preprocess(image: Image.Image) -> torch.Tensor:
     """RGB image -> [1, 3, 224, 224]: short side 256, centre crop 224, scaled to [-1, 1] as Lite0 was trained."""
-    scale = RESIZE_SHORT_SIDE / min(image.size)
-    resized = image.resize((max(INPUT_SIZE, round(image.width * scale)), max(INPUT_SIZE, round(image.height * scale))),
-                           Image.BICUBIC)
-    left, top = (resized.width - INPUT_SIZE) // 2, (resized.height - INPUT_SIZE) // 2
-    cropped = resized.crop((left, top, left + INPUT_SIZE, top + INPUT_SIZE))
+    left, top, right, bottom = crop_box(image.width, image.height)
+    cropped = image.resize((INPUT_SIZE, INPUT_SIZE), Image.BICUBIC, box=(left, top, right, bottom))
     pixels = torch.from_numpy(np.asarray(cropped, dtype=np.float32) / 255.0).permute(2, 0, 1)
     return ((pixels - 0.5) / 0.5).unsqueeze(0)
 

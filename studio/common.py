@@ -47,3 +47,18 @@ def load_model(registry: ModelRegistry, key: str, progress: gr.Progress):
 
 def model_choices(registry: ModelRegistry, task: str) -> list[tuple[str, str]]:
     return [(spec.title, spec.key) for spec in registry.available(task)]
+
+
+class ImageInput(gr.Image):
+    """gr.Image that hands an uploaded file to the studio undecoded (type "filepath").
+
+    Gradio's own preprocessing opens the file with Pillow first, so a corrupt or fake image failed there
+    with a generic message; models.images.open_image decodes it instead, with size caps and clear errors.
+    """
+
+    is_template = True  # drawn by gr.Image's frontend
+
+    def preprocess(self, payload):
+        if payload is not None and payload.path and not (payload.url or "").startswith("data:"):
+            return payload.path
+        return super().preprocess(payload)

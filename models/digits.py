@@ -1,0 +1,179 @@
+"""A small CNN and a small vision transformer, trained here on scikit-learn's 8×8 digits, side by side.
+
+Both train on first use in a few seconds and are cached under .studio/ so restarts reuse them.
+The ViT cuts the 8×8 image into 16 patches of 2×2; its attention shows which patches each patch reads.
+"""
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+
+from models.errors import InputError
+
+CACHE = Path(__file__).resolve().parent.parent / ".studio" / "digits.pt"
+SEED = 0
+TEST_FRACTION = 0.2
+CACHE_VERSION = 1  # bump when the architectures or the training change
+INK_LEVEL = 16  # a fully inked block of load_digits
+
+
+@dataclass
+class DigitPredictions:
+    digit: np.ndarray  # the drawing as the models saw it: 8×8, 0–16
+    cnn: np.ndarray  # [10] probabilities
+    vit: np.ndarray  # [10] probabilities
+    attention: np.ndarray  # [layers, heads, 17, 17]: row = query token (CLS, then patches row by row), col = key
+    rollout: np.ndarray  # [17, 17]: attention rolled out through all layers; rows sum to 1
+
+
+def small_cnn() -> nn.Module:
+    """Two 3×3 convolutions: every filter is slid over the whole image (local, shared weights)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.2), nn.Linear(32 * 4 * 4, 10),
+    )
+
+
+def small_vit() -> nn.Module:
+    from transformers import ViTConfig, ViTForImageClassification
+
+    config = ViTConfig(image_size=8, patch_size=2, num_channels=1, hidden_size=64, num_hidden_layers=3,
+                       num_attention_heads=4, intermediate_size=128, num_labels=10,
+                       attn_implementation="eager")  # eager: returns attention weights
+    return ViTForImageClassification(config)
+
+
+def digits_split() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The seeded train / test split of load_digits: images as [n, 1, 8, 8] floats in [0, 1], labels."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    images = torch.tensor(digits.images / INK_LEVEL, dtype=torch.float32).unsqueeze(1)
+    labels = torch.tensor(digits.target)
+    train_x, test_x, train_y, test_y = train_test_split(images, labels, test_size=TEST_FRACTION,
+                                                        random_state=SEED, stratify=labels)
+    return train_x, train_y, test_x, test_y
+
+
+def logits_of(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    output = model(images)
+    return output.logits if hasattr(output, "logits") else output
+
+
+def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: int, learning_rate: float) -> nn.Module:
+    generator = torch.Generator().manual_seed(SEED)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, learning_rate, total_steps=epochs * -(-len(images) // 64))
+    model.train()
+    for _ in range(epochs):
+        for batch in torch.randperm(len(images), generator=generator).split(64):
+            loss = F.cross_entropy(logits_of(model, images[batch]), labels[batch])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+    return model.eval()
+
+
+@torch.inference_mode()
+def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
+    return float((logits_of(model.eval(), images).argmax(-1) == labels).float().mean())
+
+
+class DigitModels:
+    def __init__(self, cnn: nn.Module, vit: nn.Module):
+        self.cnn, self.vit = cnn.eval(), vit.eval()
+
+    @torch.inference_mode()
+    def classify_drawing(self, image) -> DigitPredictions:
+        """`image`: a sketchpad drawing (dark strokes on white, or strokes on a transparent canvas)."""
+        digit = drawing_to_digit(image)
+        batch = torch.tensor(digit / INK_LEVEL, dtype=torch.float32)[None, None]
+        cnn = self.cnn(batch).softmax(-1)[0].numpy()
+        output = self.vit(batch, output_attentions=True)
+        attention = torch.cat(output.attentions).numpy()  # [layers, heads, 17, 17]
+        return DigitPredictions(digit, cnn, output.logits.softmax(-1)[0].numpy(), attention, rollout(attention))
+
+
+def rollout(attention: np.ndarray) -> np.ndarray:
+    """Attention rollout (Abnar & Zuidema, 2020): per layer, average the heads, add the residual path as the
+    identity and renormalise the rows; multiply through the layers. [layers, heads, T, T] -> [T, T]."""
+    tokens = attention.shape[-1]
+    rolled = np.eye(tokens)
+    for layer in attention:
+        mixed = layer.mean(axis=0) + np.eye(tokens)
+        rolled = (mixed / mixed.sum(axis=-1, keepdims=True)) @ rolled
+    return rolled
+
+
+def drawing_to_digit(image) -> np.ndarray:
+    """A drawing -> the 8×8, 0–16 format of load_digits: crop to the ink, pad to a square, measure ink per block."""
+    if isinstance(image, dict):  # gr.Sketchpad's value: background, layers and their composite
+        image = image.get("composite")
+    if image is None:
+        raise InputError("Draw a digit first.")
+    array = np.asarray(image.convert("RGBA") if isinstance(image, Image.Image) else image)
+    pixels = array.astype(np.float32) / (255 if array.dtype == np.uint8 else 1)
+    ink = _ink(pixels if pixels.ndim == 3 else pixels[..., None])
+    rows, columns = np.nonzero(ink > 0.1)
+    if len(rows) == 0:
+        raise InputError("The canvas is empty: draw a digit.")
+    ink = ink[rows.min(): rows.max() + 1, columns.min(): columns.max() + 1]
+    side = max(ink.shape)
+    square = np.zeros((side, side), np.float32)
+    top, left = (side - ink.shape[0]) // 2, (side - ink.shape[1]) // 2
+    square[top: top + ink.shape[0], left: left + ink.shape[1]] = ink
+    # load_digits counts the inked pixels of each 4×4 block of a 32×32 bitmap: the inked share of each block × 16.
+    return np.asarray(Image.fromarray(square).resize((8, 8), Image.BOX), np.float32) * INK_LEVEL
+
+
+def _ink(pixels: np.ndarray) -> np.ndarray:
+    """How inked each pixel is, in [0, 1]: opaque dark strokes on light paper or on a transparent canvas."""
+    if pixels.shape[-1] in (2, 4):  # grey or RGB, then alpha
+        alpha = pixels[..., -1]
+        grey = alpha * pixels[..., :-1].mean(axis=-1) + (1 - alpha)  # flattened on white paper
+    else:
+        grey = pixels.mean(axis=-1)
+    ink = 1 - grey
+    border = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
+    return 1 - ink if np.median(border) > 0.5 else ink  # light strokes on a dark canvas
+
+
+def load_digit_models(cache: Path = CACHE) -> DigitModels:
+    """The two models from `cache`, or trained now (a few seconds) and saved there."""
+    torch.manual_seed(SEED)
+    cnn, vit = small_cnn(), small_vit()
+    if cache.exists():
+        saved = torch.load(cache, weights_only=True)
+        if saved.get("version") == CACHE_VERSION:
+            cnn.load_state_dict(saved["cnn"])
+            vit.load_state_dict(saved["vit"])
+            return DigitModels(cnn, vit)
+    train_x, train_y, _, _ = digits_split()
+    train(cnn, train_x, train_y, epochs=15, learning_rate=3e-3)
+    train(vit, train_x, train_y, epochs=30, learning_rate=3e-3)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    temporary = cache.with_suffix(".tmp")
+    torch.save({"version": CACHE_VERSION, "cnn": cnn.state_dict(), "vit": vit.state_dict()}, temporary)
+    temporary.replace(cache)  # atomic: a second process never reads half a file
+    return DigitModels(cnn, vit)
+
+
+_shared: DigitModels | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_digit_models() -> DigitModels:
+    """One DigitModels per process, trained or loaded by the first caller while the others wait."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = load_digit_models()
+        return _shared
