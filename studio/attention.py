@@ -1,0 +1,228 @@
+"""Attention tab: the self- and cross-attention inside every studio model, read from the models
+themselves, with one head's softmax(QKᵀ/√d)·V worked through step by step."""
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from models.attention import (MAX_TOKENS, AttentionMaps, block_label, blocks, digit_attention, example_digit,
+                              head_steps, speech_attention, text_attention, translation_attention)
+from models.audio import load_audio
+from models.digits import shared_digit_models
+from models.errors import InputError
+from models.registry import ModelRegistry
+from studio.attention_views import (GRID_TOKENS, HEAD_TOKENS, TOKEN_VIEW_TOKENS, aggregate_figure, grid_figure,
+                                    head_figure, steps_figure, token_figure, write_exports)
+from studio.common import ASSETS, load_model, model_choices, user_errors
+
+DIGITS_KEY = "digits-vit"
+MEAN_OVER_HEADS = -1
+EXAMPLE_TEXTS = ["The animal didn't cross the street because it was too tired.",
+                 "The cat is sleeping on the sofa.",
+                 "O gato está dormindo no sofá."]
+CONCEPT = r"""
+**Self-attention in one line.** Every token's vector *x* is projected three ways: a query
+*q = x·W_Q* (what am I looking for?), a key *k = x·W_K* (what do I offer?) and a value
+*v = x·W_V* (what do I pass on?). A token scores every key with its query, *q·kᵀ*, divided by
+√d (d = the head's width) so the scores do not grow with the width and saturate the softmax. The
+softmax turns one row of scores into weights that sum to 1 — one row of the heatmaps here — and the
+token's output is the weighted mix of the values:
+
+  **Attention(Q, K, V) = softmax(QKᵀ / √d) · V**
+
+Each head has its own W_Q, W_K, W_V, so heads learn different patterns: the previous token, the
+sentence end, the same word elsewhere. **Cross-attention** is the same computation with queries
+from the decoder and keys / values from the encoder (the source sentence, or the audio).
+**Causal** attention masks the future: a token sees only itself and the tokens before it.
+**Rollout** (Abnar & Zuidema, 2020) follows attention through the layers: average the heads, add
+the residual connection as the identity, renormalise, multiply layer by layer.
+"""
+
+
+def attention_models(registry: ModelRegistry) -> list[tuple[str, str]]:
+    return (model_choices(registry, "text") + model_choices(registry, "translation")
+            + model_choices(registry, "speech") + [("Digits ViT (8×8, trained here)", DIGITS_KEY)])
+
+
+def task_of(registry: ModelRegistry, key: str) -> str:
+    if key == DIGITS_KEY:
+        return "image"
+    try:
+        return registry.spec(key).task
+    except KeyError as error:
+        raise InputError(str(error)) from error
+
+
+def no_progress(fraction: float, desc: str = "") -> None:
+    """The API call has no progress bar to move."""
+
+
+def extract(registry: ModelRegistry, key: str, text: str, audio: str | None, digit: int,
+            progress) -> list[AttentionMaps]:
+    """Every attention block of model `key` for the input its kind reads."""
+    if key == DIGITS_KEY:
+        progress(0.1, desc="Loading the digit models (trained on first use, a few seconds)…")
+        return digit_attention(shared_digit_models(), example_digit(digit), key)
+    task = task_of(registry, key)
+    model = load_model(registry, key, progress)
+    if task == "text":
+        return text_attention(model, text or "", key)
+    if task == "translation":
+        return translation_attention(model, text or "", key)
+    if task == "speech":
+        if not audio:
+            raise InputError("Record or upload a clip (or pick an example) for the speech model.")
+        return speech_attention(model, load_audio(audio), key)
+    raise InputError(f"The attention view has no reader for {task} models.")
+
+
+def token_view_labels(maps: AttentionMaps) -> list[tuple[str, int]]:
+    """The query tokens the token view can start lines from (pooled like the view itself)."""
+    return [(f"{number}. {block_label(maps.query_tokens, block)}", number)
+            for number, block in enumerate(blocks(len(maps.query_tokens), TOKEN_VIEW_TOKENS))]
+
+
+def describe(maps: AttentionMaps) -> str:
+    queries, keys = len(maps.query_tokens), len(maps.key_tokens)
+    note = (f"**{maps.name}** ({maps.kind}): {maps.layers} layers × {maps.heads} heads, "
+            f"{queries} queries × {keys} keys.")
+    if max(queries, keys) > GRID_TOKENS:
+        note += (f" Long input: the grid pools tokens to {GRID_TOKENS} per heatmap, the large view to "
+                 f"{HEAD_TOKENS}, the token view to {TOKEN_VIEW_TOKENS} (a pooled row is the mean of its "
+                 "tokens' rows, so it still sums to 1).")
+    return note
+
+
+def build(registry: ModelRegistry) -> None:
+    models = attention_models(registry)
+    @user_errors
+    def compute(key, text, audio, digit, progress=gr.Progress()):
+        return extract(registry, key, text, audio, int(digit), progress)
+
+    def choose_block(maps, block):
+        """Layer, head and token choices for one attention block of the maps just computed."""
+        chosen = maps[int(block)]
+        return (gr.Dropdown([(f"layer {i + 1}", i) for i in range(chosen.layers)], value=chosen.layers - 1),
+                gr.Dropdown([("mean over heads", MEAN_OVER_HEADS)] + [(f"head {i + 1}", i) for i in range(chosen.heads)],
+                            value=MEAN_OVER_HEADS),
+                gr.Dropdown(token_view_labels(chosen), value=[min(1, len(chosen.query_tokens) - 1)]),
+                describe(chosen))
+
+    def choose_maps(maps):
+        blocks_choice = gr.Dropdown([(m.name, i) for i, m in enumerate(maps)], value=0, interactive=len(maps) > 1)
+        return (blocks_choice, *choose_block(maps, 0))
+
+    @user_errors
+    def show_grid(maps, block):
+        return grid_figure(maps[int(block)]) if maps else None
+
+    @user_errors
+    def show_head(maps, block, layer, head, tokens):
+        if not maps:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        chosen, layer = maps[int(block)], int(layer)
+        head = None if int(head) == MEAN_OVER_HEADS else int(head)
+        weights = chosen.head(layer, head)
+        title = f"{chosen.name}: layer {layer + 1}, {'mean over heads' if head is None else f'head {head + 1}'}"
+        figures = [head_figure(weights, chosen.query_tokens, chosen.key_tokens, title),
+                   token_figure(weights, chosen.query_tokens, chosen.key_tokens, [int(t) for t in tokens or []],
+                                f"Token view: {title}"),
+                   aggregate_figure(chosen, layer)]
+        folder = Path(tempfile.mkdtemp(prefix="attention-"))
+        exports = write_exports(folder, weights, chosen.query_tokens, chosen.key_tokens, title,
+                                figures + [grid_figure(chosen)])
+        return (*figures, [str(path) for path in exports])
+
+    @user_errors
+    def step_through(key, text, layer, head):
+        if task_of(registry, key) != "text":
+            raise InputError("The step-through runs on the sentence encoder: choose all-MiniLM-L6-v2 and a sentence.")
+        one_head = 0 if int(head) == MEAN_OVER_HEADS else int(head)
+        steps = head_steps(load_model(registry, key, no_progress), text or "", int(layer), one_head)
+        difference = float(np.abs(steps.weights - steps.model_weights).max())
+        note = "The mean over heads is no single head: head 1 is shown. " if one_head != int(head) else ""
+        return (steps_figure(steps),
+                f"{note}Largest difference between this softmax and the attention the model returned for "
+                f"layer {steps.layer + 1}, head {steps.head + 1}: **{difference:.1e}**.")
+
+    @user_errors
+    def attention(model: str, text: str, layer: int = 0, head: int = -1) -> dict:
+        """The attention matrices of `model` for `text` at (layer, head), as JSON: one entry per
+        attention block that has that layer (encoder self-attention, cross-attention, ...). Layers and
+        heads count from 0; head -1 is the mean over heads. For a speech model `text` names an
+        example clip (e.g. "en_weather"); for the digits ViT it is a digit 0–9."""
+        audio, digit = None, 0
+        task = task_of(registry, model)
+        if task == "speech":
+            clip = ASSETS / "audio" / f"{Path(text).stem}.wav"
+            if not clip.is_file():
+                raise InputError(f"No example clip named {text!r}; try en_weather.")
+            audio = str(clip)
+        elif task == "image":
+            if not (text.strip().isdigit() and int(text) <= 9):
+                raise InputError(f"For the digits ViT, text is a digit 0–9; got {text!r}.")
+            digit = int(text)
+        maps = [m for m in extract(registry, model, text, audio, digit, no_progress) if layer < m.layers]
+        if not maps:
+            raise InputError(f"{model} has no layer {layer}.")
+        return {"model": model, "layer": layer, "head": head,
+                "maps": [{"name": m.name, "kind": m.kind, "query_tokens": m.query_tokens,
+                          "key_tokens": m.key_tokens,
+                          "weights": np.round(m.head(layer, None if head == MEAN_OVER_HEADS else head), 6).tolist()}
+                         for m in maps]}
+
+    with gr.Tab("Attention", id="attention"):
+        gr.Markdown("See where every model in the studio looks: self-attention, cross-attention and causal "
+                    f"attention, read from the models themselves (inputs up to {MAX_TOKENS} tokens).")
+        maps = gr.State([])
+        with gr.Row():
+            with gr.Column():
+                model = gr.Dropdown(models, value=models[0][1] if models else None, label="Model",
+                                    elem_id="attention-model")
+                text = gr.Textbox(EXAMPLE_TEXTS[0], label="Text (text and translation models)", lines=2,
+                                  elem_id="attention-text")
+                audio = gr.Audio(sources=["upload", "microphone"], type="filepath",
+                                 label="Audio (speech models, up to 30 s)", elem_id="attention-audio")
+                digit = gr.Slider(0, 9, value=3, step=1, label="Digit (ViT): scikit-learn's first drawing of it")
+                run = gr.Button("Show attention", variant="primary")
+            with gr.Column():
+                gr.Examples([[sentence] for sentence in EXAMPLE_TEXTS], inputs=[text], label="Sentences")
+                gr.Examples([[str(path)] for path in sorted((ASSETS / "audio").glob("en_*.wav"))[:3]], inputs=[audio],
+                            label="Clips")
+                note = gr.Markdown(elem_id="attention-note")
+        with gr.Row():
+            block = gr.Dropdown([("—", 0)], value=0, label="Attention block", interactive=False)
+            layer = gr.Dropdown([("layer 1", 0)], value=0, label="Layer")
+            head = gr.Dropdown([("mean over heads", MEAN_OVER_HEADS)], value=MEAN_OVER_HEADS, label="Head")
+            tokens = gr.Dropdown([], multiselect=True, label="Token view: lines from", elem_id="attention-tokens")
+        grid = gr.Plot(label="Layer × head grid", elem_id="attention-grid")
+        head_plot = gr.Plot(label="One head, large: queries down, keys across", elem_id="attention-head")
+        with gr.Row():
+            token_plot = gr.Plot(label="Token view", elem_id="attention-tokens-view")
+            aggregate_plot = gr.Plot(label="Mean over heads and rollout", elem_id="attention-aggregate")
+        exports = gr.File(label="Heatmap as PNG and SVG, views as interactive HTML", file_count="multiple",
+                          elem_id="attention-export")
+        with gr.Accordion("How one head computes its weights: softmax(QKᵀ/√d)·V", open=False):
+            gr.Markdown("Runs on the sentence encoder for the chosen layer and head: the layer's input is "
+                        "taken with a hook and pushed through the layer's own W_Q, W_K, W_V.")
+            step = gr.Button("Step through this head")
+            step_note = gr.Markdown(elem_id="attention-step-note")
+            steps_plot = gr.Plot(label="Q, K, V → scores → softmax → output", elem_id="attention-steps")
+        with gr.Accordion("How it works: Q, K, V and softmax(QKᵀ/√d)·V", open=False):
+            gr.Markdown(CONCEPT)
+
+        head_views = [head_plot, token_plot, aggregate_plot, exports]
+        head_inputs = [maps, block, layer, head, tokens]
+        choosers = [layer, head, tokens, note]
+        (run.click(compute, [model, text, audio, digit], maps, api_visibility="private")
+            .success(choose_maps, maps, [block, *choosers], api_visibility="private")
+            .then(show_grid, [maps, block], grid, api_visibility="private")
+            .then(show_head, head_inputs, head_views, api_visibility="private"))
+        (block.input(choose_block, [maps, block], choosers, api_visibility="private")
+            .then(show_grid, [maps, block], grid, api_visibility="private")
+            .then(show_head, head_inputs, head_views, api_visibility="private"))
+        for chooser in (layer, head, tokens):
+            chooser.input(show_head, head_inputs, head_views, api_visibility="private", show_progress="hidden")
+        step.click(step_through, [model, text, layer, head], [steps_plot, step_note], api_visibility="private")
+        gr.api(attention, api_name="attention")

@@ -1,0 +1,163 @@
+"""What the Attention tab draws, as plotly figures: the layer × head grid, one head large, the token
+view (bertviz's head view: lines from chosen tokens to the others), mean / rollout, and the Q/K/V
+steps of one head; plus the PNG / SVG / self-contained HTML exports."""
+import html
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from models.alignment import heatmap_png, heatmap_svg
+from models.attention import AttentionMaps, HeadSteps, downsample
+
+GRID_TOKENS = 32  # per small heatmap of the grid
+HEAD_TOKENS = 256
+TOKEN_VIEW_TOKENS = 64
+EXPORT_TOKENS = 96  # PNG / SVG cells are 28 px: 96 tokens make a ~3000 px image
+LINE_BUCKETS = 10  # the token view draws lines in this many opacity steps, one trace each
+PALETTE = ("#4338ca", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2")
+
+
+def escaped(labels: list[str]) -> list[str]:
+    return [html.escape(label) for label in labels]  # plotly reads labels as HTML: </s> would vanish
+
+
+def grid_figure(maps: AttentionMaps) -> go.Figure:
+    """Every layer (rows) and head (columns) at a glance, each pooled to at most GRID_TOKENS tokens
+    and coloured on its own scale, so diffuse heads show their pattern too."""
+    weights, _, _ = downsample(maps.weights, maps.query_tokens, maps.key_tokens, GRID_TOKENS)
+    figure = make_subplots(rows=maps.layers, cols=maps.heads, horizontal_spacing=0.006, vertical_spacing=0.012)
+    for layer in range(maps.layers):
+        for head in range(maps.heads):
+            figure.add_trace(go.Heatmap(
+                z=weights[layer, head], colorscale="Viridis", zmin=0, showscale=False,
+                hovertemplate=f"layer {layer + 1}, head {head + 1}<br>query %{{y}} → key %{{x}}: %{{z:.3f}}"
+                              "<extra></extra>"), row=layer + 1, col=head + 1)
+    figure.update_xaxes(showticklabels=False, ticks="")
+    figure.update_yaxes(showticklabels=False, ticks="", autorange="reversed")
+    for head in range(maps.heads):
+        figure.update_xaxes(title_text=f"head {head + 1}", title_font_size=10, row=maps.layers, col=head + 1)
+    for layer in range(maps.layers):
+        figure.update_yaxes(title_text=f"layer {layer + 1}", title_font_size=10, row=layer + 1, col=1)
+    cell = max(40, min(90, 1100 // maps.heads))
+    figure.update_layout(title=f"{maps.name}: every layer and head", height=80 + cell * maps.layers,
+                         margin=dict(t=50, l=50, r=10, b=40))
+    return figure
+
+
+def head_figure(weights: np.ndarray, queries: list[str], keys: list[str], title: str) -> go.Figure:
+    """One [queries, keys] map large: queries down, keys across, hover with both tokens and the weight.
+    Positions on the axes, labels as ticks, so repeated tokens stay apart."""
+    weights, queries, keys = downsample(weights, queries, keys, HEAD_TOKENS)
+    queries, keys = escaped(queries), escaped(keys)
+    hover = np.array([[[query, key] for key in keys] for query in queries], dtype=object)
+    figure = go.Figure(go.Heatmap(
+        z=weights, colorscale="Viridis", zmin=0, customdata=hover,
+        hovertemplate="%{customdata[0]} → %{customdata[1]}<br>weight %{z:.3f}<extra></extra>"))
+    figure.update_xaxes(tickvals=list(range(len(keys))), ticktext=keys, side="top", tickangle=-60)
+    figure.update_yaxes(tickvals=list(range(len(queries))), ticktext=queries, autorange="reversed")
+    figure.update_layout(title=title, height=min(1100, 260 + 18 * len(queries)), margin=dict(t=150, r=20, b=20))
+    return figure
+
+
+def token_figure(weights: np.ndarray, queries: list[str], keys: list[str], chosen: list[int],
+                 title: str) -> go.Figure:
+    """bertviz's head view: queries on the left, keys on the right, a line from each chosen query to
+    every key it attends to, the more opaque the heavier. `chosen` indexes the pooled queries."""
+    weights, queries, keys = downsample(weights, queries, keys, TOKEN_VIEW_TOKENS)
+    queries, keys = escaped(queries), escaped(keys)
+    chosen = [index for index in chosen if 0 <= index < len(queries)] or [0]
+    figure = go.Figure()
+    for number, query in enumerate(chosen):
+        row = weights[query]
+        colour = PALETTE[number % len(PALETTE)]
+        levels = np.ceil(row / max(float(row.max()), 1e-9) * LINE_BUCKETS).astype(int)
+        for level in range(1, LINE_BUCKETS + 1):
+            x, y = [], []
+            for key in np.flatnonzero(levels == level):
+                x += [0, 1, None]
+                y += [-query, -key, None]
+            if x:
+                figure.add_trace(go.Scatter(x=x, y=y, mode="lines", opacity=level / LINE_BUCKETS,
+                                            line=dict(color=colour, width=1 + 3 * level / LINE_BUCKETS),
+                                            hoverinfo="skip", showlegend=False))
+    received = weights[chosen].sum(axis=0)
+    figure.add_trace(go.Scatter(
+        x=[0] * len(queries), y=[-i for i in range(len(queries))], mode="text", text=queries,
+        textposition="middle left", hoverinfo="skip", showlegend=False))
+    figure.add_trace(go.Scatter(
+        x=[1] * len(keys), y=[-i for i in range(len(keys))], mode="markers+text", text=keys,
+        textposition="middle right", marker=dict(size=6, color=received, colorscale="Viridis"),
+        customdata=received, hovertemplate="%{text}: %{customdata:.3f}<extra></extra>", showlegend=False))
+    figure.update_xaxes(visible=False, range=[-0.6, 1.6])
+    figure.update_yaxes(visible=False, range=[-max(len(queries), len(keys)) + 0.5, 0.5])
+    figure.update_layout(title=title, height=120 + 20 * max(len(queries), len(keys)),
+                         margin=dict(t=50, l=10, r=10, b=10), plot_bgcolor="white")
+    return figure
+
+
+def aggregate_figure(maps: AttentionMaps, layer: int) -> go.Figure:
+    """The mean over the layer's heads beside the rollout through all layers, or, where the layers do
+    not chain (cross-attention), beside the mean over every layer and head."""
+    if maps.chains:
+        overall, overall_title = maps.rollout(), "rollout through all layers"
+    else:
+        overall, overall_title = maps.weights.mean(axis=(0, 1)), "mean over all layers and heads"
+    figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
+                           subplot_titles=(f"layer {layer + 1}: mean over heads", overall_title))
+    for column, weights in enumerate((maps.head(layer, None), overall), start=1):
+        pooled, queries, keys = downsample(weights, maps.query_tokens, maps.key_tokens, HEAD_TOKENS // 2)
+        queries, keys = escaped(queries), escaped(keys)
+        hover = np.array([[[q, k] for k in keys] for q in queries], dtype=object)
+        figure.add_trace(go.Heatmap(z=pooled, colorscale="Viridis", zmin=0, showscale=False, customdata=hover,
+                                    hovertemplate="%{customdata[0]} → %{customdata[1]}: %{z:.3f}<extra></extra>"),
+                         row=1, col=column)
+        figure.update_xaxes(tickvals=list(range(len(keys))), ticktext=keys, tickangle=-60, row=1, col=column)
+        figure.update_yaxes(tickvals=list(range(len(queries))), ticktext=queries, row=1, col=column)
+    figure.update_yaxes(autorange="reversed")
+    figure.update_layout(height=460, margin=dict(t=60, l=30, r=10, b=30))
+    return figure
+
+
+def steps_figure(steps: HeadSteps) -> go.Figure:
+    """Q, K, V (one row per token), the scaled scores, their softmax and the output, side by side."""
+    tokens = escaped(steps.tokens)
+    panels = [("Q = x·W_Q", steps.queries), ("K = x·W_K", steps.keys), ("V = x·W_V", steps.values),
+              ("QKᵀ/√d", steps.scores), ("softmax(QKᵀ/√d)", steps.weights), ("softmax(QKᵀ/√d)·V", steps.output)]
+    figure = make_subplots(rows=2, cols=3, subplot_titles=[title for title, _ in panels],
+                           horizontal_spacing=0.1, vertical_spacing=0.12)
+    positions = list(range(len(tokens)))  # positions, not categories: a repeated token keeps its own row
+    for index, (title, values) in enumerate(panels):
+        is_weights = values is steps.weights
+        row, column = index // 3 + 1, index % 3 + 1
+        figure.add_trace(go.Heatmap(
+            z=values, colorscale="Viridis" if is_weights else "RdBu", zmin=0 if is_weights else None,
+            zmid=None if is_weights else 0, showscale=False,
+            hovertemplate=f"{title}<br>row %{{y}}, column %{{x}}: %{{z:.4f}}<extra></extra>"), row=row, col=column)
+        figure.update_yaxes(tickvals=positions, ticktext=tokens, row=row, col=column)
+        if title in ("QKᵀ/√d", "softmax(QKᵀ/√d)"):
+            figure.update_xaxes(tickvals=positions, ticktext=tokens, tickangle=-60, row=row, col=column)
+    figure.update_yaxes(autorange="reversed")
+    figure.update_layout(height=360 + 24 * min(len(tokens), 24), margin=dict(t=60, l=10, r=10, b=10),
+                         title=f"Layer {steps.layer + 1}, head {steps.head + 1}: d = {steps.queries.shape[1]}")
+    return figure
+
+
+def interactive_html(figures: list[go.Figure], title: str) -> str:
+    """One self-contained page: plotly.js inlined once (the studio is offline, no CDN)."""
+    parts = [figure.to_html(full_html=False, include_plotlyjs=index == 0) for index, figure in enumerate(figures)]
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title></head>"
+            f"<body><h1>{html.escape(title)}</h1>\n" + "\n".join(parts) + "\n</body></html>\n")
+
+
+def write_exports(folder: Path, weights: np.ndarray, queries: list[str], keys: list[str], title: str,
+                  figures: list[go.Figure]) -> list[Path]:
+    """attention.png and attention.svg of the heatmap (pooled to EXPORT_TOKENS), attention.html of
+    the interactive views."""
+    pooled, pooled_queries, pooled_keys = downsample(weights, queries, keys, EXPORT_TOKENS)
+    png, svg, page = folder / "attention.png", folder / "attention.svg", folder / "attention.html"
+    heatmap_png(pooled, pooled_keys, pooled_queries, title).save(png)
+    svg.write_text(heatmap_svg(pooled, pooled_keys, pooled_queries, title), encoding="utf-8")
+    page.write_text(interactive_html(figures, title), encoding="utf-8")
+    return [png, svg, page]

@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+from gradio_client.exceptions import AppError
+
+pytestmark = pytest.mark.slow
+
+
+def test_attention_endpoint_returns_one_heads_matrix_with_its_tokens(client):
+    answer = client.predict("all-minilm-l6-v2", "The cat sat on the mat.", 2, 5, api_name="/attention")
+    [maps] = answer["maps"]
+    weights = np.array(maps["weights"])
+    assert maps["kind"] == "self" and maps["query_tokens"][0] == "[CLS]"
+    assert weights.shape == (len(maps["query_tokens"]), len(maps["key_tokens"])) == (9, 9)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-4)
+
+
+def test_attention_endpoint_gives_every_translation_block_with_the_layer(client):
+    answer = client.predict("bergamot-en-pt", "The cat is sleeping.", 1, -1, api_name="/attention")
+    assert [m["kind"] for m in answer["maps"]] == ["self", "cross"]
+    cross = answer["maps"][1]
+    assert np.array(cross["weights"]).shape == (len(cross["query_tokens"]), len(cross["key_tokens"]))
+    # layer 3 exists in the 6-layer encoder only, not in the 2-layer decoder
+    answer = client.predict("bergamot-en-pt", "The cat is sleeping.", 3, 0, api_name="/attention")
+    assert [m["kind"] for m in answer["maps"]] == ["self"]
+
+
+def test_attention_endpoint_reads_an_example_clip_for_whisper(client):
+    answer = client.predict("whisper-tiny.en", "en_weather", 0, 0, api_name="/attention")
+    assert [m["kind"] for m in answer["maps"]] == ["self", "causal", "cross"]
+    assert answer["maps"][0]["key_tokens"][-1] == "(padding)"
+
+
+@pytest.mark.parametrize("model, text, message", [
+    ("all-minilm-l6-v2", "   ", "Type a sentence"),
+    ("all-minilm-l6-v2", "word " * 600, "at most 512"),
+    ("no-such-model", "hi", "No model named"),
+    ("whisper-tiny.en", "nothing", "No example clip"),
+])
+def test_attention_endpoint_explains_what_it_cannot_show(client, model, text, message):
+    with pytest.raises(AppError, match=message):
+        client.predict(model, text, 0, 0, api_name="/attention")
