@@ -10,7 +10,7 @@ import gradio as gr
 
 from models.device import pick_device
 from models.registry import ModelRegistry, hub_spec
-from studio import about, image, speech, translation
+from studio import about, attention, image, speech, training, translation
 
 TITLE = "Model Studio"
 
@@ -22,6 +22,8 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
             transcript, send_to_translation = speech.build(registry)
             image.build(registry)
             translation_inputs = translation.build(registry)
+            attention.build(registry)
+            training.build(registry)
             about.build(registry)
         translation_inputs.send_from(send_to_translation, transcript, tabs)
     return demo
