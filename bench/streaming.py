@@ -2,9 +2,8 @@
 
     python -m bench.streaming [--model whisper-tiny.en] [--chunk 0.5]
 
-A virtual clock plays the microphone: chunk i is available at (i + 1) × chunk seconds, and the
-streaming code handles it when both the chunk has arrived and the previous update has finished
-(as Gradio's queue does). Word times in the audio come from Whisper's own token timestamps on the
+A virtual clock plays the microphone: chunk i is available at (i + 1) × chunk seconds; decodes run
+beside the incoming audio as in the Speech tab (see stream_in_real_time). Word times in the audio come from Whisper's own token timestamps on the
 whole clip (cross-attention alignment heads). Reports, per talk:
 - first-word latency: when the first word is committed, minus when it ended in the audio (goal ≤ 1.0 s);
 - final latency: when the final text is ready, minus the end of speech (goal ≤ 1.5 s);
@@ -75,24 +74,31 @@ def word_end_times(recognizer, samples: np.ndarray) -> list[float]:
 
 
 def stream_in_real_time(recognizer, samples: np.ndarray, chunk_seconds: float):
+    """Replay the Speech tab's live path on a virtual clock: chunk i arrives at (i + 1) × chunk seconds and
+    only adds audio; a decode starts on a chunk's arrival when none is running (update_in_background), and
+    its result reaches the screen with the next chunk. Returns (screen timeline, decode durations, final latency)."""
     stream = StreamingTranscriber(whisper_decoder(recognizer, "en"))
     chunk = int(chunk_seconds * SAMPLE_RATE)
-    clock, timeline, durations = 0.0, [], []
+    busy_until, pending, timeline, durations = 0.0, None, [], []
     for index in range(0, len(samples), chunk):
         arrival = min(index + chunk, len(samples)) / SAMPLE_RATE
-        started = time.perf_counter()
-        update = stream.feed(samples[index:index + chunk])
-        elapsed = time.perf_counter() - started
-        clock = max(arrival, clock) + elapsed
-        if update.decoded:
-            durations.append(elapsed)
-            timeline.append((clock, update.committed, update.tentative))
+        stream.add_audio(samples[index:index + chunk])
+        if pending is not None and arrival >= busy_until:
+            timeline.append((arrival, pending.committed, pending.tentative))
+            pending = None
+        if arrival >= busy_until:
+            started = time.perf_counter()
+            update = stream.update()
+            if update.decoded:
+                elapsed = time.perf_counter() - started
+                durations.append(elapsed)
+                busy_until, pending = arrival + elapsed, update
     speech_end = len(samples) / SAMPLE_RATE
     started = time.perf_counter()
     final = stream.finish()
-    clock = max(speech_end, clock) + (time.perf_counter() - started)
-    timeline.append((clock, final.committed, ""))
-    return timeline, durations, clock - speech_end
+    done = max(speech_end, busy_until) + (time.perf_counter() - started)
+    timeline.append((done, final.committed, ""))
+    return timeline, durations, done - speech_end
 
 
 def measure(recognizer, name: str, samples: np.ndarray, reference: str, chunk_seconds: float) -> TalkResult:

@@ -1,11 +1,13 @@
 """Audio loading and checks for speech models: everything becomes float32 mono 16 kHz."""
 import io
+import math
 import os
 import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
+from scipy.signal import resample_poly
 
 from models.errors import InputError
 
@@ -35,9 +37,10 @@ def to_16k_mono(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     elif samples.ndim != 1:
         raise InputError(f"Audio must be mono or multi-channel samples, got an array of shape {samples.shape}.")
     if sample_rate != SAMPLE_RATE and samples.size:
-        import librosa
-
-        samples = librosa.resample(samples, orig_sr=sample_rate, target_sr=SAMPLE_RATE)
+        # Polyphase resampling, imported with this module: librosa's lazy loading stalled the first
+        # microphone chunk for seconds, and the browser drops audio recorded while a chunk is pending.
+        common = math.gcd(int(sample_rate), SAMPLE_RATE)
+        samples = resample_poly(samples, SAMPLE_RATE // common, int(sample_rate) // common).astype(np.float32)
     return np.ascontiguousarray(samples, dtype=np.float32)
 
 

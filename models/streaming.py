@@ -7,6 +7,7 @@ tail. Committed text from before the buffer is the decoder's prompt. When the bu
 end at sentence or phrase ends), so a decode never sees more than Whisper's 30 s window.
 """
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -61,7 +62,9 @@ def agreed_prefix_length(hypotheses: list[list[str]]) -> int:
 
 @dataclass
 class StreamingTranscriber:
-    decode: Decoder
+    """Audio may arrive from one thread while another decodes: `add_audio` never waits for a decode."""
+
+    decode: Decoder | None = None  # None until the model is ready; audio is kept meanwhile
     options: StreamingOptions = field(default_factory=StreamingOptions)
     committed_before_buffer: list[str] = field(default_factory=list)
     committed_in_buffer: list[str] = field(default_factory=list)
@@ -72,47 +75,87 @@ class StreamingTranscriber:
     undecoded_seconds: float = 0.0
     audio_seconds: float = 0.0  # everything fed so far
     heard_speech: bool = False
+    spoke_since_decode: bool = False  # loud audio arrived after the last decode started
+    settled: bool = False  # the last decode saw no new speech: more silence cannot change anything
+    latest: StreamUpdate | None = None  # the last decode's result, for callers that do not wait
+    _audio_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _decode_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def committed_text(self) -> str:
         return " ".join(self.committed_before_buffer + self.committed_in_buffer)
 
-    def feed(self, chunk: np.ndarray) -> StreamUpdate:
-        """Add 16 kHz mono audio; decode when enough new audio came in and someone has spoken."""
-        started = time.perf_counter()
+    def add_audio(self, chunk: np.ndarray) -> None:
+        """Append 16 kHz mono audio to the buffer; until someone speaks, keep only a short lead-in."""
         chunk = np.asarray(chunk, np.float32)
-        self.buffer = np.concatenate([self.buffer, chunk])
-        self.undecoded_seconds += len(chunk) / SAMPLE_RATE
-        self.audio_seconds += len(chunk) / SAMPLE_RATE
-        if chunk.size and float(np.sqrt(np.mean(chunk**2))) >= self.options.silence_rms:
-            self.heard_speech = True
-        if not self.heard_speech:
-            self.buffer = self.buffer[-SAMPLE_RATE // 2:]  # keep a little lead-in before the first word
-            return self._update(started, decoded=False)
-        if self.undecoded_seconds < self.options.min_new_audio_seconds:
-            return self._update(started, decoded=False)
-        self._decode_and_commit()
-        self._trim()
-        return self._update(started, decoded=True)
+        with self._audio_lock:
+            self.buffer = np.concatenate([self.buffer, chunk])
+            self.undecoded_seconds += len(chunk) / SAMPLE_RATE
+            self.audio_seconds += len(chunk) / SAMPLE_RATE
+            if chunk.size and float(np.sqrt(np.mean(chunk**2))) >= self.options.silence_rms:
+                self.heard_speech = self.spoke_since_decode = True
+            if not self.heard_speech:
+                self.buffer = self.buffer[-SAMPLE_RATE // 2:]
+
+    def update(self, wait: bool = True) -> StreamUpdate | None:
+        """Decode the buffer if enough new speech came in. With wait=False, None at once if a decode is running."""
+        if not self._decode_lock.acquire(blocking=wait):
+            return None
+        try:
+            started = time.perf_counter()
+            if (self.decode is None or not self.heard_speech or (self.settled and not self.spoke_since_decode)
+                    or self.undecoded_seconds < self.options.min_new_audio_seconds):
+                return self._update(started, decoded=False)
+            self._decode_and_commit()
+            self._trim()
+            return self._update(started, decoded=True)
+        finally:
+            self._decode_lock.release()
+
+    def update_in_background(self) -> StreamUpdate | None:
+        """Start a decode on another thread unless one is running; return the latest finished result.
+
+        A browser microphone drops audio recorded while its previous chunk is still being answered,
+        so the chunk handler must return at once rather than wait for Whisper.
+        """
+        if not self._decode_lock.locked():
+            threading.Thread(target=self._decode_into_latest, daemon=True).start()
+        return self.latest
+
+    def _decode_into_latest(self) -> None:
+        update = self.update(wait=False)
+        if update is not None and update.decoded:
+            self.latest = update
+
+    def feed(self, chunk: np.ndarray) -> StreamUpdate:
+        self.add_audio(chunk)
+        return self.update()
 
     def finish(self) -> StreamUpdate:
         """End of speech: decode what is left and commit all of it."""
-        started = time.perf_counter()
-        if self.heard_speech and self.buffer.size:
-            hypothesis = self.decode(self.buffer, self._prompt())
-            self.committed_in_buffer += hypothesis.words[len(self.committed_in_buffer):]
-        self.committed_before_buffer += self.committed_in_buffer
-        self.committed_in_buffer, self.tentative, self.recent_hypotheses = [], [], []
-        self.buffer = np.zeros(0, np.float32)
-        self.heard_speech = False
-        return self._update(started, decoded=True)
+        with self._decode_lock:
+            started = time.perf_counter()
+            with self._audio_lock:
+                audio, self.buffer = self.buffer, np.zeros(0, np.float32)
+            if self.recent_hypotheses and not self.spoke_since_decode:
+                # Only silence since the last decode: its hypothesis already covers all the speech.
+                self.committed_in_buffer += self.recent_hypotheses[-1][len(self.committed_in_buffer):]
+            elif self.decode is not None and self.heard_speech and audio.size:
+                hypothesis = self.decode(audio, self._prompt())
+                self.committed_in_buffer += hypothesis.words[len(self.committed_in_buffer):]
+            self.committed_before_buffer += self.committed_in_buffer
+            self.committed_in_buffer, self.tentative, self.recent_hypotheses = [], [], []
+            self.heard_speech = False
+            return self._update(started, decoded=True)
 
     def _prompt(self) -> str:
         return " ".join(self.committed_before_buffer[-self.options.prompt_words:])
 
     def _decode_and_commit(self) -> None:
-        hypothesis = self.decode(self.buffer, self._prompt())
-        self.undecoded_seconds = 0.0
+        with self._audio_lock:
+            audio, self.undecoded_seconds = self.buffer, 0.0
+            self.settled, self.spoke_since_decode = not self.spoke_since_decode, False
+        hypothesis = self.decode(audio, self._prompt())
         self.recent_hypotheses = (self.recent_hypotheses + [hypothesis.words])[-self.options.agreement:]
         if len(self.recent_hypotheses) == self.options.agreement:
             agreed = agreed_prefix_length(self.recent_hypotheses)
@@ -138,7 +181,8 @@ class StreamingTranscriber:
         self.committed_before_buffer += self.committed_in_buffer[:words]
         self.committed_in_buffer = self.committed_in_buffer[words:]
         self.recent_hypotheses = [hypothesis[words:] for hypothesis in self.recent_hypotheses]
-        self.buffer = self.buffer[int(end * SAMPLE_RATE):]
+        with self._audio_lock:  # only appends happened since the decode, so cutting the front is safe
+            self.buffer = self.buffer[int(end * SAMPLE_RATE):]
 
     def _update(self, started: float, decoded: bool) -> StreamUpdate:
         return StreamUpdate(self.committed_text, " ".join(self.tentative), time.perf_counter() - started,

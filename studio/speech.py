@@ -6,7 +6,7 @@ import gradio as gr
 
 from models.audio import load_audio, to_16k_mono
 from models.registry import ModelRegistry
-from models.streaming import StreamingTranscriber, whisper_decoder
+from models.streaming import StreamingTranscriber, StreamUpdate, whisper_decoder
 from models.subtitles import to_srt, to_text, to_vtt
 from studio.common import ASSETS, load_model, model_choices, user_errors
 from studio.speech_views import audio_figure, live_html, token_html
@@ -16,7 +16,7 @@ LANGUAGES = [("Detect automatically", "auto"), ("English", "en"), ("中文 (Chin
              ("日本語", "ja")]
 TASKS = [("Transcribe", "transcribe"), ("Translate to English", "translate")]
 CHUNK_SECONDS = 0.5
-LIVE_PLOT_SECONDS = 2.0  # redraw the live spectrogram at most this often: plots are heavy for the browser
+LIVE_PLOT_FRAMES = 250  # the live spectrogram is redrawn at each decode: keep it light for the browser
 CSS = """
 #asr-transcript .committed { color: var(--body-text-color); }
 #asr-transcript .tentative { color: var(--body-text-color-subdued); font-style: italic; }
@@ -60,26 +60,32 @@ def build(registry: ModelRegistry) -> tuple[gr.Textbox, gr.Button]:
         return (transcript.text, segments, token_html(transcript), summary,
                 audio_figure(samples, recognizer.log_mel(samples)), subtitle_files(transcript.segments))
 
-    @user_errors
-    def start_live(model_key, language, task, progress=gr.Progress()):
-        recognizer = load_model(registry, model_key, progress)
-        recognizer.check_options(language_option(language), task)
-        stream = StreamingTranscriber(whisper_decoder(recognizer, language_option(language), task))
-        return stream, live_html(None), ""
+    def start_live():
+        """A fresh stream at once, so no audio is lost while the model loads."""
+        return StreamingTranscriber(), live_html(None), "loading the model…"
 
     @user_errors
-    def live_chunk(chunk, stream: StreamingTranscriber | None, model_key):
+    def attach_model(stream: StreamingTranscriber | None, model_key, language, task, progress=gr.Progress()):
+        if stream is None:
+            return gr.skip()
+        recognizer = load_model(registry, model_key, progress)
+        recognizer.check_options(language_option(language), task)
+        stream.decode = whisper_decoder(recognizer, language_option(language), task)
+        return "listening…"
+
+    @user_errors
+    def live_chunk(chunk, stream: StreamingTranscriber | None, shown: StreamUpdate | None, model_key):
         if chunk is None or stream is None:
-            return gr.skip(), stream, gr.skip(), gr.skip()
+            return gr.skip(), stream, shown, gr.skip(), gr.skip()
         sample_rate, samples = chunk
-        before = stream.audio_seconds
-        update = stream.feed(to_16k_mono(samples, sample_rate))
-        if not update.decoded:
-            return gr.skip(), stream, gr.skip(), gr.skip()
+        stream.add_audio(to_16k_mono(samples, sample_rate))
+        update = stream.update_in_background()
+        if update is None or update is shown:
+            return gr.skip(), stream, shown, gr.skip(), gr.skip()
         latency = f"last update {update.latency_seconds * 1000:.0f} ms · buffer {update.buffer_seconds:.1f} s"
-        redraw = int(stream.audio_seconds / LIVE_PLOT_SECONDS) != int(before / LIVE_PLOT_SECONDS)
-        plot = audio_figure(stream.buffer, registry.get(model_key).log_mel(stream.buffer)) if redraw else gr.skip()
-        return live_html(update), stream, latency, plot
+        buffer = stream.buffer
+        plot = audio_figure(buffer, registry.get(model_key).log_mel(buffer), max_frames=LIVE_PLOT_FRAMES)
+        return live_html(update), stream, update, latency, plot
 
     @user_errors
     def stop_live(stream: StreamingTranscriber | None):
@@ -95,6 +101,7 @@ def build(registry: ModelRegistry) -> tuple[gr.Textbox, gr.Button]:
             task = gr.Radio(TASKS, value="transcribe", label="Task", elem_id="asr-task")
         with gr.Tab("Live microphone", id="speech-live"):
             stream = gr.State(None, time_to_live=900)  # also freed when the browser tab closes
+            shown = gr.State(None, time_to_live=900)  # the update on screen, so each is drawn once
             with gr.Row():
                 with gr.Column():
                     mic = gr.Audio(sources=["microphone"], streaming=True, type="numpy", label="Microphone",
@@ -126,9 +133,11 @@ def build(registry: ModelRegistry) -> tuple[gr.Textbox, gr.Button]:
             plot = gr.Plot(label="What the model hears", elem_id="asr-plot")
         gr.Markdown(CONCEPT)
 
-        mic.start_recording(start_live, [model, language, task], [stream, live, latency], api_visibility="private")
-        mic.stream(live_chunk, [mic, stream, model], [live, stream, latency, live_plot], stream_every=CHUNK_SECONDS,
-                   time_limit=600, concurrency_limit=4, api_visibility="private", show_progress="hidden")
+        mic.start_recording(start_live, None, [stream, live, latency], api_visibility="private").then(
+            attach_model, [stream, model, language, task], latency, api_visibility="private")
+        mic.stream(live_chunk, [mic, stream, shown, model], [live, stream, shown, latency, live_plot], stream_every=CHUNK_SECONDS,
+                   trigger_mode="multiple", time_limit=600, concurrency_limit=8, api_visibility="private",
+                   show_progress="hidden")
         mic.stop_recording(stop_live, [stream], [live, stream, latency], api_visibility="private")
         reset.click(lambda: (None, live_html(None), ""), None, [stream, live, latency], api_visibility="private")
         run.click(transcribe, [audio, model, language, task], [text, segments, tokens, summary, plot, downloads],

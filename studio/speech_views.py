@@ -12,14 +12,22 @@ from models.streaming import StreamUpdate
 WAVEFORM_POINTS = 4000
 
 
-def audio_figure(samples: np.ndarray, log_mel: np.ndarray) -> go.Figure:
-    """Waveform above the log-mel spectrogram ([mel bins, frames]) that Whisper's encoder reads."""
+def audio_figure(samples: np.ndarray, log_mel: np.ndarray, max_frames: int | None = None) -> go.Figure:
+    """Waveform above the log-mel spectrogram ([mel bins, frames]) that Whisper's encoder reads.
+
+    `max_frames` averages neighbouring frames so that at most that many columns are drawn."""
+    frame_seconds = HOP_LENGTH / SAMPLE_RATE
+    if max_frames and log_mel.shape[1] > max_frames:
+        group = -(-log_mel.shape[1] // max_frames)
+        usable = log_mel.shape[1] // group * group
+        log_mel = log_mel[:, :usable].reshape(log_mel.shape[0], -1, group).mean(axis=2)
+        frame_seconds *= group
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.3, 0.7], vertical_spacing=0.04,
                            subplot_titles=("Waveform", "Log-mel spectrogram (the acoustic model's input)"))
-    step = max(1, len(samples) // WAVEFORM_POINTS)
+    step = max(1, len(samples) // (WAVEFORM_POINTS // 4 if max_frames else WAVEFORM_POINTS))
     figure.add_trace(go.Scatter(x=np.arange(0, len(samples), step) / SAMPLE_RATE, y=samples[::step],
                                 mode="lines", line={"width": 1}, name="amplitude"), row=1, col=1)
-    figure.add_trace(go.Heatmap(z=log_mel, x=np.arange(log_mel.shape[1]) * HOP_LENGTH / SAMPLE_RATE,
+    figure.add_trace(go.Heatmap(z=log_mel, x=np.arange(log_mel.shape[1]) * frame_seconds,
                                 colorscale="Viridis", showscale=False, name="log-mel",
                                 hovertemplate="t=%{x:.2f} s, mel bin %{y}: %{z:.2f}<extra></extra>"), row=2, col=1)
     figure.update_layout(height=360, margin={"l": 40, "r": 10, "t": 30, "b": 30}, showlegend=False)

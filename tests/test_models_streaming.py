@@ -1,4 +1,6 @@
 """The streaming policy on scripted hypotheses: agreement, trimming and prompting, step by step."""
+import threading
+
 import numpy as np
 
 from models.audio import SAMPLE_RATE
@@ -89,5 +91,52 @@ def test_finish_commits_the_tail_and_resets_the_buffer():
     decoder = ScriptedDecoder([words("good morning"), words("good morning everyone")])
     stream = StreamingTranscriber(decoder)
     stream.feed(SPEECH)
+    stream.add_audio(SPEECH)  # spoken after the last decode: finish must decode it
     final = stream.finish()
     assert final.committed == "good morning everyone" and final.tentative == "" and final.buffer_seconds == 0
+
+
+def test_audio_keeps_arriving_while_a_decode_runs_and_nothing_is_lost():
+    decoding, release = threading.Event(), threading.Event()
+    seen_seconds = []
+
+    def slow_decoder(audio, prompt):
+        seen_seconds.append(audio.size / SAMPLE_RATE)
+        decoding.set()
+        release.wait(5)
+        return words("one two")
+
+    stream = StreamingTranscriber(slow_decoder)
+    stream.add_audio(SPEECH)
+    worker = threading.Thread(target=stream.update)
+    worker.start()
+    decoding.wait(5)
+    for _ in range(3):
+        stream.add_audio(SPEECH)  # does not wait for the decode
+    assert stream.update(wait=False) is None  # a second decode is not started meanwhile
+    release.set()
+    worker.join(5)
+    stream.update()
+    assert seen_seconds == [0.5, 2.0]
+
+
+def test_audio_before_the_model_is_ready_is_kept_for_the_first_decode():
+    stream = StreamingTranscriber()
+    for _ in range(4):
+        assert not stream.feed(SPEECH).decoded
+    decoder = ScriptedDecoder([words("hello")])
+    stream.decode = decoder
+    assert stream.update().decoded and decoder.calls[0][0] == 2.0
+
+
+def test_silence_after_speech_is_decoded_once_to_confirm_then_skipped():
+    decoder = ScriptedDecoder([words("good"), words("good morning"), words("good morning")])
+    stream = StreamingTranscriber(decoder)
+    stream.feed(SPEECH)
+    stream.feed(SPEECH)
+    confirmed = stream.feed(SILENCE)  # one decode after the speech stops confirms the tail
+    assert confirmed.committed == "good morning" and confirmed.tentative == ""
+    for _ in range(4):
+        assert not stream.feed(SILENCE).decoded
+    final = stream.finish()  # nothing new was said: no decode needed
+    assert final.committed == "good morning" and len(decoder.calls) == 3

