@@ -14,6 +14,7 @@ from PIL import Image
 from torch import nn
 
 from models.errors import InputError
+from models.training.variants import digits_cnn
 
 CACHE = Path(__file__).resolve().parent.parent / ".studio" / "digits.pt"
 SEED = 0
@@ -32,12 +33,8 @@ class DigitPredictions:
 
 
 def small_cnn() -> nn.Module:
-    """Two 3×3 convolutions: every filter is slid over the whole image (local, shared weights)."""
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Dropout(0.2), nn.Linear(32 * 4 * 4, 10),
-    )
+    """The Training tab's digits CNN, for ten classes."""
+    return digits_cnn(10)
 
 
 def small_vit() -> nn.Module:

@@ -318,6 +318,10 @@ def test_image_tab_names_the_cat(studio, screenshots):
     assert re.search(r"cat|Mau|lynx", top, re.IGNORECASE), f"top class {top!r}; label shows:\n{labels}"
     confidences = studio.find_elements(By.CSS_SELECTOR, "#image-top5 .confidence-set")
     assert len(confidences) == 5, f"expected the top 5 classes, got {len(confidences)}:\n{labels}"
+    overlay = wait_for(studio, EC.visibility_of_element_located((By.CSS_SELECTOR, "#image-cam img")), MODEL_SECONDS,
+                       "the Grad-CAM overlay in #image-cam")
+    assert overlay.size["width"] > 100 and overlay.size["height"] > 50, f"overlay drawn at {overlay.size}"
+    screenshot(studio, screenshots, "image-overlay")
 
 
 def test_translation_tab_english_to_portuguese(studio, screenshots):
@@ -340,6 +344,11 @@ def test_translation_tab_english_to_portuguese(studio, screenshots):
                            MODEL_SECONDS, "text in #translation-output")  # empty until done
     screenshot(studio, screenshots, "translation-result")
     assert "gato" in translation.lower(), f"translation: {translation!r}"
+    heatmap = wait_for(studio, EC.visibility_of_element_located((By.CSS_SELECTOR, "#translation-heatmap .main-svg")),
+                       MODEL_SECONDS, "the cross-attention heatmap")
+    axis_labels = heatmap.find_element(By.XPATH, "./ancestor::*[@id='translation-heatmap']").text
+    assert "gato" in axis_labels and "cat" in axis_labels, f"heatmap labels: {axis_labels!r}"
+    screenshot(studio, screenshots, "translation-heatmap")
 
 
 def test_speech_tab_transcribes_an_uploaded_clip(studio, screenshots, tmp_path):
