@@ -16,7 +16,8 @@ LANGUAGES = [("Detect automatically", "auto"), ("English", "en"), ("中文 (Chin
              ("日本語", "ja")]
 TASKS = [("Transcribe", "transcribe"), ("Translate to English", "translate")]
 CHUNK_SECONDS = 0.5
-LIVE_PLOT_FRAMES = 250  # the live spectrogram is redrawn at each decode: keep it light for the browser
+LIVE_PLOT_SECONDS = 2.0  # the live spectrogram is redrawn on a timer, apart from the audio chunks
+LIVE_PLOT_FRAMES = 250  # and kept light for the browser
 CSS = """
 #asr-transcript .committed { color: var(--body-text-color); }
 #asr-transcript .tentative { color: var(--body-text-color-subdued); font-style: italic; }
@@ -62,7 +63,7 @@ def build(registry: ModelRegistry) -> tuple[gr.Textbox, gr.Button]:
 
     def start_live():
         """A fresh stream at once, so no audio is lost while the model loads."""
-        return StreamingTranscriber(), live_html(None), "loading the model…"
+        return StreamingTranscriber(), live_html(None), "loading the model…", gr.Timer(active=True)
 
     @user_errors
     def attach_model(stream: StreamingTranscriber | None, model_key, language, task, progress=gr.Progress()):
@@ -74,25 +75,32 @@ def build(registry: ModelRegistry) -> tuple[gr.Textbox, gr.Button]:
         return "listening…"
 
     @user_errors
-    def live_chunk(chunk, stream: StreamingTranscriber | None, shown: StreamUpdate | None, model_key):
+    def live_chunk(chunk, stream: StreamingTranscriber | None, shown: StreamUpdate | None):
+        """Only adds audio and shows the latest decode: the browser drops audio while a chunk is pending."""
         if chunk is None or stream is None:
-            return gr.skip(), stream, shown, gr.skip(), gr.skip()
+            return gr.skip(), stream, shown, gr.skip()
         sample_rate, samples = chunk
         stream.add_audio(to_16k_mono(samples, sample_rate))
         update = stream.update_in_background()
         if update is None or update is shown:
-            return gr.skip(), stream, shown, gr.skip(), gr.skip()
+            return gr.skip(), stream, shown, gr.skip()
         latency = f"last update {update.latency_seconds * 1000:.0f} ms · buffer {update.buffer_seconds:.1f} s"
+        return live_html(update), stream, update, latency
+
+    @user_errors
+    def live_plot_now(stream: StreamingTranscriber | None, model_key):
+        if stream is None or stream.buffer.size == 0 or not registry.is_loaded(model_key):
+            return gr.skip()
         buffer = stream.buffer
-        plot = audio_figure(buffer, registry.get(model_key).log_mel(buffer), max_frames=LIVE_PLOT_FRAMES)
-        return live_html(update), stream, update, latency, plot
+        return audio_figure(buffer, registry.get(model_key).log_mel(buffer), max_frames=LIVE_PLOT_FRAMES)
 
     @user_errors
     def stop_live(stream: StreamingTranscriber | None):
         if stream is None:
-            return gr.skip(), None, gr.skip()
+            return gr.skip(), None, gr.skip(), gr.Timer(active=False)
         update = stream.finish()
-        return live_html(update), None, f"final text in {update.latency_seconds * 1000:.0f} ms"
+        return (live_html(update), None, f"final text in {update.latency_seconds * 1000:.0f} ms",
+                gr.Timer(active=False))
 
     with gr.Tab("Speech", id="speech"):
         with gr.Row():
@@ -113,6 +121,7 @@ def build(registry: ModelRegistry) -> tuple[gr.Textbox, gr.Button]:
             gr.Markdown("Plain words are **committed**: two consecutive decodes agreed on them (LocalAgreement-2), "
                         "so they will not change. *Grey italic* words are still tentative.")
             live_plot = gr.Plot(label="What the model hears", elem_id="asr-live-plot")
+            plot_timer = gr.Timer(LIVE_PLOT_SECONDS, active=False)
         with gr.Tab("File", id="speech-file"):
             with gr.Row():
                 with gr.Column():
@@ -133,12 +142,13 @@ def build(registry: ModelRegistry) -> tuple[gr.Textbox, gr.Button]:
             plot = gr.Plot(label="What the model hears", elem_id="asr-plot")
         gr.Markdown(CONCEPT)
 
-        mic.start_recording(start_live, None, [stream, live, latency], api_visibility="private").then(
+        mic.start_recording(start_live, None, [stream, live, latency, plot_timer], api_visibility="private").then(
             attach_model, [stream, model, language, task], latency, api_visibility="private")
-        mic.stream(live_chunk, [mic, stream, shown, model], [live, stream, shown, latency, live_plot], stream_every=CHUNK_SECONDS,
+        mic.stream(live_chunk, [mic, stream, shown], [live, stream, shown, latency], stream_every=CHUNK_SECONDS,
                    trigger_mode="multiple", time_limit=600, concurrency_limit=8, api_visibility="private",
                    show_progress="hidden")
-        mic.stop_recording(stop_live, [stream], [live, stream, latency], api_visibility="private")
+        mic.stop_recording(stop_live, [stream], [live, stream, latency, plot_timer], api_visibility="private")
+        plot_timer.tick(live_plot_now, [stream, model], live_plot, api_visibility="private", show_progress="hidden")
         reset.click(lambda: (None, live_html(None), ""), None, [stream, live, latency], api_visibility="private")
         run.click(transcribe, [audio, model, language, task], [text, segments, tokens, summary, plot, downloads],
                   api_name="transcribe")

@@ -16,7 +16,8 @@ from test_pages import MODEL_SECONDS, UI_SECONDS, WHISPER_DEFAULT, open_studio, 
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SCRIPT = "The weather today is sunny and warm. Please return the books to the library by Friday."
+SCRIPT = ("The weather today is sunny and warm. Please return the books to the library by Friday. "
+          "My sister planted tomatoes and beans in the garden.")
 VOICE = "en-us+f2"  # espeak-ng's default voice is harder for Whisper than most people are
 LEAD_IN_SECONDS, TAIL_SECONDS = 0.5, 1.5
 
