@@ -59,7 +59,7 @@ def no_progress(fraction: float, desc: str = "") -> None:
 
 
 def extract(registry: ModelRegistry, key: str, text: str, audio: str | None, digit: int,
-            progress) -> list[AttentionMaps]:
+            progress, speech_task: str = "transcribe") -> list[AttentionMaps]:
     """Every attention block of model `key` for the input its kind reads."""
     if key == DIGITS_KEY:
         progress(0.1, desc="Loading the digit models (trained on first use, a few seconds)…")
@@ -73,7 +73,7 @@ def extract(registry: ModelRegistry, key: str, text: str, audio: str | None, dig
     if task == "speech":
         if not audio:
             raise InputError("Record or upload a clip (or pick an example) for the speech model.")
-        return speech_attention(model, load_audio(audio), key)
+        return speech_attention(model, load_audio(audio), key, task=speech_task)
     raise InputError(f"The attention view has no reader for {task} models.")
 
 
@@ -97,8 +97,8 @@ def describe(maps: AttentionMaps) -> str:
 def build(registry: ModelRegistry) -> None:
     models = attention_models(registry)
     @user_errors
-    def compute(key, text, audio, digit, progress=gr.Progress()):
-        return extract(registry, key, text, audio, int(digit), progress)
+    def compute(key, text, audio, digit, speech_task, progress=gr.Progress()):
+        return extract(registry, key, text, audio, int(digit), progress, speech_task)
 
     def choose_block(maps, block):
         """Layer, head and token choices for one attention block of the maps just computed."""
@@ -184,6 +184,9 @@ def build(registry: ModelRegistry) -> None:
                                   elem_id="attention-text")
                 audio = gr.Audio(sources=["upload", "microphone"], type="filepath",
                                  label="Audio (speech models, up to 30 s)", elem_id="attention-audio")
+                speech_task = gr.Radio([("Transcribe", "transcribe"), ("Translate to English (Whisper base)",
+                                                                       "translate")],
+                                       value="transcribe", label="Whisper task")
                 digit = gr.Slider(0, 9, value=3, step=1, label="Digit (ViT): scikit-learn's first drawing of it")
                 run = gr.Button("Show attention", variant="primary")
             with gr.Column():
@@ -215,7 +218,7 @@ def build(registry: ModelRegistry) -> None:
         head_views = [head_plot, token_plot, aggregate_plot, exports]
         head_inputs = [maps, block, layer, head, tokens]
         choosers = [layer, head, tokens, note]
-        (run.click(compute, [model, text, audio, digit], maps, api_visibility="private")
+        (run.click(compute, [model, text, audio, digit, speech_task], maps, api_visibility="private")
             .success(choose_maps, maps, [block, *choosers], api_visibility="private")
             .then(show_grid, [maps, block], grid, api_visibility="private")
             .then(show_head, head_inputs, head_views, api_visibility="private"))

@@ -90,6 +90,17 @@ def test_whisper_gives_encoder_decoder_and_cross_attention_and_keeps_sdpa(regist
     aggregate_figure(encoder, 3)
 
 
+@pytest.mark.slow
+def test_whisper_base_translating_chinese_speech_shows_english_tokens_attending_to_the_audio(registry):
+    recognizer = registry.get("whisper-base")
+    clip = load_audio(ASSETS / "audio" / "zh_library.wav")
+    _, decoder, cross = speech_attention(recognizer, clip, "whisper-base", language="zh", task="translate")
+    assert "<|translate|>" in decoder.query_tokens and "<|zh|>" in decoder.query_tokens
+    text_tokens = [token for token in cross.query_tokens if not token.startswith("<|")]
+    assert text_tokens and all(token.isascii() for token in text_tokens), text_tokens  # English out
+    assert_rows_are_distributions(cross)
+
+
 def test_digit_vit_attends_over_cls_and_sixteen_patches():
     untrained = DigitModels(small_cnn(), small_vit())  # the shapes do not need the few seconds of training
     [maps] = digit_attention(untrained, example_digit(3), "digits-vit")
