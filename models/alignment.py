@@ -110,7 +110,7 @@ def heatmap_svg(weights: np.ndarray, source_labels: list[str], target_labels: li
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
              f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="DejaVu Sans, Arial, sans-serif" '
              f'font-size="{FONT_SIZE}">',
-             f'<rect width="100%" height="100%" fill="white"/>']
+             '<rect width="100%" height="100%" fill="white"/>']
     if title:
         parts.append(f'<text x="{GAP}" y="{GAP + FONT_SIZE}" font-weight="bold">{html.escape(title)}</text>')
     for column, label in enumerate(source_labels):

@@ -1,7 +1,6 @@
 """Image classification: EfficientNet-Lite0 (packaged) or any Hugging Face image classifier."""
 import time
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import torch
