@@ -21,5 +21,5 @@ def build(registry: ModelRegistry) -> None:
     with gr.Tab("Models", id="models"):
         gr.Markdown(f"Running on **{registry.device}**. Every model below runs offline from an installed package; "
                     "start with `--preload` to load them all at launch.")
-        table = gr.Dataframe(model_rows(registry), headers=COLUMNS, interactive=False, elem_id="model-table")
-        gr.Button("Refresh").click(lambda: model_rows(registry), None, table, api_visibility="private")
+        table = gr.Dataframe(lambda: model_rows(registry), headers=COLUMNS, interactive=False, elem_id="model-table")
+        gr.Button("Refresh", elem_id="model-refresh").click(lambda: model_rows(registry), None, table, api_visibility="private")
