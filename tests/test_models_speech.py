@@ -1,5 +1,4 @@
 """Whisper from the CTranslate2 packages: the port against the CT2 runtime, the wrapper, audio I/O."""
-import csv
 import re
 import shutil
 from pathlib import Path
@@ -13,16 +12,10 @@ from models.audio import MAX_AUDIO_SECONDS, SAMPLE_RATE, check_speech, load_audi
 from models.errors import InputError
 from models.speech import load_speech_model
 from models.metrics import word_error_rate
+from tests_paths import speech_clips
 from models.whisper_ct2 import packaged_model_files
 
-AUDIO = Path(__file__).resolve().parents[1] / "assets" / "audio"
 CPU = torch.device("cpu")
-
-
-def clips(language: str) -> list[tuple[Path, str]]:
-    with open(AUDIO / "transcripts.tsv", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    return [(AUDIO / row["file"], row["text"]) for row in rows if row["language"] == language]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +46,7 @@ def assert_same_greedy_tokens(recognizer, runtime, prompt_tokens: list[str], gen
     import ctranslate2
 
     prompt = recognizer.tokenizer.convert_tokens_to_ids(prompt_tokens)
-    for path, _ in clips("en"):
+    for path, _ in speech_clips("en"):
         features = recognizer._features(load_audio(path))
         port = recognizer.model.generate(features, **generate_options)[0].tolist()
         reference = runtime.generate(ctranslate2.StorageView.from_array(features.numpy()), [prompt], beam_size=1)
@@ -81,7 +74,7 @@ def test_word_error_rate():
 @pytest.mark.slow
 def test_tiny_en_transcribes_english_clips(tiny_en):
     references, hypotheses = [], []
-    for path, reference in clips("en"):
+    for path, reference in speech_clips("en"):
         transcript = tiny_en.transcribe(load_audio(path))
         references.append(reference)
         hypotheses.append(transcript.text)
@@ -97,19 +90,19 @@ def test_tiny_en_transcribes_english_clips(tiny_en):
 @pytest.mark.slow
 def test_base_transcribes_english_and_detects_chinese(base):
     assert base.multilingual and {"en", "zh", "de"} <= set(base.languages)
-    path, reference = clips("en")[0]
+    path, reference = speech_clips("en")[0]
     transcript = base.transcribe(load_audio(path), language="en")
     assert transcript.language == "en"
     assert word_error_rate(reference, transcript.text) <= 0.35, transcript.text
 
-    path, _ = clips("zh")[0]
+    path, _ = speech_clips("zh")[0]
     transcript = base.transcribe(load_audio(path))
     assert transcript.language == "zh"
     assert re.search(r"[\u4e00-\u9fff]", transcript.text), transcript.text
 
 
 def test_english_only_model_refuses_other_languages_and_translation(tiny_en):
-    samples = load_audio(clips("en")[0][0])
+    samples = load_audio(speech_clips("en")[0][0])
     assert tiny_en.languages == ["en"] and not tiny_en.multilingual
     with pytest.raises(InputError, match="English only"):
         tiny_en.transcribe(samples, language="zh")
@@ -121,14 +114,14 @@ def test_english_only_model_refuses_other_languages_and_translation(tiny_en):
 
 
 def test_previous_text_prompt_is_accepted(tiny_en):
-    path, reference = clips("en")[0]
+    path, reference = speech_clips("en")[0]
     transcript = tiny_en.transcribe(load_audio(path), prompt="It is a lovely day. The forecast says:")
     assert word_error_rate(reference, transcript.text) <= 0.35, transcript.text
 
 
 @pytest.mark.slow
 def test_long_audio_is_split_into_windows_with_progress(tiny_en):
-    speech = load_audio(clips("en")[0][0])
+    speech = load_audio(speech_clips("en")[0][0])
     gap = np.zeros(SAMPLE_RATE * 27, dtype=np.float32)
     updates = []
     transcript = tiny_en.transcribe(np.concatenate([speech, gap, speech]), progress=lambda *update: updates.append(update))
@@ -153,7 +146,7 @@ def test_load_audio_resamples_44k_stereo(tmp_path):
 def test_load_audio_compressed_formats(tmp_path, format_name, suffix):
     if format_name not in soundfile.available_formats():
         pytest.skip(f"libsndfile here cannot write {format_name}")
-    clip = load_audio(clips("en")[0][0])
+    clip = load_audio(speech_clips("en")[0][0])
     soundfile.write(tmp_path / f"clip{suffix}", clip, SAMPLE_RATE, format=format_name)
     samples = load_audio((tmp_path / f"clip{suffix}").read_bytes())
     assert abs(len(samples) - len(clip)) < SAMPLE_RATE * 0.1
@@ -177,7 +170,7 @@ def test_bad_audio_is_an_input_error(tmp_path):
         check_speech(np.zeros(SAMPLE_RATE * 2, dtype=np.float32))
     with pytest.raises(InputError, match="limit"):
         check_speech(np.full(SAMPLE_RATE * (MAX_AUDIO_SECONDS + 1), 0.1, dtype=np.float32))
-    check_speech(load_audio(clips("en")[0][0]))
+    check_speech(load_audio(speech_clips("en")[0][0]))
 
 
 @pytest.mark.slow
@@ -213,7 +206,7 @@ def test_hugging_face_folder_loads_through_the_same_api(tmp_path):
     processor.save_pretrained(tmp_path)
 
     recognizer = load_speech_model(str(tmp_path), CPU)
-    transcript = recognizer.transcribe(load_audio(clips("en")[0][0]))
+    transcript = recognizer.transcribe(load_audio(speech_clips("en")[0][0]))
     assert recognizer.languages == ["en"]
     assert transcript.language == "en" and isinstance(transcript.text, str)
     assert len(transcript.tokens) <= config.max_target_positions

@@ -1,19 +1,16 @@
-import csv
 from pathlib import Path
 
 import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from tests_paths import ASSETS
+from tests_paths import speech_clips
 
 pytestmark = pytest.mark.slow
 
 
 def english_clip():
-    with open(ASSETS / "audio" / "transcripts.tsv", encoding="utf-8") as table:
-        row = next(row for row in csv.DictReader(table, delimiter="\t") if row["language"] == "en")
-    return ASSETS / "audio" / row["file"], row["text"]
+    return speech_clips("en")[0]
 
 
 @pytest.mark.parametrize("model, language", [("whisper-tiny.en", "auto"), ("whisper-base", "en")])
