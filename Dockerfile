@@ -9,8 +9,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /studio
-COPY requirements.txt constraints.txt ./
-RUN pip install --no-cache-dir --extra-index-url "$TORCH_INDEX" -r requirements.txt -c constraints.txt
+COPY requirements.txt requirements-nodeps.txt constraints.txt ./
+RUN pip install --no-cache-dir --extra-index-url "$TORCH_INDEX" -r requirements.txt -c constraints.txt \
+ && pip install --no-cache-dir --no-deps -r requirements-nodeps.txt
 
 COPY app.py ./
 COPY models ./models

@@ -1,6 +1,7 @@
 """Model Studio: see how modern AI models work, live, in the browser.
 
     python app.py [--host 127.0.0.1] [--port 7860] [--device cpu|cuda|mps] [--preload] [--share]
+                  [--lang en|zh] [--teacher]
 """
 import argparse
 import logging
@@ -9,23 +10,41 @@ import os
 import gradio as gr
 
 from models.device import pick_device
+from models.limits import LIMITS
 from models.registry import ModelRegistry, hub_spec
-from studio import about, attention, image, speech, training, translation
+from studio import (
+    about,
+    attention,
+    classroom,
+    i18n,
+    image,
+    speech,
+    training,
+    translation,
+)
+from studio.i18n import t
 
 TITLE = "Model Studio"
 
 
-def build_app(registry: ModelRegistry) -> gr.Blocks:
+def build_app(registry: ModelRegistry, teacher: bool = False) -> gr.Blocks:
+    """The studio; `teacher` pre-fills the examples (fonts and hidden controls are CSS: classroom.css)."""
     with gr.Blocks(title=TITLE) as demo:
-        gr.Markdown(f"# {TITLE}\nSpeech, images and translation with real models — and a look inside them.")
+        with gr.Row(elem_id="studio-header"):
+            gr.Markdown(t("app.subtitle"))
+            language = gr.Radio([(name, code) for code, name in i18n.LANGUAGE_NAMES.items()], label=t("app.language"),
+                                elem_id="studio-language", scale=0, min_width=200)
+        if registry.failures:  # models that failed to load at --preload: left out of every tab's choices
+            gr.Markdown("\n\n".join(f"⚠️ {reason}" for reason in registry.failures.values()), elem_id="studio-failures")
         with gr.Tabs() as tabs:
-            transcript, send_to_translation = speech.build(registry)
-            image.build(registry)
-            translation_inputs = translation.build(registry)
+            transcript, send_to_translation = speech.build(registry, teacher)
+            image.build(registry, teacher)
+            translation_inputs = translation.build(registry, teacher)
             attention.build(registry)
             training.build(registry)
             about.build(registry)
         translation_inputs.send_from(send_to_translation, transcript, tabs)
+        i18n.wire_language_switch(language, demo, tabs)
     return demo
 
 
@@ -43,6 +62,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                                        "STUDIO_DEVICE also sets it)")
     parser.add_argument("--preload", action="store_true", help="load every model at start instead of on first use")
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
+    parser.add_argument("--lang", choices=["en", "zh"], default=None,
+                        help="interface language (default: the browser's; STUDIO_LANG also sets it)")
+    parser.add_argument("--teacher", action="store_true", default=os.environ.get("STUDIO_TEACHER", "0") not in ("", "0", "false"),
+                        help="classroom projector: preload every model, pre-fill examples, large fonts, "
+                             "no developer controls (STUDIO_TEACHER=1 also sets it)")
     parser.add_argument("--hub-model", action="append", default=[], metavar="TASK=ID",
                         help="add a Hugging Face model (needs internet), e.g. speech=openai/whisper-small")
     return parser.parse_args(argv)
@@ -51,16 +75,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = parse_args(argv)
+    if args.lang:
+        os.environ["STUDIO_LANG"] = args.lang  # read by studio.i18n, for the page and the server alike
     registry = ModelRegistry(pick_device(args.device))
     for entry in args.hub_model:
         task, _, hub_id = entry.partition("=")
         registry.add(hub_spec(task, hub_id))
-    if args.preload:
+    if args.preload or args.teacher:
         registry.preload(lambda fraction, message: logging.getLogger("studio").info(message))
-    demo = build_app(registry)
-    demo.queue(default_concurrency_limit=2, max_size=64)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size="200mb",
-                footer_links=["api", "gradio"], css=speech.CSS)
+    demo = build_app(registry, args.teacher)
+    demo.queue(default_concurrency_limit=LIMITS.concurrency, max_size=LIMITS.queue_size)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=f"{LIMITS.upload_mb}mb",
+                footer_links=classroom.footer_links(args.teacher), css=classroom.css(args.teacher),
+                i18n=i18n.I18N, head=i18n.HEAD)
 
 
 if __name__ == "__main__":

@@ -18,17 +18,32 @@ import torch
 from models.audio import SAMPLE_RATE, check_speech
 from models.digits import DigitModels, rollout
 from models.errors import InputError
+from models.language import LanguageModel
+from models.limits import LIMITS
 from models.speech import SpeechRecognizer
 from models.text import SentenceEncoder
 from models.translation import BergamotTranslator, Translator
 
-MAX_TOKENS = 512  # what stays responsive in the browser, and MiniLM's longest position
-MAX_AUDIO_SECONDS = 30  # one Whisper window
+MAX_TOKENS = LIMITS.attention_tokens
+MAX_AUDIO_SECONDS = LIMITS.attention_audio_seconds
 SECONDS_PER_FRAME = 0.02  # one Whisper encoder position
 MAX_AUDIO_FRAMES = 250  # encoder frames are pooled to at most this many (0.12 s each for 30 s)
 PADDING_LABEL = "(padding)"  # Whisper always encodes 30 s: the silence after the clip is one key
 
 Kind = Literal["self", "cross", "causal"]
+
+
+@dataclass
+class Backdrop:
+    """What a map's keys lie on, for drawing one query's attention over it: the digit (keys are its
+    patches) or the clip's log-mel spectrogram (keys are blocks of encoder frames)."""
+    kind: Literal["image", "spectrogram"]
+    pixels: np.ndarray  # [rows, columns]: ink 0–16, or log-mel (mels × encoder frames)
+    key_of_cell: np.ndarray  # the key each pixel ([rows, columns]) or each column ([columns]) belongs to
+
+    def spread(self, row: np.ndarray) -> np.ndarray:
+        """One query's weights over the keys -> [rows, columns]: each cell gets its key's weight."""
+        return np.broadcast_to(row[self.key_of_cell], self.pixels.shape)
 
 
 @dataclass
@@ -39,6 +54,7 @@ class AttentionMaps:
     query_tokens: list[str]
     key_tokens: list[str]
     weights: np.ndarray  # [layers, heads, queries, keys], float32, rows sum to 1
+    backdrop: Backdrop | None = None
 
     @property
     def layers(self) -> int:
@@ -219,14 +235,26 @@ def speech_attention(recognizer: SpeechRecognizer, samples: np.ndarray, model: s
     token_blocks = blocks(len(tokens), len(tokens))  # one per token: only the frames are pooled
     encoder = with_padding_key(stacked(output.encoder_attentions)[:, :, :frames], frames)
     cross = with_padding_key(stacked(output.cross_attentions), frames)
+    spectrogram = spectrogram_backdrop(features.input_features[0].float().numpy(), frame_blocks)
     return [
         AttentionMaps(model, "encoder self-attention over audio frames", "self", frame_labels,
-                      frame_labels + [PADDING_LABEL], pool(encoder, frame_blocks, key_blocks)),
+                      frame_labels + [PADDING_LABEL], pool(encoder, frame_blocks, key_blocks), spectrogram),
         AttentionMaps(model, "decoder self-attention (causal)", "causal", tokens, tokens,
                       stacked(output.decoder_attentions)),
         AttentionMaps(model, "decoder → audio cross-attention", "cross", tokens, frame_labels + [PADDING_LABEL],
-                      pool(cross, token_blocks, key_blocks)),
+                      pool(cross, token_blocks, key_blocks), spectrogram),
     ]
+
+
+def spectrogram_backdrop(log_mel: np.ndarray, frame_blocks: list[np.ndarray]) -> Backdrop:
+    """The clip's part of Whisper's log-mel input, two 10 ms mel frames averaged into each 20 ms
+    encoder frame, with the key (block of frames) every column belongs to."""
+    frames = int(frame_blocks[-1][-1]) + 1
+    columns = log_mel[:, :2 * frames].reshape(log_mel.shape[0], frames, 2).mean(axis=-1)
+    key_of_column = np.zeros(frames, dtype=np.int64)
+    for key, block in enumerate(frame_blocks):
+        key_of_column[block] = key
+    return Backdrop("spectrogram", columns, key_of_column)
 
 
 @torch.inference_mode()
@@ -234,10 +262,23 @@ def digit_attention(digits: DigitModels, digit: np.ndarray, model: str) -> list[
     """The small ViT's self-attention over CLS and the 16 patches (2×2 pixels) of an 8×8 digit."""
     batch = torch.tensor(digit / 16, dtype=torch.float32)[None, None]
     output = digits.vit(batch, output_attentions=True)
-    side = digit.shape[0] // digits.vit.config.patch_size
+    patch = digits.vit.config.patch_size
+    side = digit.shape[0] // patch
     tokens = ["CLS"] + [f"patch r{row + 1}c{column + 1}" for row in range(side) for column in range(side)]
+    rows, columns = np.indices(digit.shape) // patch
+    picture = Backdrop("image", digit, 1 + rows * side + columns)  # key 0 is CLS, 1.. the patches row by row
     return [AttentionMaps(model, "ViT self-attention over patches", "self", tokens, tokens,
-                          torch.cat(output.attentions).numpy())]
+                          torch.cat(output.attentions).numpy(), picture)]
+
+
+@torch.inference_mode()
+def language_attention(language: LanguageModel, text: str, model: str) -> list[AttentionMaps]:
+    """The decoder-only model's causal self-attention: each token over itself and the tokens before it."""
+    ids = language.encode(text)
+    output = language.network(input_ids=ids, output_attentions=True)
+    tokens = language.labels(ids[0])
+    return [AttentionMaps(model, "causal self-attention", "causal", tokens, tokens,
+                          torch.cat(output.attentions).float().cpu().numpy())]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -256,6 +297,7 @@ class HeadSteps:
     weights: np.ndarray  # softmax of the scores, rows sum to 1
     output: np.ndarray  # weights · V, [tokens, d]: this head's slice of the layer's attention output
     model_weights: np.ndarray  # what the model itself returned for this head, to compare
+    note: str = ""  # what this model adds to the plain formula (RoPE, shared key/value heads, mask)
 
 
 @torch.inference_mode()
@@ -297,6 +339,60 @@ def head_steps(encoder: SentenceEncoder, text: str, layer: int, head: int) -> He
                      queries.cpu().numpy(), keys.cpu().numpy(), values.cpu().numpy(), scores.cpu().numpy(),
                      weights.cpu().numpy(), (weights @ values).cpu().numpy(),
                      output.attentions[layer][0, head].float().cpu().numpy())
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """RoPE: turn each pair of dimensions (i, i + d/2) by an angle that grows with the position."""
+    half = x.shape[-1] // 2
+    return x * cos + torch.cat((-x[..., half:], x[..., :half]), dim=-1) * sin
+
+
+@torch.inference_mode()
+def language_head_steps(language: LanguageModel, text: str, layer: int, head: int) -> HeadSteps:
+    """The same steps for a Llama-style decoder, with what it adds to the formula: Q and K are rotated
+    by position (RoPE) before the dot product, several query heads share one key/value head (grouped-
+    query attention), and the scores above the diagonal (the future) are masked to -inf."""
+    layers = language.network.model.layers
+    if not 0 <= layer < len(layers):
+        raise InputError(f"The model has layers 0–{len(layers) - 1}; got {layer}.")
+    config = language.network.config
+    if not 0 <= head < config.num_attention_heads:
+        raise InputError(f"The model has heads 0–{config.num_attention_heads - 1}; got {head}.")
+    attention = layers[layer].self_attn
+    ids = language.encode(text)
+    caller, inputs = threading.get_ident(), []
+
+    def keep_input(module, args, kwargs):
+        if threading.get_ident() == caller:
+            inputs.append((args[0] if args else kwargs["hidden_states"], kwargs["position_embeddings"]))
+
+    handle = attention.register_forward_pre_hook(keep_input, with_kwargs=True)
+    try:
+        output = language.network(input_ids=ids, output_attentions=True)
+    finally:
+        handle.remove()
+    hidden, (cos, sin) = inputs[0]
+    hidden, cos, sin = hidden[0].float(), cos[0].float(), sin[0].float()
+    size = attention.head_dim
+    sharing = config.num_attention_heads // config.num_key_value_heads
+    shared = head // sharing  # transformers' repeat_kv: each K/V head serves `sharing` consecutive query heads
+
+    def project(linear: torch.nn.Linear, index: int) -> torch.Tensor:
+        return (hidden @ linear.weight.float().T)[:, index * size:(index + 1) * size]
+
+    queries = rotate(project(attention.q_proj, head), cos, sin)
+    keys = rotate(project(attention.k_proj, shared), cos, sin)
+    values = project(attention.v_proj, shared)
+    future = torch.ones(len(hidden), len(hidden), dtype=torch.bool, device=hidden.device).triu(1)
+    scores = (queries @ keys.T * attention.scaling).masked_fill(future, -math.inf)
+    weights = scores.softmax(dim=-1)
+    first = shared * sharing
+    note = (f"Q and K rotated by position (RoPE); {config.num_attention_heads} query heads share "
+            f"{config.num_key_value_heads} key/value heads, so heads {first + 1}–{first + sharing} use the same K "
+            "and V; scores above the diagonal (the future) are −∞ before the softmax.")
+    return HeadSteps(language.labels(ids[0]), layer, head, queries.cpu().numpy(), keys.cpu().numpy(),
+                     values.cpu().numpy(), scores.cpu().numpy(), weights.cpu().numpy(),
+                     (weights @ values).cpu().numpy(), output.attentions[layer][0, head].float().cpu().numpy(), note)
 
 
 def example_digit(label: int) -> np.ndarray:

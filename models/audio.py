@@ -10,6 +10,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from models.errors import InputError
+from models.limits import LIMITS
 
 SAMPLE_RATE = 16000
 N_FFT = 400
@@ -19,7 +20,7 @@ N_SAMPLES = CHUNK_LENGTH * SAMPLE_RATE
 N_FRAMES = N_SAMPLES // HOP_LENGTH
 TIME_PER_TIMESTAMP = 0.02  # seconds between Whisper's timestamp tokens
 
-MAX_AUDIO_SECONDS = 600
+MAX_AUDIO_SECONDS = LIMITS.audio_seconds
 MIN_AUDIO_SECONDS = 0.1
 SILENCE_RMS = 1e-3  # about -60 dBFS: a clip whose loudest 100 ms is quieter counts as silent
 

@@ -11,12 +11,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from models.errors import InputError
 from models.training.variants import digits_cnn
 
-CACHE = Path(__file__).resolve().parent.parent / ".studio" / "digits.pt"
+CACHE = Path(__file__).resolve().parent.parent / ".studio" / "digits.safetensors"
 SEED = 0
 TEST_FRACTION = 0.2
 CACHE_VERSION = 1  # bump when the architectures or the training change
@@ -148,17 +150,21 @@ def load_digit_models(cache: Path = CACHE) -> DigitModels:
     torch.manual_seed(SEED)
     cnn, vit = small_cnn(), small_vit()
     if cache.exists():
-        saved = torch.load(cache, weights_only=True)
-        if saved.get("version") == CACHE_VERSION:
-            cnn.load_state_dict(saved["cnn"])
-            vit.load_state_dict(saved["vit"])
+        with safe_open(cache, "pt") as saved:
+            current = saved.metadata().get("version") == str(CACHE_VERSION)
+        if current:
+            tensors = load_file(cache)
+            cnn.load_state_dict({name[4:]: tensor for name, tensor in tensors.items() if name[:4] == "cnn."})
+            vit.load_state_dict({name[4:]: tensor for name, tensor in tensors.items() if name[:4] == "vit."})
             return DigitModels(cnn, vit)
     train_x, train_y, _, _ = digits_split()
     train(cnn, train_x, train_y, epochs=15, learning_rate=3e-3)
     train(vit, train_x, train_y, epochs=30, learning_rate=3e-3)
     cache.parent.mkdir(parents=True, exist_ok=True)
     temporary = cache.with_suffix(".tmp")
-    torch.save({"version": CACHE_VERSION, "cnn": cnn.state_dict(), "vit": vit.state_dict()}, temporary)
+    tensors = {f"{name}.{key}": value.contiguous() for name, model in (("cnn", cnn), ("vit", vit))
+               for key, value in model.state_dict().items()}
+    save_file(tensors, temporary, metadata={"version": str(CACHE_VERSION)})
     temporary.replace(cache)  # atomic: a second process never reads half a file
     return DigitModels(cnn, vit)
 

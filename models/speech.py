@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from transformers import WhisperForConditionalGeneration, WhisperProcessor
+from transformers.modeling_outputs import BaseModelOutput
 
 from models.audio import HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, TIME_PER_TIMESTAMP, check_speech
 from models.errors import InputError, ModelUnavailable
@@ -20,6 +21,10 @@ MAX_TOKENS_PER_SECOND = 16
 MAX_PROMPT_TOKENS = 4  # <|startoftranscript|> <|lang|> <|task|> <|notimestamps|>
 # Long audio is cut at the quietest moment of a window's last seconds, not in mid-word.
 CUT_SEARCH_SECONDS = 5
+# A fitted encoder window keeps this much silence after the audio: with less, Whisper sometimes
+# repeats the whole buffer (seen on the example clips with 1 s; none with 2 s).
+FITTED_WINDOW_MARGIN_SECONDS = 2.0
+ENCODER_FRAMES_PER_SECOND = 50  # after the encoder's stride-2 convolution
 
 
 @dataclass
@@ -37,6 +42,14 @@ class Segment:
 
 
 @dataclass
+class Word:
+    text: str
+    start: float  # seconds from the start of the audio, from the cross-attention alignment heads
+    end: float
+    probability: float  # mean of its tokens' probabilities
+
+
+@dataclass
 class Transcript:
     text: str
     language: str
@@ -44,6 +57,7 @@ class Transcript:
     tokens: list[TokenInfo]
     audio_seconds: float
     decode_seconds: float
+    words: list[Word]  # empty unless word timestamps were asked for
 
 
 Progress = Callable[[float, str], object]
@@ -91,21 +105,32 @@ class SpeechRecognizer:
         task: str = "transcribe",
         progress: Progress | None = None,
         prompt: str | None = None,
+        word_timestamps: bool = False,
+        fit_window_to_audio: bool = False,
     ) -> Transcript:
-        """`prompt`: text said before this audio (live transcription passes what it has committed)."""
+        """`prompt`: text said before this audio (live transcription passes what it has committed).
+
+        `fit_window_to_audio`: the encoder reads the audio plus a 2 s margin instead of the full 30 s
+        window it was trained on (whisper.cpp's `audio_ctx`): several times faster on the short buffers
+        of live transcription, at a small cost in accuracy."""
         check_speech(audio)
         language = self.check_options(language, task)
         prompt_ids = self._prompt_ids(prompt) if prompt else None
         started = time.perf_counter()
         bounds = _window_bounds(audio)
-        segments, tokens, text_ids = [], [], []
+        segments, tokens, words, text_ids = [], [], [], []
         for index, (start, end) in enumerate(bounds):
             features = self._features(audio[start:end])
             if language is None:
                 language = self._detect_language(features)
-            generated, scores = self._generate(features, (end - start) / SAMPLE_RATE, language, task, prompt_ids)
-            segments += self._segments(generated, start / SAMPLE_RATE, (end - start) / SAMPLE_RATE)
+            seconds = (end - start) / SAMPLE_RATE
+            encoder_seconds = min(seconds + FITTED_WINDOW_MARGIN_SECONDS, N_SAMPLES / SAMPLE_RATE) if fit_window_to_audio else None
+            generated, scores, times = self._generate(features, seconds, language, task, prompt_ids,
+                                                      word_timestamps, encoder_seconds)
+            segments += self._segments(generated, start / SAMPLE_RATE, seconds)
             tokens += self._token_infos(generated, scores)
+            if times is not None:
+                words += self._words(generated, scores, times, start / SAMPLE_RATE, seconds)
             text_ids += [token_id for token_id in generated if self._is_text(token_id)]
             if progress is not None:
                 progress((index + 1) / len(bounds), f"Transcribed {end / SAMPLE_RATE:.0f} of {len(audio) / SAMPLE_RATE:.0f} s")
@@ -116,6 +141,7 @@ class SpeechRecognizer:
             tokens=tokens,
             audio_seconds=len(audio) / SAMPLE_RATE,
             decode_seconds=time.perf_counter() - started,
+            words=words,
         )
 
     def check_options(self, language: str | None, task: str) -> str | None:
@@ -155,27 +181,47 @@ class SpeechRecognizer:
         start_of_previous = self.tokenizer.convert_tokens_to_ids("<|startofprev|>")
         return torch.tensor([start_of_previous, *text_ids], device=self.device)
 
+    def _encode(self, features: torch.Tensor, seconds: float) -> BaseModelOutput:
+        """WhisperEncoder.forward on the first `seconds` of the window only (it insists on all 30 s)."""
+        encoder = self.model.get_encoder()
+        frames = 2 * int(np.ceil(seconds * ENCODER_FRAMES_PER_SECOND))
+        with torch.no_grad():
+            hidden = torch.nn.functional.gelu(encoder.conv1(features[..., :frames]))
+            hidden = torch.nn.functional.gelu(encoder.conv2(hidden)).permute(0, 2, 1)
+            hidden = hidden + encoder.embed_positions.weight[: hidden.shape[1]]
+            for layer in encoder.layers:
+                hidden = layer(hidden, None)
+            return BaseModelOutput(last_hidden_state=encoder.layer_norm(hidden))
+
     def _generate(
-        self, features: torch.Tensor, seconds: float, language: str, task: str, prompt_ids: torch.Tensor | None
-    ) -> tuple[list[int], torch.Tensor]:
-        """Greedy decoding of one window: the generated ids and the decoder's scores at each step."""
+        self, features: torch.Tensor, seconds: float, language: str, task: str, prompt_ids: torch.Tensor | None,
+        word_timestamps: bool = False, encoder_seconds: float | None = None,
+    ) -> tuple[list[int], torch.Tensor, list[float] | None]:
+        """Greedy decoding of one window: the generated ids, the decoder's scores at each step and, if asked,
+        each generated token's start time in the window."""
         max_new_tokens = min(MAX_TOKENS_PER_WINDOW, int(MAX_TOKENS_PER_SECOND * seconds) + 16)
         prompt_length = MAX_PROMPT_TOKENS + (len(prompt_ids) if prompt_ids is not None else 0)
         max_length = min(max_new_tokens + prompt_length, self.model.config.max_target_positions)
         options = dict(language=language, task=task) if self.multilingual else {}
         if prompt_ids is not None:
             options["prompt_ids"] = prompt_ids
+        if encoder_seconds is None:
+            options["input_features"] = features
+        else:
+            options["encoder_outputs"] = self._encode(features, encoder_seconds)
         output = self.model.generate(
-            features,
             **options,
             return_timestamps=self.timestamp_begin is not None,
+            return_token_timestamps=word_timestamps,
             force_unique_generate_call=True,
             return_dict_in_generate=True,
             output_scores=True,
             max_length=max_length,
         )
-        generated = output.sequences[0, -len(output.scores) :].tolist()
-        return generated, torch.stack(output.scores)[:, 0].float()
+        steps = len(output["scores"])  # a dict, not a ModelOutput, when token timestamps are asked for
+        generated = output["sequences"][0, -steps:].tolist()
+        times = output["token_timestamps"][0, -steps:].tolist() if word_timestamps else None
+        return generated, torch.stack(output["scores"])[:, 0].float(), times
 
     def _is_timestamp(self, token_id: int) -> bool:
         return self.timestamp_begin is not None and token_id >= self.timestamp_begin
@@ -209,6 +255,41 @@ class SpeechRecognizer:
         if text_ids:
             close(seconds)
         return segments
+
+    def _words(self, generated: list[int], scores: torch.Tensor, times: list[float], offset: float,
+               seconds: float) -> list[Word]:
+        """Text tokens grouped into words (a token starting with a space starts one); a word lasts from its
+        first token's time to the next token's. Before a timestamp or the end, that next time is smeared over
+        the following silence, so such words are cut at twice the median word length, as openai/whisper does."""
+        probabilities = scores.softmax(dim=-1)
+        words: list[Word] = []
+        token_probabilities: list[float] = []
+        open_ended = set()
+        for step, token_id in enumerate(generated):
+            if not self._is_text(token_id):
+                continue
+            text = self.tokenizer.decode([token_id])
+            next_is_text = step + 1 < len(generated) and self._is_text(generated[step + 1])
+            end = times[step + 1] if step + 1 < len(times) else seconds
+            if not words or text.startswith(" "):
+                words.append(Word(text.strip(), times[step], end, 0.0))
+                token_probabilities = []
+            else:
+                words[-1].text += text
+                words[-1].end = end
+            if next_is_text:
+                open_ended.discard(len(words) - 1)
+            else:
+                open_ended.add(len(words) - 1)
+            token_probabilities.append(float(probabilities[step, token_id]))
+            words[-1].probability = sum(token_probabilities) / len(token_probabilities)
+        durations = [word.end - word.start for index, word in enumerate(words) if index not in open_ended]
+        longest = 2 * min(0.7, float(np.median(durations))) if durations else 1.4
+        for index, word in enumerate(words):
+            if index in open_ended:
+                word.end = min(word.end, word.start + longest)
+            word.start, word.end = round(offset + word.start, 2), round(offset + min(word.end, seconds), 2)
+        return [word for word in words if word.text]
 
     def _token_infos(self, generated: list[int], scores: torch.Tensor) -> list[TokenInfo]:
         probabilities = scores.softmax(dim=-1)

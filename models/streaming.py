@@ -189,11 +189,13 @@ class StreamingTranscriber:
                             self.buffer.size / SAMPLE_RATE, decoded)
 
 
-def whisper_decoder(recognizer, language: str | None, task: str = "transcribe") -> Decoder:
-    """Decode a buffer with a SpeechRecognizer, the prompt passed as previous text; silence gives no words."""
+def whisper_decoder(recognizer, language: str | None, task: str = "transcribe", fit_window: bool = True) -> Decoder:
+    """Decode a buffer with a SpeechRecognizer, the prompt passed as previous text; silence gives no words.
+    `fit_window`: the encoder reads the buffer plus a margin, not a full 30 s window (see SpeechRecognizer)."""
     def decode(audio: np.ndarray, prompt: str) -> Hypothesis:
         try:
-            transcript = recognizer.transcribe(audio, language=language, task=task, prompt=prompt or None)
+            transcript = recognizer.transcribe(audio, language=language, task=task, prompt=prompt or None,
+                                               fit_window_to_audio=fit_window)
         except InputError:
             return Hypothesis([], [])
         words, segment_ends = [], []

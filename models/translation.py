@@ -18,9 +18,10 @@ import numpy as np
 import torch
 
 from models.errors import InputError, ModelUnavailable
+from models.limits import LIMITS
 from models.marian import DecoderState, LexicalShortlist, Marian
 
-MAX_SOURCE_TOKENS = 256  # per sentence, counting the final </s>
+MAX_SOURCE_TOKENS = LIMITS.sentence_tokens
 MAX_LENGTH_FACTOR = 2.5  # a translation may be at most this many times the source length (Bergamot's setting)
 BATCH_SIZE = 16
 

@@ -2,24 +2,37 @@
 import gradio as gr
 
 from models.registry import ModelRegistry
+from studio import concepts
+from studio.i18n import redraw_on_language_change, say, t
 
-COLUMNS = ["Model", "Task", "Weights from", "Hugging Face id", "Licence", "Parameters (M)", "Size (MB)", "Status"]
+COLUMNS = ["model", "task", "weights", "hub", "licence", "params", "size", "status"]  # keys models.column.*
 
 
 def model_rows(registry: ModelRegistry) -> list[list]:
     def status(key: str, installed: bool) -> str:
         if not installed:
-            return "not installed"
+            return say("models.status.not_installed")
+        if key in registry.failures:
+            return say("models.status.failed", reason=registry.failures[key])
         record = registry.loads.get(key)
-        return f"loaded in {record.seconds:.1f} s (+{record.warm_up_seconds:.1f} s warm-up)" if record else "loads on first use"
+        if record is None:
+            return say("models.status.on_first_use")
+        return say("models.status.loaded", seconds=record.seconds, warm_up=record.warm_up_seconds)
 
-    return [[spec.title, spec.task, spec.package or "Hugging Face hub", spec.hub_id or "—", spec.licence,
+    return [[spec.title, say(f"models.task.{spec.task}"), spec.package or say("models.hub"), spec.hub_id or "—", spec.licence,
              spec.params_millions, spec.download_mb, status(spec.key, spec.installed)] for spec in registry.specs]
 
 
+def model_table(registry: ModelRegistry) -> dict:
+    """The rows with headers in the user's language (read on every page load and refresh)."""
+    return {"data": model_rows(registry), "headers": [say(f"models.column.{column}") for column in COLUMNS]}
+
+
 def build(registry: ModelRegistry) -> None:
-    with gr.Tab("Models", id="models"):
-        gr.Markdown(f"Running on **{registry.device}**. Every model below runs offline from an installed package; "
-                    "start with `--preload` to load them all at launch.")
-        table = gr.Dataframe(lambda: model_rows(registry), headers=COLUMNS, interactive=False, elem_id="model-table")
-        gr.Button("Refresh", elem_id="model-refresh").click(lambda: model_rows(registry), None, table, api_visibility="private")
+    with gr.Tab(t("models.tab"), id="models"):
+        gr.Markdown(f"🖥️ **{registry.device}** · " + t("models.intro"))
+        table = gr.Dataframe(lambda: model_table(registry), interactive=False, elem_id="model-table")
+        gr.Button(t("models.refresh"), elem_id="model-refresh").click(lambda: model_table(registry), None, table,
+                                                                      api_visibility="private")
+        redraw_on_language_change(lambda: model_table(registry), table)
+        concepts.note("models")

@@ -6,43 +6,53 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from models.attention import (MAX_TOKENS, AttentionMaps, block_label, blocks, digit_attention, example_digit,
-                              head_steps, speech_attention, text_attention, translation_attention)
+from models.attention import (
+    AttentionMaps,
+    block_label,
+    blocks,
+    digit_attention,
+    example_digit,
+    head_steps,
+    language_attention,
+    language_head_steps,
+    speech_attention,
+    text_attention,
+    translation_attention,
+)
 from models.audio import load_audio
 from models.digits import shared_digit_models
 from models.errors import InputError
 from models.registry import ModelRegistry
-from studio.attention_views import (GRID_TOKENS, HEAD_TOKENS, TOKEN_VIEW_TOKENS, aggregate_figure, grid_figure,
-                                    head_figure, steps_figure, token_figure, write_exports)
+from studio import concepts
+from studio.attention_views import (
+    GRID_TOKENS,
+    HEAD_TOKENS,
+    TOKEN_VIEW_TOKENS,
+    aggregate_figure,
+    continuation_html,
+    grid_figure,
+    head_figure,
+    overlay_figure,
+    predictions_figure,
+    steps_figure,
+    token_figure,
+    write_exports,
+)
 from studio.common import ASSETS, load_model, model_choices, user_errors
+from studio.i18n import say, t
 
 DIGITS_KEY = "digits-vit"
 MEAN_OVER_HEADS = -1
 EXAMPLE_TEXTS = ["The animal didn't cross the street because it was too tired.",
                  "The cat is sleeping on the sofa.",
-                 "O gato está dormindo no sofá."]
-CONCEPT = r"""
-**Self-attention in one line.** Every token's vector *x* is projected three ways: a query
-*q = x·W_Q* (what am I looking for?), a key *k = x·W_K* (what do I offer?) and a value
-*v = x·W_V* (what do I pass on?). A token scores every key with its query, *q·kᵀ*, divided by
-√d (d = the head's width) so the scores do not grow with the width and saturate the softmax. The
-softmax turns one row of scores into weights that sum to 1 — one row of the heatmaps here — and the
-token's output is the weighted mix of the values:
-
-  **Attention(Q, K, V) = softmax(QKᵀ / √d) · V**
-
-Each head has its own W_Q, W_K, W_V, so heads learn different patterns: the previous token, the
-sentence end, the same word elsewhere. **Cross-attention** is the same computation with queries
-from the decoder and keys / values from the encoder (the source sentence, or the audio).
-**Causal** attention masks the future: a token sees only itself and the tokens before it.
-**Rollout** (Abnar & Zuidema, 2020) follows attention through the layers: average the heads, add
-the residual connection as the identity, renormalise, multiply layer by layer.
-"""
+                 "O gato está dormindo no sofá.",
+                 "The capital of France is"]
 
 
 def attention_models(registry: ModelRegistry) -> list[tuple[str, str]]:
     return (model_choices(registry, "text") + model_choices(registry, "translation")
-            + model_choices(registry, "speech") + [("Digits ViT (8×8, trained here)", DIGITS_KEY)])
+            + model_choices(registry, "speech") + model_choices(registry, "language")
+            + [("Digits ViT (8×8, trained here)", DIGITS_KEY)])
 
 
 def task_of(registry: ModelRegistry, key: str) -> str:
@@ -51,7 +61,7 @@ def task_of(registry: ModelRegistry, key: str) -> str:
     try:
         return registry.spec(key).task
     except KeyError as error:
-        raise InputError(str(error)) from error
+        raise InputError(error.args[0]) from error
 
 
 def no_progress(fraction: float, desc: str = "") -> None:
@@ -70,6 +80,8 @@ def extract(registry: ModelRegistry, key: str, text: str, audio: str | None, dig
         return text_attention(model, text or "", key)
     if task == "translation":
         return translation_attention(model, text or "", key)
+    if task == "language":
+        return language_attention(model, text or "", key)
     if task == "speech":
         if not audio:
             raise InputError("Record or upload a clip (or pick an example) for the speech model.")
@@ -81,6 +93,18 @@ def token_view_labels(maps: AttentionMaps) -> list[tuple[str, int]]:
     """The query tokens the token view can start lines from (pooled like the view itself)."""
     return [(f"{number}. {block_label(maps.query_tokens, block)}", number)
             for number, block in enumerate(blocks(len(maps.query_tokens), TOKEN_VIEW_TOKENS))]
+
+
+def first_query(maps: AttentionMaps) -> int:
+    """The token the token view and the overlay start from: CLS for an image (it makes the prediction),
+    the first written token for Whisper's cross-attention, else the first token after the start."""
+    if maps.backdrop is not None and maps.backdrop.kind == "image":
+        return 0
+    if maps.kind == "cross":
+        written = [i for i, token in enumerate(maps.query_tokens) if not token.startswith("<|")]
+        if written and written[0] < TOKEN_VIEW_TOKENS:
+            return written[0]
+    return min(1, len(maps.query_tokens) - 1)
 
 
 def describe(maps: AttentionMaps) -> str:
@@ -106,7 +130,7 @@ def build(registry: ModelRegistry) -> None:
         return (gr.Dropdown([(f"layer {i + 1}", i) for i in range(chosen.layers)], value=chosen.layers - 1),
                 gr.Dropdown([("mean over heads", MEAN_OVER_HEADS)] + [(f"head {i + 1}", i) for i in range(chosen.heads)],
                             value=MEAN_OVER_HEADS),
-                gr.Dropdown(token_view_labels(chosen), value=[min(1, len(chosen.query_tokens) - 1)]),
+                gr.Dropdown(token_view_labels(chosen), value=[first_query(chosen)]),
                 describe(chosen))
 
     def choose_maps(maps):
@@ -120,31 +144,46 @@ def build(registry: ModelRegistry) -> None:
     @user_errors
     def show_head(maps, block, layer, head, tokens):
         if not maps:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         chosen, layer = maps[int(block)], int(layer)
         head = None if int(head) == MEAN_OVER_HEADS else int(head)
         weights = chosen.head(layer, head)
         title = f"{chosen.name}: layer {layer + 1}, {'mean over heads' if head is None else f'head {head + 1}'}"
         figures = [head_figure(weights, chosen.query_tokens, chosen.key_tokens, title),
-                   token_figure(weights, chosen.query_tokens, chosen.key_tokens, [int(t) for t in tokens or []],
+                   token_figure(weights, chosen.query_tokens, chosen.key_tokens, [int(token) for token in tokens or []],
                                 f"Token view: {title}"),
                    aggregate_figure(chosen, layer)]
         folder = Path(tempfile.mkdtemp(prefix="attention-"))
         exports = write_exports(folder, weights, chosen.query_tokens, chosen.key_tokens, title,
                                 figures + [grid_figure(chosen)])
-        return (*figures, [str(path) for path in exports])
+        overlay = (gr.Plot(overlay_figure(chosen, weights, int((tokens or [first_query(chosen)])[0]), title),
+                           visible=True) if chosen.backdrop is not None else gr.Plot(None, visible=False))
+        return (*figures, [str(path) for path in exports], overlay)
 
     @user_errors
     def step_through(key, text, layer, head):
-        if task_of(registry, key) != "text":
-            raise InputError("The step-through runs on the sentence encoder: choose all-MiniLM-L6-v2 and a sentence.")
+        task = task_of(registry, key)
+        if task not in ("text", "language"):
+            raise InputError("The step-through runs on the sentence encoder or the language model: choose "
+                             "all-MiniLM-L6-v2 or SmolLM2 and type a sentence.")
         one_head = 0 if int(head) == MEAN_OVER_HEADS else int(head)
-        steps = head_steps(load_model(registry, key, no_progress), text or "", int(layer), one_head)
+        steps_of = head_steps if task == "text" else language_head_steps
+        steps = steps_of(load_model(registry, key, no_progress), text or "", int(layer), one_head)
         difference = float(np.abs(steps.weights - steps.model_weights).max())
         note = "The mean over heads is no single head: head 1 is shown. " if one_head != int(head) else ""
-        return (steps_figure(steps),
-                f"{note}Largest difference between this softmax and the attention the model returned for "
-                f"layer {steps.layer + 1}, head {steps.head + 1}: **{difference:.1e}**.")
+        summary = (f"{note}{steps.note} Largest difference between this softmax and the attention the model "
+                   f"returned for layer {steps.layer + 1}, head {steps.head + 1}: **{difference:.1e}**.")
+        return steps_figure(steps), summary
+
+    @user_errors
+    def predict(key, text, k, count, progress=gr.Progress()):
+        """The language model's next-token distribution at every position and its greedy continuation."""
+        if not key or task_of(registry, key) != "language":
+            return gr.Column(visible=False), None, ""
+        language = load_model(registry, key, progress)
+        progress(0.5, desc=say("attention.lm_running"))
+        return (gr.Column(visible=True), predictions_figure(language.next_tokens(text or "", int(k))),
+                continuation_html(text, language.continue_greedily(text or "", int(count))))
 
     @user_errors
     def attention(model: str, text: str, layer: int = 0, head: int = -1) -> dict:
@@ -172,60 +211,70 @@ def build(registry: ModelRegistry) -> None:
                           "weights": np.round(m.head(layer, None if head == MEAN_OVER_HEADS else head), 6).tolist()}
                          for m in maps]}
 
-    with gr.Tab("Attention", id="attention"):
-        gr.Markdown("See where every model in the studio looks: self-attention, cross-attention and causal "
-                    f"attention, read from the models themselves (inputs up to {MAX_TOKENS} tokens).")
+    with gr.Tab(t("attention.tab"), id="attention"):
+        gr.Markdown(t("attention.intro"))
         maps = gr.State([])
         with gr.Row():
             with gr.Column():
-                model = gr.Dropdown(models, value=models[0][1] if models else None, label="Model",
+                model = gr.Dropdown(models, value=models[0][1] if models else None, label=t("attention.model"),
                                     elem_id="attention-model")
-                text = gr.Textbox(EXAMPLE_TEXTS[0], label="Text (text and translation models)", lines=2,
+                text = gr.Textbox(EXAMPLE_TEXTS[0], label=t("attention.text"), lines=2,
                                   elem_id="attention-text")
                 audio = gr.Audio(sources=["upload", "microphone"], type="filepath",
-                                 label="Audio (speech models, up to 30 s)", elem_id="attention-audio")
-                speech_task = gr.Radio([("Transcribe", "transcribe"), ("Translate to English (Whisper base)",
-                                                                       "translate")],
-                                       value="transcribe", label="Whisper task")
-                digit = gr.Slider(0, 9, value=3, step=1, label="Digit (ViT): scikit-learn's first drawing of it")
-                run = gr.Button("Show attention", variant="primary")
+                                 label=t("attention.audio"), elem_id="attention-audio")
+                speech_task = gr.Radio([(t("attention.transcribe"), "transcribe"), (t("attention.translate"), "translate")],
+                                       value="transcribe", label=t("attention.whisper_task"))
+                digit = gr.Slider(0, 9, value=3, step=1, label=t("attention.digit"))
+                run = gr.Button(t("attention.run"), variant="primary")
             with gr.Column():
-                gr.Examples([[sentence] for sentence in EXAMPLE_TEXTS], inputs=[text], label="Sentences")
+                gr.Examples([[sentence] for sentence in EXAMPLE_TEXTS], inputs=[text], label=t("attention.sentences"))
                 gr.Examples([[str(path)] for path in sorted((ASSETS / "audio").glob("en_*.wav"))[:3]], inputs=[audio],
-                            label="Clips")
+                            label=t("attention.clips"))
                 note = gr.Markdown(elem_id="attention-note")
         with gr.Row():
-            block = gr.Dropdown([("—", 0)], value=0, label="Attention block", interactive=False)
-            layer = gr.Dropdown([("layer 1", 0)], value=0, label="Layer")
-            head = gr.Dropdown([("mean over heads", MEAN_OVER_HEADS)], value=MEAN_OVER_HEADS, label="Head")
-            tokens = gr.Dropdown([], multiselect=True, label="Token view: lines from", elem_id="attention-tokens")
-        grid = gr.Plot(label="Layer × head grid", elem_id="attention-grid")
-        head_plot = gr.Plot(label="One head, large: queries down, keys across", elem_id="attention-head")
+            block = gr.Dropdown([("—", 0)], value=0, label=t("attention.block"), interactive=False)
+            layer = gr.Dropdown([("1", 0)], value=0, label=t("attention.layer"))
+            head = gr.Dropdown([(t("attention.mean_heads"), MEAN_OVER_HEADS)], value=MEAN_OVER_HEADS,
+                               label=t("attention.head"))
+            tokens = gr.Dropdown([], multiselect=True, label=t("attention.tokens"), elem_id="attention-tokens")
+        grid = gr.Plot(label=t("attention.grid"), elem_id="attention-grid")
+        head_plot = gr.Plot(label=t("attention.head_plot"), elem_id="attention-head")
         with gr.Row():
-            token_plot = gr.Plot(label="Token view", elem_id="attention-tokens-view")
-            aggregate_plot = gr.Plot(label="Mean over heads and rollout", elem_id="attention-aggregate")
-        exports = gr.File(label="Heatmap as PNG and SVG, views as interactive HTML", file_count="multiple",
-                          elem_id="attention-export")
-        with gr.Accordion("How one head computes its weights: softmax(QKᵀ/√d)·V", open=False):
-            gr.Markdown("Runs on the sentence encoder for the chosen layer and head: the layer's input is "
-                        "taken with a hook and pushed through the layer's own W_Q, W_K, W_V.")
-            step = gr.Button("Step through this head")
+            token_plot = gr.Plot(label=t("attention.token_plot"), elem_id="attention-tokens-view")
+            aggregate_plot = gr.Plot(label=t("attention.aggregate"), elem_id="attention-aggregate")
+        overlay_plot = gr.Plot(label=t("attention.overlay"), visible=False, elem_id="attention-overlay")
+        with gr.Column(visible=False) as predictions_panel:
+            gr.Markdown(t("attention.lm_heading"))
+            with gr.Row():
+                top_k = gr.Slider(1, 10, value=5, step=1, label=t("attention.lm_top_k"))
+                continue_count = gr.Slider(1, 32, value=8, step=1, label=t("attention.lm_continue"))
+            continuation = gr.HTML(label=t("attention.lm_continuation"), elem_id="attention-continuation-view")
+            predictions_plot = gr.Plot(label=t("attention.lm_predictions"), elem_id="attention-predictions")
+        exports = gr.File(label=t("attention.exports"), file_count="multiple", elem_id="attention-export",
+                          elem_classes=["developer"])
+        with gr.Accordion(t("attention.step_heading"), open=False):
+            gr.Markdown(t("attention.step_note"))
+            step = gr.Button(t("attention.step"))
             step_note = gr.Markdown(elem_id="attention-step-note")
-            steps_plot = gr.Plot(label="Q, K, V → scores → softmax → output", elem_id="attention-steps")
-        with gr.Accordion("How it works: Q, K, V and softmax(QKᵀ/√d)·V", open=False):
-            gr.Markdown(CONCEPT)
+            steps_plot = gr.Plot(label=t("attention.steps_plot"), elem_id="attention-steps")
+        concepts.note("attention")
 
-        head_views = [head_plot, token_plot, aggregate_plot, exports]
+        head_views = [head_plot, token_plot, aggregate_plot, exports, overlay_plot]
         head_inputs = [maps, block, layer, head, tokens]
         choosers = [layer, head, tokens, note]
         (run.click(compute, [model, text, audio, digit, speech_task], maps, api_visibility="private")
             .success(choose_maps, maps, [block, *choosers], api_visibility="private")
             .then(show_grid, [maps, block], grid, api_visibility="private")
-            .then(show_head, head_inputs, head_views, api_visibility="private"))
+            .then(show_head, head_inputs, head_views, api_visibility="private")
+            .then(predict, [model, text, top_k, continue_count], [predictions_panel, predictions_plot, continuation],
+                  api_visibility="private"))
         (block.input(choose_block, [maps, block], choosers, api_visibility="private")
             .then(show_grid, [maps, block], grid, api_visibility="private")
             .then(show_head, head_inputs, head_views, api_visibility="private"))
         for chooser in (layer, head, tokens):
             chooser.input(show_head, head_inputs, head_views, api_visibility="private", show_progress="hidden")
+        for slider in (top_k, continue_count):
+            slider.release(predict, [model, text, top_k, continue_count], [predictions_panel, predictions_plot,
+                                                                           continuation], api_visibility="private")
         step.click(step_through, [model, text, layer, head], [steps_plot, step_note], api_visibility="private")
         gr.api(attention, api_name="attention")

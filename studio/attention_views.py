@@ -9,7 +9,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from models.alignment import heatmap_png, heatmap_svg
-from models.attention import AttentionMaps, HeadSteps, downsample
+from models.attention import (
+    SECONDS_PER_FRAME,
+    AttentionMaps,
+    HeadSteps,
+    blocks,
+    downsample,
+)
+from models.language import Continuation, NextTokens
 
 GRID_TOKENS = 32  # per small heatmap of the grid
 HEAD_TOKENS = 256
@@ -17,6 +24,7 @@ TOKEN_VIEW_TOKENS = 64
 EXPORT_TOKENS = 96  # PNG / SVG cells are 28 px: 96 tokens make a ~3000 px image
 LINE_BUCKETS = 10  # the token view draws lines in this many opacity steps, one trace each
 PALETTE = ("#4338ca", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2")
+SEE_THROUGH_RED = [[0, "rgba(220, 38, 38, 0)"], [1, "rgba(220, 38, 38, 0.75)"]]  # overlays: no weight, no colour
 
 
 def escaped(labels: list[str]) -> list[str]:
@@ -42,7 +50,7 @@ def grid_figure(maps: AttentionMaps) -> go.Figure:
         figure.update_yaxes(title_text=f"layer {layer + 1}", title_font_size=10, row=layer + 1, col=1)
     cell = max(40, min(90, 1100 // maps.heads))
     figure.update_layout(title=f"{maps.name}: every layer and head", height=80 + cell * maps.layers,
-                         margin=dict(t=50, l=50, r=10, b=40))
+                         margin={"t": 50, "l": 50, "r": 10, "b": 40})
     return figure
 
 
@@ -57,7 +65,7 @@ def head_figure(weights: np.ndarray, queries: list[str], keys: list[str], title:
         hovertemplate="%{customdata[0]} → %{customdata[1]}<br>weight %{z:.3f}<extra></extra>"))
     figure.update_xaxes(tickvals=list(range(len(keys))), ticktext=keys, side="top", tickangle=-60)
     figure.update_yaxes(tickvals=list(range(len(queries))), ticktext=queries, autorange="reversed")
-    figure.update_layout(title=title, height=min(1100, 260 + 18 * len(queries)), margin=dict(t=150, r=20, b=20))
+    figure.update_layout(title=title, height=min(1100, 260 + 18 * len(queries)), margin={"t": 150, "r": 20, "b": 20})
     return figure
 
 
@@ -80,7 +88,7 @@ def token_figure(weights: np.ndarray, queries: list[str], keys: list[str], chose
                 y += [-query, -key, None]
             if x:
                 figure.add_trace(go.Scatter(x=x, y=y, mode="lines", opacity=level / LINE_BUCKETS,
-                                            line=dict(color=colour, width=1 + 3 * level / LINE_BUCKETS),
+                                            line={"color": colour, "width": 1 + 3 * level / LINE_BUCKETS},
                                             hoverinfo="skip", showlegend=False))
     received = weights[chosen].sum(axis=0)
     figure.add_trace(go.Scatter(
@@ -88,12 +96,12 @@ def token_figure(weights: np.ndarray, queries: list[str], keys: list[str], chose
         textposition="middle left", hoverinfo="skip", showlegend=False))
     figure.add_trace(go.Scatter(
         x=[1] * len(keys), y=[-i for i in range(len(keys))], mode="markers+text", text=keys,
-        textposition="middle right", marker=dict(size=6, color=received, colorscale="Viridis"),
+        textposition="middle right", marker={"size": 6, "color": received, "colorscale": "Viridis"},
         customdata=received, hovertemplate="%{text}: %{customdata:.3f}<extra></extra>", showlegend=False))
     figure.update_xaxes(visible=False, range=[-0.6, 1.6])
     figure.update_yaxes(visible=False, range=[-max(len(queries), len(keys)) + 0.5, 0.5])
     figure.update_layout(title=title, height=120 + 20 * max(len(queries), len(keys)),
-                         margin=dict(t=50, l=10, r=10, b=10), plot_bgcolor="white")
+                         margin={"t": 50, "l": 10, "r": 10, "b": 10}, plot_bgcolor="white")
     return figure
 
 
@@ -116,8 +124,89 @@ def aggregate_figure(maps: AttentionMaps, layer: int) -> go.Figure:
         figure.update_xaxes(tickvals=list(range(len(keys))), ticktext=keys, tickangle=-60, row=1, col=column)
         figure.update_yaxes(tickvals=list(range(len(queries))), ticktext=queries, row=1, col=column)
     figure.update_yaxes(autorange="reversed")
-    figure.update_layout(height=460, margin=dict(t=60, l=30, r=10, b=30))
+    figure.update_layout(height=460, margin={"t": 60, "l": 30, "r": 10, "b": 30})
     return figure
+
+
+def overlay_figure(maps: AttentionMaps, weights: np.ndarray, query: int, title: str) -> go.Figure:
+    """One query's attention laid over what the keys are (the digit's patches, or the spectrogram's time
+    axis): the chosen head or mean on the left, the rollout (or, where the layers do not chain, the mean
+    over every layer and head) on the right. `query` indexes the token view's pooled queries."""
+    backdrop = maps.backdrop
+    block = blocks(len(maps.query_tokens), TOKEN_VIEW_TOKENS)[query]
+    if maps.chains:
+        overall, overall_title = maps.rollout(), "rollout through all layers"
+    else:
+        overall, overall_title = maps.weights.mean(axis=(0, 1)), "mean over all layers and heads"
+    rows = [weights[block].mean(axis=0), overall[block].mean(axis=0)]
+    spectrogram = backdrop.kind == "spectrogram"
+    # What the picture has no place for: the silence Whisper pads the clip with (last key), or CLS (first)
+    elsewhere, share = ("padding", -1) if spectrogram else ("CLS", 0)
+    title += f" ({rows[0][share]:.0%} on {elsewhere})"
+    overall_title += f" ({rows[1][share]:.0%} on {elsewhere})"
+    figure = make_subplots(rows=2 if spectrogram else 1, cols=1 if spectrogram else 2, vertical_spacing=0.14,
+                           subplot_titles=(title, overall_title))
+    x = np.arange(backdrop.pixels.shape[1]) * SECONDS_PER_FRAME if spectrogram else None
+    for number, row in enumerate(rows):
+        place = {"row": number + 1, "col": 1} if spectrogram else {"row": 1, "col": number + 1}
+        spread = backdrop.spread(row)
+        figure.add_trace(go.Heatmap(z=backdrop.pixels, x=x, colorscale="Greys", showscale=False, hoverinfo="skip"),
+                         **place)
+        figure.add_trace(go.Heatmap(
+            z=spread, x=x, colorscale=SEE_THROUGH_RED, zmin=0, zmax=max(float(spread.max()), 1e-9),
+            showscale=False, hovertemplate=("%{x:.2f} s" if spectrogram else "row %{y}, column %{x}")
+                                           + ": weight %{z:.3f}<extra></extra>"), **place)
+    if spectrogram:
+        figure.update_xaxes(title_text="seconds", row=2, col=1)
+        figure.update_yaxes(title_text="mel bin")
+    else:
+        figure.update_yaxes(autorange="reversed", scaleanchor="x")
+        figure.update_yaxes(scaleanchor="x2", row=1, col=2)
+        figure.update_xaxes(showticklabels=False)
+        figure.update_yaxes(showticklabels=False)
+    query_label = escaped([maps.query_tokens[block[0]]])[0] + ("…" if len(block) > 1 else "")
+    figure.update_layout(title=f"Where “{query_label}” looks, laid over the {backdrop.kind}", height=480,
+                         plot_bgcolor="white",
+                         margin={"t": 80, "l": 40, "r": 10, "b": 40})
+    return figure
+
+
+def predictions_figure(predictions: NextTokens) -> go.Figure:
+    """What the language model expects after each token: its top k next tokens and their probabilities
+    (left), and the probability it gave the token that did come next (right: low = surprised)."""
+    tokens = escaped(predictions.tokens)
+    candidates = [escaped(row) for row in predictions.candidates]
+    positions = list(range(len(tokens)))
+    k = predictions.probabilities.shape[1]
+    figure = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.8, 0.2], horizontal_spacing=0.02,
+                           subplot_titles=(f"top {k} next tokens after each position", "the real next token"))
+    hover = np.array([[[tokens[position], candidate] for candidate in candidates[position]] for position in positions],
+                     dtype=object)
+    figure.add_trace(go.Heatmap(
+        z=predictions.probabilities, x=[f"#{rank + 1}" for rank in range(k)], y=positions,
+        text=[[repr(candidate)[1:-1] for candidate in row] for row in candidates], texttemplate="%{text}",
+        colorscale="Blues", zmin=0, zmax=1, customdata=hover, showscale=False,
+        hovertemplate="after “%{customdata[0]}”: “%{customdata[1]}” %{z:.1%}<extra></extra>"), row=1, col=1)
+    following = [*tokens[1:], ""]
+    figure.add_trace(go.Bar(
+        x=[*predictions.actual, 0], y=positions, orientation="h", marker_color="#4338ca", customdata=following,
+        hovertemplate="“%{customdata}” came next: %{x:.1%}<extra></extra>"), row=1, col=2)
+    figure.update_yaxes(tickvals=positions, ticktext=tokens, autorange="reversed", row=1, col=1)
+    figure.update_xaxes(range=[0, 1], tickformat=".0%", row=1, col=2)
+    figure.update_layout(height=min(2400, 160 + 26 * len(tokens)), margin={"t": 60, "l": 10, "r": 10, "b": 30},
+                         showlegend=False)
+    return figure
+
+
+def continuation_html(prompt: str, continuation: Continuation) -> str:
+    """The text, then the greedy continuation one token at a time, shaded by its probability."""
+    spans = []
+    for token, probability in zip(continuation.tokens, continuation.probabilities):
+        hue = int(120 * probability)  # red (unsure) → green (sure)
+        spans.append(f'<span style="background: hsla({hue}, 70%, 50%, 0.35)" title="p = {probability:.2f}">'
+                     f"{html.escape(token)}</span>")
+    return (f'<div id="attention-continuation" style="white-space: pre-wrap">{html.escape(prompt)}'
+            f'{"".join(spans)}</div>')
 
 
 def steps_figure(steps: HeadSteps) -> go.Figure:
@@ -130,6 +219,7 @@ def steps_figure(steps: HeadSteps) -> go.Figure:
     positions = list(range(len(tokens)))  # positions, not categories: a repeated token keeps its own row
     for index, (title, values) in enumerate(panels):
         is_weights = values is steps.weights
+        values = np.where(np.isfinite(values), values, np.nan)  # masked (−∞) scores: left blank
         row, column = index // 3 + 1, index % 3 + 1
         figure.add_trace(go.Heatmap(
             z=values, colorscale="Viridis" if is_weights else "RdBu", zmin=0 if is_weights else None,
@@ -139,7 +229,7 @@ def steps_figure(steps: HeadSteps) -> go.Figure:
         if title in ("QKᵀ/√d", "softmax(QKᵀ/√d)"):
             figure.update_xaxes(tickvals=positions, ticktext=tokens, tickangle=-60, row=row, col=column)
     figure.update_yaxes(autorange="reversed")
-    figure.update_layout(height=360 + 24 * min(len(tokens), 24), margin=dict(t=60, l=10, r=10, b=10),
+    figure.update_layout(height=360 + 24 * min(len(tokens), 24), margin={"t": 60, "l": 10, "r": 10, "b": 10},
                          title=f"Layer {steps.layer + 1}, head {steps.head + 1}: d = {steps.queries.shape[1]}")
     return figure
 

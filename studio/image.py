@@ -11,25 +11,12 @@ from models.digits import DigitPredictions, shared_digit_models
 from models.errors import InputError
 from models.images import open_image
 from models.registry import ModelRegistry
+from models.training import saved
+from studio import concepts
 from studio.common import ASSETS, ImageInput, load_model, model_choices, user_errors
+from studio.i18n import say, t
 
 DISPLAY_SIDE = 1024  # photos are explained and shown at most this large: PIL antialiases, the model sees 224 px
-
-CAM_NOTE = """**Grad-CAM** weights each feature map of the chosen layer by how much the class score grows with it
-(its gradient, averaged over the map) and adds them up: red is where the evidence for the class lies.
-Only the centre square the network sees is coloured. Later layers see whole objects, earlier ones parts."""
-
-FEATURES_NOTE = """**What a convolution does**: each of the first layer's 32 filters is a 3×3×3 pattern slid over
-the whole photo (the same weights everywhere); a map is bright where the photo matches it — edges in one
-direction, a colour, a texture. Deeper layers combine these into eyes, fur, cups."""
-
-DIGITS_NOTE = """**CNN**: small filters slide over the image with shared weights, so each layer sees a local
-neighbourhood and the receptive field grows with depth.
-
-**ViT**: the 8×8 digit is cut into 16 patches of 2×2 pixels plus a CLS token; in every layer each token
-attends to every other, `softmax(QKᵀ/√d)·V`, so distant patches can talk at once. The grids show how much the CLS
-token (which makes the prediction) reads each patch, per layer and head; the **rollout** multiplies attention
-(plus the residual path) through the layers to estimate what reaches CLS in the end."""
 
 
 def photo_for_display(image_path) -> Image.Image:
@@ -54,7 +41,7 @@ def attention_figure(predictions: DigitPredictions) -> go.Figure:
     """The CLS token's attention over the 4×4 patches, one grid per layer (rows) and head (columns)."""
     layers, heads = predictions.attention.shape[:2]
     figure = make_subplots(rows=layers, cols=heads, horizontal_spacing=0.03, vertical_spacing=0.06,
-                           subplot_titles=[f"layer {layer + 1} · head {head + 1}"
+                           subplot_titles=[say("image.plot.head", layer=layer + 1, head=head + 1)
                                            for layer in range(layers) for head in range(heads)])
     for layer in range(layers):
         for head in range(heads):
@@ -63,12 +50,12 @@ def attention_figure(predictions: DigitPredictions) -> go.Figure:
     figure.update_yaxes(autorange="reversed", showticklabels=False)
     figure.update_xaxes(showticklabels=False)
     figure.update_layout(height=520, margin=dict(l=10, r=10, t=40, b=10), coloraxis=dict(colorscale="Viridis"),
-                         title_text="ViT: CLS attention over the 16 patches")
+                         title_text=say("image.plot.cls_attention"))
     return figure
 
 
 def rollout_figure(predictions: DigitPredictions) -> go.Figure:
-    figure = make_subplots(rows=1, cols=2, subplot_titles=["what the models saw (8×8)", "attention rollout → CLS"])
+    figure = make_subplots(rows=1, cols=2, subplot_titles=[say("image.plot.seen"), say("image.plot.rollout")])
     figure.add_trace(go.Heatmap(z=predictions.digit, colorscale="Greys", showscale=False), 1, 1)
     figure.add_trace(go.Heatmap(z=predictions.rollout[0, 1:].reshape(4, 4), colorscale="Viridis", showscale=False),
                      1, 2)
@@ -88,8 +75,21 @@ def digit_confidences(probabilities: np.ndarray) -> dict[str, float]:
     return {str(digit): float(p) for digit, p in enumerate(probabilities)}
 
 
-def build(registry: ModelRegistry) -> None:
-    models = model_choices(registry, "image")
+def image_model_choices(registry: ModelRegistry) -> list[tuple[str, str]]:
+    """The registry's image models, with the models fine-tuned in the Training tab added to it as they appear."""
+    trained = saved.saved_models("image")
+    known = {spec.key for spec in registry.specs}
+    for model in trained:
+        if model.key not in known:
+            registry.add(saved.image_spec(model))
+    kept = {model.key for model in trained}
+    return [(title, key) for title, key in model_choices(registry, "image")
+            if not key.startswith(saved.KEY_PREFIX) or key in kept]
+
+
+def build(registry: ModelRegistry, teacher: bool = False) -> None:
+    """`teacher`: an example photo is already in place."""
+    models = image_model_choices(registry)
 
     def explainable(model_key: str, progress: gr.Progress):
         classifier = load_model(registry, model_key, progress)
@@ -98,7 +98,8 @@ def build(registry: ModelRegistry) -> None:
     @user_errors
     def classify(image_path, model_key, progress=gr.Progress()):
         if not image_path:
-            raise gr.Error("No image: upload a photo, use the webcam, paste one or pick an example.")
+            raise gr.Error(say("image.no_image"))
+        image_model_choices(registry)  # a model trained since the page loaded is known to the registry too
         classifier = load_model(registry, model_key, progress)
         if not cam.supports(classifier):
             result = classifier.classify(image_path, top_k=5)
@@ -123,12 +124,12 @@ def build(registry: ModelRegistry) -> None:
     def explain(image_path, model_key, class_label, layer, opacity, progress=gr.Progress()):
         """Grad-CAM overlay for `class_label` (any ImageNet class name; empty: the top class) at `layer`."""
         if not image_path:
-            raise gr.Error("No image: upload a photo first.")
+            raise gr.Error(say("image.no_image_yet"))
         classifier = explainable(model_key, progress)
         if classifier is None:
-            raise InputError("Grad-CAM is available for EfficientNet-Lite0 only.")
+            raise InputError(say("image.cam_unsupported"))
         if class_label and class_label not in classifier.labels:
-            raise InputError(f"{class_label!r} is not one of the model's classes.")
+            raise InputError(say("image.unknown_class", label=class_label))
         photo = photo_for_display(image_path)
         class_index = classifier.labels.index(class_label) if class_label else None
         explanation = cam.explain(classifier, photo, class_index, layer)
@@ -144,53 +145,56 @@ def build(registry: ModelRegistry) -> None:
     def classify_drawing(drawing, progress=gr.Progress()):
         if drawing_is_blank(drawing):  # the canvas was cleared: clear the answers too, no error
             return None, None, None, None
-        progress(0.1, desc="Loading the digit models (trained on first use, a few seconds)…")
+        progress(0.1, desc=say("image.loading_digits"))
         predictions = shared_digit_models().classify_drawing(drawing)
         return (digit_confidences(predictions.cnn), digit_confidences(predictions.vit),
                 attention_figure(predictions), rollout_figure(predictions))
 
-    with gr.Tab("Image", id="image"):
-        gr.Markdown("A convolutional network (EfficientNet-Lite0, trained on ImageNet) names what it sees — "
-                    "and shows where it looked.")
+    with gr.Tab(t("image.tab"), id="image") as tab:
+        gr.Markdown(t("image.intro"))
         explanation = gr.State(None)
         with gr.Row():
             with gr.Column():
-                image = ImageInput(sources=["upload", "webcam", "clipboard"], type="filepath", label="Photo",
-                                 elem_id="image-input")
-                model = gr.Dropdown(models, value=models[0][1] if models else None, label="Model")
-                run = gr.Button("Classify", variant="primary")
-            labels = gr.Label(num_top_classes=5, label="Top 5", elem_id="image-top5")
-        gr.Examples([[str(path)] for path in sorted((ASSETS / "images").glob("*.jpg"))], inputs=[image])
+                photos = sorted((ASSETS / "images").glob("*.jpg"))
+                image = ImageInput(str(photos[0]) if teacher and photos else None,
+                                   sources=["upload", "webcam", "clipboard"], type="filepath", label=t("image.photo"),
+                                   elem_id="image-input")
+                model = gr.Dropdown(models, value=models[0][1] if models else None, label=t("image.model"),
+                                    allow_custom_value=True, elem_id="image-model")  # models trained later too
+                run = gr.Button(t("image.run"), variant="primary")
+            labels = gr.Label(num_top_classes=5, label=t("image.top5"), elem_id="image-top5")
+        gr.Examples([[str(path)] for path in photos], inputs=[image], label=t("image.examples"))
         with gr.Row():
             with gr.Column():
-                cam_image = gr.Image(label="Grad-CAM: where the evidence for the class lies", interactive=False,
+                cam_image = gr.Image(label=t("image.cam"), interactive=False,
                                      elem_id="image-cam")
             with gr.Column():
-                class_label = gr.Dropdown([], label="Explain class (one of the top 5)", allow_custom_value=True,
+                class_label = gr.Dropdown([], label=t("image.cam_class"), allow_custom_value=True,
                                           elem_id="image-cam-class")
-                layer = gr.Dropdown([(title, name) for name, title in cam.LAYERS.items()], value=cam.DEFAULT_LAYER,
-                                    label="Layer", elem_id="image-cam-layer")
-                opacity = gr.Slider(0, 1, value=0.5, step=0.05, label="Overlay opacity", elem_id="image-cam-opacity")
-                gr.Markdown(CAM_NOTE)
+                layer = gr.Dropdown([(t(f"image.layer.{name}"), name) for name in cam.LAYERS], value=cam.DEFAULT_LAYER,
+                                    label=t("image.layer"), elem_id="image-cam-layer")
+                opacity = gr.Slider(0, 1, value=0.5, step=0.05, label=t("image.opacity"), elem_id="image-cam-opacity")
+                gr.Markdown(t("image.cam_note"))
         with gr.Row():
-            features = gr.Image(label="First convolution: 32 feature maps", interactive=False, scale=2,
+            features = gr.Image(label=t("image.features"), interactive=False, scale=2,
                                 elem_id="image-features")
-            gr.Markdown(FEATURES_NOTE)
+            gr.Markdown(t("image.features_note"))
 
-        gr.Markdown("## CNN vs self-attention\nDraw a digit 0–9: a small CNN and a small vision transformer, both "
-                    "trained here on scikit-learn's 8×8 digits, read it side by side.")
+        gr.Markdown(t("image.digits_heading"))
         with gr.Row():
-            sketch = gr.Sketchpad(type="numpy", canvas_size=(280, 280), label="Draw a digit", elem_id="digit-sketch",
+            sketch = gr.Sketchpad(type="numpy", canvas_size=(280, 280), label=t("image.draw"), elem_id="digit-sketch",
                                   brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"))
-            cnn_label = gr.Label(num_top_classes=3, label="CNN", elem_id="digit-cnn")
-            vit_label = gr.Label(num_top_classes=3, label="ViT", elem_id="digit-vit")
+            cnn_label = gr.Label(num_top_classes=3, label=t("image.cnn"), elem_id="digit-cnn")
+            vit_label = gr.Label(num_top_classes=3, label=t("image.vit"), elem_id="digit-vit")
         with gr.Row():
-            attention = gr.Plot(label="ViT attention per layer and head", elem_id="digit-attention")
+            attention = gr.Plot(label=t("image.vit_attention"), elem_id="digit-attention")
             with gr.Column():
-                rollout = gr.Plot(label="Attention rollout", elem_id="digit-rollout")
-                gr.Markdown(DIGITS_NOTE)
+                rollout = gr.Plot(label=t("image.rollout"), elem_id="digit-rollout")
+                concepts.note("image")
 
         shown = [class_label, cam_image, explanation, features]
+        tab.select(lambda current: gr.Dropdown(choices=image_model_choices(registry), value=current), model, model,
+                   api_visibility="private")
         run.click(classify, [image, model], [labels, explanation], api_name="classify").then(
             show, [explanation, image, model, layer, opacity], shown, api_visibility="private")
         image.upload(classify, [image, model], [labels, explanation], api_visibility="private").then(

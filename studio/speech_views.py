@@ -8,6 +8,7 @@ from plotly.subplots import make_subplots
 from models.audio import HOP_LENGTH, SAMPLE_RATE
 from models.speech import Transcript
 from models.streaming import StreamUpdate
+from studio.i18n import say
 
 WAVEFORM_POINTS = 4000
 
@@ -23,7 +24,7 @@ def audio_figure(samples: np.ndarray, log_mel: np.ndarray, max_frames: int | Non
         log_mel = log_mel[:, :usable].reshape(log_mel.shape[0], -1, group).mean(axis=2)
         frame_seconds *= group
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.3, 0.7], vertical_spacing=0.04,
-                           subplot_titles=("Waveform", "Log-mel spectrogram (the acoustic model's input)"))
+                           subplot_titles=(say("speech.plot.waveform"), say("speech.plot.log_mel")))
     step = max(1, len(samples) // (WAVEFORM_POINTS // 4 if max_frames else WAVEFORM_POINTS))
     figure.add_trace(go.Scatter(x=np.arange(0, len(samples), step) / SAMPLE_RATE, y=samples[::step],
                                 mode="lines", line={"width": 1}, name="amplitude"), row=1, col=1)
@@ -31,7 +32,7 @@ def audio_figure(samples: np.ndarray, log_mel: np.ndarray, max_frames: int | Non
                                 colorscale="Viridis", showscale=False, name="log-mel",
                                 hovertemplate="t=%{x:.2f} s, mel bin %{y}: %{z:.2f}<extra></extra>"), row=2, col=1)
     figure.update_layout(height=360, margin={"l": 40, "r": 10, "t": 30, "b": 30}, showlegend=False)
-    figure.update_xaxes(title_text="seconds", row=2, col=1)
+    figure.update_xaxes(title_text=say("speech.plot.seconds"), row=2, col=1)
     return figure
 
 

@@ -9,41 +9,20 @@ import plotly.graph_objects as go
 
 from models.errors import InputError
 from models.registry import ModelRegistry
+from models.training import saved
 from models.training.config import OPTIMIZER_TITLES, TASK_DEFAULTS, TASK_TITLES, VARIANTS, TrainConfig
 from models.training.paths import START, optimizer_paths, rosenbrock
 from models.training.runner import Runner
 from models.training.store import RunRecord, RunStore
+from studio import concepts
 from studio.common import user_errors
+from studio.i18n import redraw_on_language_change, say, t
+from studio.training_panels import build_class_panel, build_keyword_panel, image_set_id
 
-RUN_HEADERS = ["run", "task", "variant", "optimizer", "lr", "batch", "epochs", "seed", "status",
-               "val loss", "val accuracy", "seconds"]
+RUN_COLUMNS = ["run", "task", "variant", "optimizer", "lr", "batch", "epochs", "seed", "status",
+               "val_loss", "val_accuracy", "seconds"]  # keys training.column.*
 MAX_PLOTTED_STEPS = 600  # per run; longer runs are thinned so the plot stays quick to send and draw
 COLOURS = ["#4338ca", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d"]
-CONCEPTS = """
-**Gradient descent.** Training nudges every weight a little against the gradient of the loss:
-w ← w − lr · ∂loss/∂w. The learning rate (lr) is the step size: too small and the curve barely moves,
-too large and the loss jumps up and the run *diverges* (the studio stops it and flags it).
-
-**Mini-batches.** The gradient is estimated on a small random batch of examples, not the whole data:
-each step is cheap and a little noisy (the jagged train curve). One *epoch* is one pass over the data;
-the validation curve, measured on examples the model never trains on, is drawn after each epoch.
-When train loss keeps falling but validation loss rises, the model is memorising: overfitting.
-
-**Momentum and Adam.** Momentum keeps a running average of past gradients, so steps build up speed
-along a consistent direction and cancel out when they zig-zag. Adam also divides each weight's step
-by a running size of its gradients, so every weight moves at a similar pace, whatever its scale;
-AdamW is Adam with weight decay done right. See them race on the Rosenbrock valley below.
-
-**Pretraining → fine-tuning.** MiniLM has already read a billion sentence pairs, so it knows that
-*striker* and *goalkeeper* are related before it sees a single labelled example; fine-tuning only
-teaches its new head (and nudges the body, at 1/20 of the learning rate) which topic is which. The LSTM
-starts from random word vectors and has only 176 sentences to learn English from: compare their
-validation curves.
-
-**Recurrence vs self-attention.** The LSTM encoder reads the number words one at a time and must
-squeeze the whole phrase into one state vector before the decoder writes a digit. The transformer's
-decoder attends to every source word directly at every step, and reads all positions in parallel.
-"""
 
 
 def run_rows(runs: list[RunRecord]) -> list[list]:
@@ -55,6 +34,15 @@ def run_rows(runs: list[RunRecord]) -> list[list]:
              run.config.learning_rate, run.config.batch_size, run.config.epochs, run.config.seed, run.status,
              metric(run, "validation_loss", 4), metric(run, "validation_accuracy", 3), metric(run, "seconds", 1)]
             for run in runs]
+
+
+def run_table(runs: list[RunRecord]) -> dict:
+    """The runs with headers in the user's language."""
+    return {"data": run_rows(runs), "headers": [say(f"training.column.{column}") for column in RUN_COLUMNS]}
+
+
+def variant_choices(task: str) -> list[tuple]:
+    return [(t(f"training.variant.{variant}"), variant) for variant in VARIANTS[task]]
 
 
 def run_choices(runs: list[RunRecord]) -> list[tuple[str, int]]:
@@ -74,21 +62,22 @@ def curve_figures(store: RunStore, run_ids: list[int], log_scale: bool) -> tuple
         validation = [p for p in points if p.split == "validation"]
         colour, name = COLOURS[number % len(COLOURS)], f"#{run.id} {run.config.label}"
         if run.status == "diverged":
-            name += " (diverged)"
+            name += " " + say("training.plot.diverged")
         loss.add_trace(go.Scatter(x=[p.epoch for p in train], y=[p.loss for p in train], mode="lines",
-                                  name=f"{name} · train", legendgroup=name, opacity=0.55,
+                                  name=f"{name} · {say('training.plot.train')}", legendgroup=name, opacity=0.55,
                                   line=dict(color=colour, width=1)))
         loss.add_trace(go.Scatter(x=[p.epoch for p in validation], y=[p.loss for p in validation],
-                                  mode="lines+markers", name=f"{name} · validation", legendgroup=name,
+                                  mode="lines+markers", name=f"{name} · {say('training.plot.validation')}", legendgroup=name,
                                   line=dict(color=colour, width=2.5, dash="dash")))
         accuracy.add_trace(go.Scatter(x=[p.epoch for p in validation], y=[p.accuracy for p in validation],
                                       mode="lines+markers", name=name, line=dict(color=colour)))
-    loss.update_layout(title="Loss: train (thin, per step) and validation (dashed, per epoch)", height=420,
-                       xaxis_title="epoch", yaxis_title="cross-entropy", legend=dict(orientation="h", y=-0.25),
+    loss.update_layout(title=say("training.plot.loss"), height=420, xaxis_title=say("training.plot.epoch"),
+                       yaxis_title=say("training.plot.cross_entropy"), legend=dict(orientation="h", y=-0.25),
                        margin=dict(t=50, r=20), uirevision="keep")  # keep the user's zoom across updates
     loss.update_yaxes(type="log" if log_scale else "linear")
-    accuracy.update_layout(title="Validation accuracy", height=300, xaxis_title="epoch",
-                           yaxis=dict(range=[0, 1.02], title="accuracy"), legend=dict(orientation="h", y=-0.35),
+    accuracy.update_layout(title=say("training.plot.accuracy"), height=300, xaxis_title=say("training.plot.epoch"),
+                           yaxis=dict(range=[0, 1.02], title=say("training.plot.accuracy_axis")),
+                           legend=dict(orientation="h", y=-0.35),
                            margin=dict(t=50, r=20), uirevision="keep")
     return loss, accuracy
 
@@ -101,10 +90,11 @@ def paths_figure(steps: int, learning_rate_scale: float) -> go.Figure:
     for (name, path), colour in zip(optimizer_paths(int(steps), float(learning_rate_scale)).items(), COLOURS):
         end = path[-1]
         figure.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", line=dict(color=colour, width=2),
-                                    name=f"{name}: {len(path) - 1} steps, loss {rosenbrock(*end):.2g}"))
+                                    name=say("training.plot.path", name=name, steps=len(path) - 1, loss=rosenbrock(*end))))
         figure.add_trace(go.Scatter(x=[end[0]], y=[end[1]], mode="markers", marker=dict(color=colour, size=9),
                                     showlegend=False))
-    figure.add_trace(go.Scatter(x=[START[0], 1], y=[START[1], 1], mode="markers+text", text=["start", "minimum"],
+    figure.add_trace(go.Scatter(x=[START[0], 1], y=[START[1], 1], mode="markers+text",
+                             text=[say("training.plot.start"), say("training.plot.minimum")],
                                 textposition="top center", marker=dict(symbol="star", size=13, color="black"),
                                 showlegend=False))
     figure.update_layout(height=460, xaxis=dict(range=[-2, 2]), yaxis=dict(range=[-1, 3]),
@@ -119,11 +109,11 @@ def describe(runner: Runner, run_ids: list[int]) -> str:
         state = runner.state(run_id)
         if state is None:
             continue
-        line = f"**#{run_id} {state.config.label}**: {state.status}"
+        line = f"**#{run_id} {state.config.label}**: {say(f'training.status.{state.status}')}"
         if state.status == "running":
-            line += f", step {state.step}/{state.total_steps}"
+            line += ", " + say("training.step", step=state.step, total=state.total_steps)
             if state.eta_seconds is not None:
-                line += f", about {state.eta_seconds:.0f} s left"
+                line += ", " + say("training.eta", seconds=state.eta_seconds)
         elif state.message:
             line += f" — {state.message}"
         lines.append(("⚠️ " if state.status in ("diverged", "failed") else "") + line)
@@ -134,20 +124,22 @@ def build(registry: ModelRegistry) -> None:
     store = RunStore()
     runner = Runner(store, registry.device)
 
-    def configs(task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split):
+    def configs(task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split, dataset):
         if not variants:
-            raise InputError("Tick at least one variant to train.")
-        return [TrainConfig(task, variant, optimizer, learning_rate, batch_size, epochs, seed, validation_split)
-                for variant in variants]
+            raise InputError(say("training.no_variant"))
+        return [TrainConfig(task, variant, optimizer, learning_rate, batch_size, epochs, seed, validation_split,
+                            dataset) for variant in variants]
 
     def runs_view(shown: list[int]):
         runs = store.runs()
         known = {run.id for run in runs}
-        return run_rows(runs), gr.CheckboxGroup(choices=run_choices(runs), value=[i for i in shown if i in known])
+        return run_table(runs), gr.CheckboxGroup(choices=run_choices(runs), value=[i for i in shown if i in known])
 
     @user_errors
-    def start_runs(task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split, shown):
-        chosen = configs(task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split)
+    def start_runs(task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split, shown,
+                   *classes):
+        dataset = image_set_id(*classes) if task == "my-images" else ""
+        chosen = configs(task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split, dataset)
         for config in chosen:  # all checked before any starts
             config.validate()
         started = [runner.start(config) for config in chosen]
@@ -161,8 +153,8 @@ def build(registry: ModelRegistry) -> None:
             total = sum(state.total_steps for state in states) or 1
             left = sum((state.eta_seconds or 0) for state in states)
             progress(sum(state.step for state in states) / total,
-                     desc=f"{sum(s.status in ('queued', 'running') for s in states)} run(s) training"
-                          + (f", about {left:.0f} s left" if left else ""))
+                     desc=say("training.progress", count=sum(s.status in ("queued", "running") for s in states))
+                          + (", " + say("training.eta", seconds=left) if left else ""))
             if all(state.done.is_set() for state in states):
                 break
             time.sleep(0.5)
@@ -189,93 +181,123 @@ def build(registry: ModelRegistry) -> None:
         for run_id in shown or []:
             run = store.run(run_id)
             if run and run.status in ("queued", "running"):
-                gr.Warning(f"Run #{run_id} is still training: stop it before deleting it.")
+                gr.Warning(say("training.still_running", run=run_id))
             elif run:
                 store.delete(run_id)
+                saved.delete(run_id)
         return runs_view(shown or [])
 
     @user_errors
     def export_runs(shown: list[int]):
         if not shown:
-            raise InputError("Tick the runs to export first.")
+            raise InputError(say("training.nothing_to_export"))
         folder = Path(tempfile.mkdtemp(prefix="studio-runs-"))
         return gr.File(str(store.export_csv(sorted(shown), folder / "runs.csv")), visible=True)
 
     def task_defaults(task):
         optimizer, learning_rate, batch_size, epochs = TASK_DEFAULTS[task]
-        return (gr.CheckboxGroup(choices=list(VARIANTS[task]), value=list(VARIANTS[task])), optimizer,
-                learning_rate, batch_size, epochs)
+        return (gr.CheckboxGroup(choices=variant_choices(task), value=list(VARIANTS[task])), optimizer,
+                learning_rate, batch_size, epochs, gr.Column(visible=task == "my-images"))
 
     @user_errors
     def train(task: str = "digits", variant: str = "mlp", optimizer: str = "adam", learning_rate: float = 3e-3,
-              batch_size: int = 32, epochs: int = 10, seed: int = 0, validation_split: float = 0.2) -> dict:
-        """Train one run to the end and return its id, status and final metrics."""
+              batch_size: int = 32, epochs: int = 10, seed: int = 0, validation_split: float = 0.2,
+              dataset: str = "") -> dict:
+        """Train one run to the end and return its id, status, final metrics and the key of the model it saved
+        (image and keyword tasks; an image model is then a model choice of /classify). `dataset`: the my-images
+        task's image set."""
         run_id = runner.start(TrainConfig(task, variant, optimizer, learning_rate, batch_size, epochs, seed,
-                                          validation_split))
+                                          validation_split, dataset))
         state = runner.wait(run_id)
         return {"run_id": run_id, "status": state.status, "message": state.message,
-                "metrics": store.run(run_id).metrics, "config": state.config.__dict__}
+                "metrics": store.run(run_id).metrics, "config": state.config.__dict__,
+                "saved_model": state.saved_model}
 
     def runs() -> list[dict]:
         """Every stored run, newest first: id, status, config and final metrics."""
         return [{"run_id": run.id, "status": run.status, "message": run.message, "config": run.config.__dict__,
                  "metrics": run.metrics} for run in store.runs()]
 
+    @user_errors
+    def stop_run(run_id: int) -> dict:
+        """Stop run `run_id` and return its status; stopping a run that already ended changes nothing."""
+        run = store.run(int(run_id))
+        if run is None:
+            raise InputError(f"There is no run #{run_id}.")
+        runner.stop(run.id)
+        state = runner.state(run.id)
+        if state is None:  # a run of an earlier process: already ended or interrupted
+            return {"run_id": run.id, "status": run.status}
+        return {"run_id": run.id, "status": runner.wait(run.id, timeout=30).status}
+
+    @user_errors
+    def run_curve(run_id: int) -> list[dict]:
+        """The points of run `run_id` so far: split (train / validation), step, epoch, loss, accuracy."""
+        if store.run(int(run_id)) is None:
+            raise InputError(f"There is no run #{run_id}.")
+        return [{"split": p.split, "step": p.step, "epoch": p.epoch, "loss": p.loss, "accuracy": p.accuracy}
+                for p in store.points(int(run_id))]
+
     initial_task = "digits"
     optimizer_default, lr_default, batch_default, epochs_default = TASK_DEFAULTS[initial_task]
-    with gr.Tab("Training", id="training"):
-        gr.Markdown("Pick a task and tick the variants to compare, then **Train**: their loss curves grow live, "
-                    "overlaid. Every run is kept, so you can compare optimizers and learning rates across runs.")
+    with gr.Tab(t("training.tab"), id="training"):
+        gr.Markdown(t("training.intro"))
         if store.notice:
             gr.Markdown(f"⚠️ {store.notice}")
         with gr.Row():
             with gr.Column(scale=1, min_width=280):
-                task = gr.Dropdown([(title, key) for key, title in TASK_TITLES.items()], value=initial_task,
-                                   label="Task")
-                variants = gr.CheckboxGroup(list(VARIANTS[initial_task]), value=list(VARIANTS[initial_task]),
-                                            label="Variants")
-                optimizer = gr.Dropdown([(title, key) for key, title in OPTIMIZER_TITLES.items()],
-                                        value=optimizer_default, label="Optimizer")
-                learning_rate = gr.Number(lr_default, label="Learning rate")
+                task = gr.Dropdown([(t(f"training.task.{key}"), key) for key in TASK_TITLES], value=initial_task,
+                                   label=t("training.task"))
+                variants = gr.CheckboxGroup(variant_choices(initial_task), value=list(VARIANTS[initial_task]),
+                                            label=t("training.variants"))
+                optimizer = gr.Dropdown([(t(f"training.optimizer.{key}"), key) for key in OPTIMIZER_TITLES],
+                                        value=optimizer_default, label=t("training.optimizer"))
+                learning_rate = gr.Number(lr_default, label=t("training.learning_rate"))
                 with gr.Row():
-                    batch_size = gr.Number(batch_default, label="Batch size", precision=0)
-                    epochs = gr.Number(epochs_default, label="Epochs", precision=0)
-                    seed = gr.Number(0, label="Seed", precision=0)
-                validation_split = gr.Slider(0.05, 0.5, 0.2, step=0.05, label="Validation split")
+                    batch_size = gr.Number(batch_default, label=t("training.batch_size"), precision=0)
+                    epochs = gr.Number(epochs_default, label=t("training.epochs"), precision=0, elem_id="train-epochs")
+                    seed = gr.Number(0, label=t("training.seed"), precision=0)
+                validation_split = gr.Slider(0.05, 0.5, 0.2, step=0.05, label=t("training.validation_split"))
                 with gr.Row():
-                    start = gr.Button("Train", variant="primary", elem_id="train-start")
-                    stop = gr.Button("Stop", variant="stop", elem_id="train-stop")
+                    start = gr.Button(t("training.start"), variant="primary", elem_id="train-start")
+                    stop = gr.Button(t("training.stop"), variant="stop", elem_id="train-stop")
                 status = gr.Markdown(elem_id="train-status")
             with gr.Column(scale=2):
-                log_scale = gr.Checkbox(True, label="Log-scale loss axis")
-                loss_plot = gr.Plot(label="Loss", elem_id="train-curves")
-                accuracy_plot = gr.Plot(label="Accuracy", elem_id="train-accuracy")
-        gr.Markdown("### Runs\nClick a row to show or hide it in the plots.")
-        runs_table = gr.Dataframe(run_rows(store.runs()), headers=RUN_HEADERS, interactive=False,
+                log_scale = gr.Checkbox(True, label=t("training.log_scale"))
+                loss_plot = gr.Plot(label=t("training.loss"), elem_id="train-curves")
+                accuracy_plot = gr.Plot(label=t("training.accuracy"), elem_id="train-accuracy")
+        classes = build_class_panel()
+        gr.Markdown(t("training.runs_heading"))
+        runs_table = gr.Dataframe(lambda: run_table(store.runs()), interactive=False,
                                   elem_id="train-runs")
-        shown = gr.CheckboxGroup(run_choices(store.runs()), value=[], label="Shown in the plots")
+        shown = gr.CheckboxGroup(run_choices(store.runs()), value=[], label=t("training.shown"))
         with gr.Row():
-            refresh_runs = gr.Button("Refresh list", size="sm")
-            delete = gr.Button("Delete shown runs", size="sm")
-            export = gr.Button("Export shown runs to CSV", size="sm")
-        csv_file = gr.File(label="CSV", visible=False, interactive=False)
-        with gr.Accordion("Optimizer paths: gradient descent, momentum and Adam on the Rosenbrock valley",
-                          open=False):
+            refresh_runs = gr.Button(t("training.refresh"), size="sm")
+            delete = gr.Button(t("training.delete"), size="sm", elem_classes=["developer"])
+            export = gr.Button(t("training.export"), size="sm", elem_classes=["developer"])
+        csv_file = gr.File(label=t("training.csv"), visible=False, interactive=False)
+        build_keyword_panel()
+        with gr.Accordion(t("training.paths"), open=False):
             with gr.Row():
-                path_steps = gr.Slider(10, 5000, 1000, step=10, label="Steps")
-                path_scale = gr.Slider(0.25, 4, 1, step=0.25, label="Learning rate × (try 4: GD and momentum blow up)")
+                path_steps = gr.Slider(10, 5000, 1000, step=10, label=t("training.path_steps"))
+                path_scale = gr.Slider(0.25, 4, 1, step=0.25, label=t("training.path_scale"))
             paths_plot = gr.Plot(paths_figure(1000, 1.0), elem_id="train-paths")
-        with gr.Accordion("How training works", open=False):
-            gr.Markdown(CONCEPTS)
+        with gr.Row():
+            with gr.Column():
+                concepts.note("training")
+            activations = gr.Plot(concepts.activation_figure, label=t("training.activations"),
+                                  elem_id="train-activations")
         active = gr.State([])  # this session's latest runs
         statuses = gr.State([])  # their statuses when the runs list was last drawn
         timer = gr.Timer(1.0, active=False)
 
         settings = [task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split]
-        task.change(task_defaults, task, [variants, optimizer, learning_rate, batch_size, epochs], api_name=False)
+        task.change(task_defaults, task, [variants, optimizer, learning_rate, batch_size, epochs, classes.panel],
+                    api_name=False)
         live = [shown, log_scale, active, statuses]
         live_outputs = [loss_plot, accuracy_plot, status, runs_table, shown, statuses]
-        start.click(start_runs, [*settings, shown], [active, runs_table, shown, timer, status], api_name=False) \
+        start.click(start_runs, [*settings, shown, *classes.inputs], [active, runs_table, shown, timer, status],
+                    api_name=False) \
             .success(follow, active, [status, timer], api_name=False) \
             .then(refresh, live, live_outputs, api_name=False)
         stop.click(stop_runs, active, status, api_name=False)
@@ -283,6 +305,9 @@ def build(registry: ModelRegistry) -> None:
         for control in (shown, log_scale):
             control.change(refresh, live, live_outputs, api_name=False, show_progress="hidden")
         runs_table.select(toggle_from_table, shown, shown, api_name=False)
+        redraw_on_language_change(lambda: run_table(store.runs()), runs_table)
+        redraw_on_language_change(concepts.activation_figure, activations)
+        redraw_on_language_change(paths_figure, paths_plot, [path_steps, path_scale])
         refresh_runs.click(runs_view, shown, [runs_table, shown], api_name=False)
         delete.click(delete_runs, shown, [runs_table, shown], api_name=False)
         export.click(export_runs, shown, csv_file, api_name=False)
@@ -290,3 +315,5 @@ def build(registry: ModelRegistry) -> None:
             control.release(user_errors(paths_figure), [path_steps, path_scale], paths_plot, api_name=False)
         gr.api(train, api_name="train")
         gr.api(runs, api_name="runs")
+        gr.api(stop_run, api_name="stop")
+        gr.api(run_curve, api_name="curve")

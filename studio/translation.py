@@ -14,27 +14,12 @@ from models.errors import InputError
 from models.registry import ModelRegistry
 from models.sentences import split_sentences
 from models.translation import Translation
+from studio import concepts
 from studio.common import ASSETS, load_model, model_choices, user_errors
+from studio.i18n import say, t
 
 MEAN_OVER_HEADS = -1
-NBEST_HEADERS = ["sentence", "rank", "translation", "log-prob", "tokens", "score"]
-CONCEPT = """
-**Encoder-decoder with attention.** The encoder reads the whole source sentence at once and turns
-every subword piece into a vector that knows its context. The decoder writes the translation one
-piece at a time; before each piece it *attends* to the source: it scores every source vector
-against what it is about to say, turns the scores into weights that sum to 1 (one row of the
-heatmap), and reads the weighted mix. Rows with one bright cell are the model looking at the word it
-is translating, which is why the heatmap doubles as a word alignment. Beam search keeps the *k*
-best partial translations at each step instead of only one; the score divides the log-probability
-by length^α (the length penalty), so α > 0 stops short translations from winning just by being short.
-
-**How an LSTM seq2seq differs.** The first neural translators (Sutskever et al., 2014) squeezed the
-whole source into the encoder LSTM's final state and decoded from that one vector, so long sentences
-lost detail. Bahdanau attention (2014) let an LSTM decoder look back at every encoder state, the idea
-shown here; the Transformer (2017) then dropped recurrence in the encoder so all positions are
-computed in parallel, with several heads attending in different ways. This model's decoder keeps a
-cheap recurrent cell (an SSRU) in place of self-attention, because decoding is step by step anyway.
-"""
+NBEST_COLUMNS = ["sentence", "rank", "translation", "logprob", "tokens", "score"]  # keys translation.column.*
 
 
 @dataclass
@@ -47,6 +32,10 @@ class TranslationInputs:
         """Clicking `button` copies `text` into the source box and opens this tab."""
         button.click(lambda value: (value, gr.Tabs(selected="translation")), text, [self.source, tabs],
                      api_visibility="private")
+
+
+def nbest_headers() -> list[str]:
+    return [say(f"translation.column.{column}") for column in NBEST_COLUMNS]
 
 
 def nbest_rows(translations: list[Translation]) -> list[list]:
@@ -96,11 +85,12 @@ def alignment_figure(source_words: list[str], target_words: list[str], weights: 
     figure.update_xaxes(visible=False, range=[0, 1])
     figure.update_yaxes(visible=False, range=[-0.5, 1.5])
     figure.update_layout(height=260, margin=dict(t=30, l=20, r=20, b=20), plot_bgcolor="white",
-                         title="Word alignment (argmax of the attention)")
+                         title=say("translation.plot.alignment"))
     return figure
 
 
-def build(registry: ModelRegistry) -> TranslationInputs:
+def build(registry: ModelRegistry, teacher: bool = False) -> TranslationInputs:
+    """`teacher`: the first example sentence is already in place."""
     directions = model_choices(registry, "translation")
 
     @user_errors
@@ -113,11 +103,9 @@ def build(registry: ModelRegistry) -> TranslationInputs:
                                        progress=lambda fraction, message: progress(fraction, desc=message))
         unknown = [set(r.source_tokens) <= {"▁", "<unk>", "</s>"} for r in results]
         if all(unknown):
-            raise InputError("The model knows none of these characters (emoji, or a script other than the "
-                             "Latin alphabet), so there is nothing it can translate.")
+            raise InputError(say("translation.unknown_script"))
         if any(unknown):
-            gr.Warning(f"{sum(unknown)} sentence(s) hold only characters the model does not know; "
-                       "their translation is meaningless.")
+            gr.Warning(say("translation.some_unknown", count=sum(unknown)))
         nbest = [{"source": r.source,
                   "hypotheses": [{"text": h.text, "logprob": round(h.logprob, 3), "score": round(h.score, 3)}
                                  for h in r.nbest]}
@@ -129,10 +117,11 @@ def build(registry: ModelRegistry) -> TranslationInputs:
         layers, heads = results[0].cross_attention.shape[:2]
         sentences = [(f"{number}. {r.source[:60]}", number - 1) for number, r in enumerate(results, start=1)]
         return (gr.Dropdown(sentences, value=0, interactive=len(results) > 1),
-                gr.Dropdown([(f"decoder layer {i + 1}", i) for i in range(layers)], value=layers - 1),
-                gr.Dropdown([("mean over heads", MEAN_OVER_HEADS)] + [(f"head {i + 1}", i) for i in range(heads)],
-                            value=MEAN_OVER_HEADS),
-                nbest_rows(results))
+                gr.Dropdown([(say("translation.decoder_layer", layer=i + 1), i) for i in range(layers)],
+                            value=layers - 1),
+                gr.Dropdown([(say("translation.mean_heads"), MEAN_OVER_HEADS)]
+                            + [(say("translation.head_n", head=i + 1), i) for i in range(heads)], value=MEAN_OVER_HEADS),
+                gr.Dataframe(nbest_rows(results), headers=nbest_headers(), visible=True))
 
     @user_errors
     def show(results, sentence, layer, head, granularity):
@@ -146,7 +135,8 @@ def build(registry: ModelRegistry) -> TranslationInputs:
             weights, source, target = words.weights, words.source_words, words.target_words
         else:
             source, target = chosen.source_tokens, chosen.target_tokens
-        title = f"Layer {int(layer) + 1}, {'mean over heads' if head is None else f'head {head + 1}'}"
+        heads = say("translation.mean_heads") if head is None else say("translation.head_n", head=head + 1)
+        title = say("translation.plot.title", layer=int(layer) + 1, head=heads)
         folder = Path(tempfile.mkdtemp(prefix="cross-attention-"))
         (folder / "cross-attention.svg").write_text(heatmap_svg(weights, source, target, title), encoding="utf-8")
         heatmap_png(weights, source, target, title).save(folder / "cross-attention.png")
@@ -154,43 +144,45 @@ def build(registry: ModelRegistry) -> TranslationInputs:
                 alignment_figure(words.source_words, words.target_words, words.weights, words.links),
                 [str(folder / "cross-attention.png"), str(folder / "cross-attention.svg")])
 
-    with gr.Tab("Translation", id="translation"):
-        gr.Markdown("An encoder-decoder transformer translates; open the model below to see the beam "
-                    "search's alternatives and where the decoder looked while writing each word.")
+    examples = ASSETS / "text" / "examples.tsv"
+    rows = ([line.split("\t") for line in examples.read_text(encoding="utf-8").splitlines() if line.strip()]
+            if examples.exists() else [])
+    with gr.Tab(t("translation.tab"), id="translation"):
+        gr.Markdown(t("translation.intro"))
         results = gr.State([])
         with gr.Row():
             with gr.Column():
-                source = gr.Textbox(label="Text (long text is split into sentences)", lines=4,
+                source = gr.Textbox(rows[0][1] if teacher and rows else None, label=t("translation.source"), lines=4,
                                     elem_id="translation-input")
                 direction = gr.Dropdown(directions, value=directions[0][1] if directions else None,
-                                        label="Direction")
+                                        label=t("translation.direction"))
                 with gr.Row():
-                    beams = gr.Slider(1, 8, value=4, step=1, label="Beam width (1 = greedy)")
-                    length_penalty = gr.Slider(0, 2, value=1.0, step=0.1, label="Length penalty α")
-                run = gr.Button("Translate", variant="primary")
+                    beams = gr.Slider(1, 8, value=4, step=1, label=t("translation.beams"))
+                    length_penalty = gr.Slider(0, 2, value=1.0, step=0.1, label=t("translation.length_penalty"))
+                run = gr.Button(t("translation.run"), variant="primary")
             with gr.Column():
-                target = gr.Textbox(label="Translation", lines=4, elem_id="translation-output")
-                nbest_table = gr.Dataframe(headers=NBEST_HEADERS, label="n-best list: score = log-prob / tokens^α",
+                target = gr.Textbox(label=t("translation.target"), lines=4, elem_id="translation-output")
+                nbest_table = gr.Dataframe(label=t("translation.nbest_table"), visible=False,
                                            interactive=False, wrap=True, elem_id="translation-nbest",
                                            column_widths=["11%", "8%", "45%", "13%", "10%", "13%"])
-                with gr.Accordion("n-best as JSON", open=False):
-                    nbest = gr.JSON(label="n-best list (log-probabilities)")
-        examples = ASSETS / "text" / "examples.tsv"
-        if examples.exists():
-            rows = [line.split("\t") for line in examples.read_text(encoding="utf-8").splitlines() if line.strip()]
-            gr.Examples([[text, key] for key, text in rows], inputs=[source, direction])
-        gr.Markdown("### Cross-attention: where the decoder looked")
+                with gr.Accordion(t("translation.nbest_json"), open=False, elem_classes=["developer"]):
+                    nbest = gr.JSON(label=t("translation.nbest_json_label"))
+        if rows:
+            gr.Examples([[text, key] for key, text in rows], inputs=[source, direction], label=t("translation.examples"))
+        gr.Markdown(t("translation.cross_heading"))
         with gr.Row():
-            sentence = gr.Dropdown([("1.", 0)], value=0, label="Sentence", interactive=False)
-            layer = gr.Dropdown([("decoder layer 2", 1)], value=1, label="Layer")
-            head = gr.Dropdown([("mean over heads", MEAN_OVER_HEADS)], value=MEAN_OVER_HEADS, label="Head")
-            granularity = gr.Radio(["pieces", "words"], value="pieces", label="Tokens")
-        heatmap = gr.Plot(label="Cross-attention: one row per target token, one column per source token",
+            sentence = gr.Dropdown([("1.", 0)], value=0, label=t("translation.sentence"), interactive=False)
+            layer = gr.Dropdown([("2", 1)], value=1, label=t("translation.layer"))
+            head = gr.Dropdown([(t("translation.mean_heads"), MEAN_OVER_HEADS)], value=MEAN_OVER_HEADS,
+                               label=t("translation.head"))
+            granularity = gr.Radio([(t("translation.pieces"), "pieces"), (t("translation.words"), "words")], value="pieces",
+                                   label=t("translation.tokens"))
+        heatmap = gr.Plot(label=t("translation.heatmap"),
                           elem_id="translation-heatmap")
-        alignment = gr.Plot(label="Word alignment", elem_id="translation-alignment")
-        exports = gr.File(label="Heatmap as PNG and SVG", file_count="multiple", elem_id="translation-export")
-        with gr.Accordion("How it works: encoder, decoder, attention", open=False):
-            gr.Markdown(CONCEPT)
+        alignment = gr.Plot(label=t("translation.alignment"), elem_id="translation-alignment")
+        exports = gr.File(label=t("translation.exports"), file_count="multiple", elem_id="translation-export",
+                          elem_classes=["developer"])
+        concepts.note("translation")
 
         views = [heatmap, alignment, exports]
         view_inputs = [results, sentence, layer, head, granularity]

@@ -1,19 +1,36 @@
 import re
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
+from tests_paths import ASSETS
 
-from models.attention import (MAX_TOKENS, AttentionMaps, digit_attention, downsample, example_digit, head_steps,
-                              speech_attention, text_attention, translation_attention)
+from models.attention import (
+    MAX_TOKENS,
+    AttentionMaps,
+    digit_attention,
+    downsample,
+    example_digit,
+    head_steps,
+    speech_attention,
+    text_attention,
+    translation_attention,
+)
 from models.audio import load_audio
 from models.digits import DigitModels, small_cnn, small_vit
 from models.errors import InputError
 from models.registry import ModelRegistry
-from studio.attention_views import aggregate_figure, grid_figure, head_figure, steps_figure, token_figure, write_exports
-from tests_paths import ASSETS
+from studio.attention_views import (
+    aggregate_figure,
+    grid_figure,
+    head_figure,
+    overlay_figure,
+    steps_figure,
+    token_figure,
+    write_exports,
+)
 
 SENTENCE = "The cat sat on the mat because it was tired."
 
@@ -88,6 +105,14 @@ def test_whisper_gives_encoder_decoder_and_cross_attention_and_keeps_sdpa(regist
     assert recognizer.model.config._attn_implementation != "eager"
     assert not encoder.chains and decoder.chains  # the padding key: the encoder's layers cannot be rolled out
     aggregate_figure(encoder, 3)
+    # the overlay: the clip's log-mel columns, each belonging to one key; the padding key has no column
+    spectrogram = cross.backdrop
+    assert spectrogram is encoder.backdrop and spectrogram.pixels.shape == (80, 180)  # 3.6 s of 20 ms frames
+    assert set(np.unique(spectrogram.key_of_cell)) == set(range(len(cross.key_tokens) - 1))
+    row = cross.head(3, None)[4]
+    np.testing.assert_allclose(spectrogram.spread(row)[0], row[spectrogram.key_of_cell])
+    figure = overlay_figure(cross, cross.head(3, None), 4, "cross")
+    assert "on padding" in figure.layout.annotations[0].text and len(figure.data) == 4
 
 
 @pytest.mark.slow
@@ -106,6 +131,19 @@ def test_digit_vit_attends_over_cls_and_sixteen_patches():
     [maps] = digit_attention(untrained, example_digit(3), "digits-vit")
     assert maps.weights.shape == (3, 4, 17, 17) and maps.query_tokens[0] == "CLS"
     assert_rows_are_distributions(maps)
+
+
+def test_digit_overlay_puts_each_patchs_weight_on_its_two_by_two_pixels():
+    [maps] = digit_attention(DigitModels(small_cnn(), small_vit()), example_digit(3), "digits-vit")
+    picture = maps.backdrop
+    np.testing.assert_array_equal(picture.pixels, example_digit(3))
+    cls_row = maps.head(2, 1)[0]
+    patches = cls_row[1:].reshape(4, 4)
+    np.testing.assert_allclose(picture.spread(cls_row), np.kron(patches, np.ones((2, 2))))
+    np.testing.assert_allclose(picture.spread(maps.rollout()[0]).sum(), 4 * maps.rollout()[0, 1:].sum(), rtol=1e-5)
+    figure = overlay_figure(maps, maps.head(2, 1), 0, "layer 3, head 2")
+    np.testing.assert_allclose(figure.data[1].z, picture.spread(cls_row))  # the chosen head over the digit
+    assert "rollout" in figure.layout.annotations[1].text and "on CLS" in figure.layout.annotations[0].text
 
 
 def test_downsampling_keeps_rows_distributions_and_labels_the_merged_tokens():

@@ -8,7 +8,7 @@ from models.errors import InputError
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("studio") / "digits.pt"
+    return tmp_path_factory.mktemp("studio") / "digits.safetensors"
 
 
 @pytest.fixture(scope="module")

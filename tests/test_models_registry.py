@@ -20,7 +20,7 @@ def counting_loader(source, device, dtype):
 def test_every_spec_names_its_package_licence_and_size():
     keys = [spec.key for spec in SPECS]
     assert len(keys) == len(set(keys))
-    assert {spec.task for spec in SPECS} == {"speech", "image", "translation", "text"}
+    assert {spec.task for spec in SPECS} == {"speech", "image", "translation", "text", "language"}
     for spec in SPECS:
         assert spec.package and "==" in spec.package and spec.licence and spec.params_millions > 0
         assert spec.installed, f"{spec.package} is in requirements.txt and must be installed"

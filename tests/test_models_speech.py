@@ -113,6 +113,37 @@ def test_english_only_model_refuses_other_languages_and_translation(tiny_en):
     assert tiny_en.check_options(None, "transcribe") == "en"
 
 
+def test_word_timestamps_cover_the_transcript_in_order(tiny_en):
+    path, _ = speech_clips("en")[0]
+    transcript = tiny_en.transcribe(load_audio(path), word_timestamps=True)
+    assert [word.text for word in transcript.words] == transcript.text.split()
+    starts = [word.start for word in transcript.words]
+    assert starts == sorted(starts) and starts[0] > 0.05  # espeak-ng starts after a short silence
+    assert all(word.start < word.end <= transcript.audio_seconds + 0.01 for word in transcript.words)
+    assert all(0 < word.probability <= 1 for word in transcript.words)
+    assert not tiny_en.transcribe(load_audio(path)).words
+
+
+def test_fitted_encoder_window_is_the_encoder_itself_on_fewer_frames(tiny_en):
+    features = tiny_en._features(load_audio(speech_clips("en")[0][0]))
+    with torch.no_grad():
+        full = tiny_en.model.get_encoder()(features).last_hidden_state
+    assert torch.allclose(tiny_en._encode(features, 30.0).last_hidden_state, full, atol=1e-4)
+    assert tiny_en._encode(features, 5.0).last_hidden_state.shape[1] == 250
+
+
+@pytest.mark.slow
+def test_fitted_encoder_window_keeps_accuracy_on_the_english_clips(tiny_en):
+    references, full, fitted = [], [], []
+    for path, reference in speech_clips("en"):
+        samples = load_audio(path)
+        references.append(reference)
+        full.append(tiny_en.transcribe(samples).text)
+        fitted.append(tiny_en.transcribe(samples, fit_window_to_audio=True).text)
+    full_wer = word_error_rate(" ".join(references), " ".join(full))
+    assert word_error_rate(" ".join(references), " ".join(fitted)) <= full_wer + 0.05, fitted
+
+
 def test_previous_text_prompt_is_accepted(tiny_en):
     path, reference = speech_clips("en")[0]
     transcript = tiny_en.transcribe(load_audio(path), prompt="It is a lovely day. The forecast says:")
@@ -124,9 +155,12 @@ def test_long_audio_is_split_into_windows_with_progress(tiny_en):
     speech = load_audio(speech_clips("en")[0][0])
     gap = np.zeros(SAMPLE_RATE * 27, dtype=np.float32)
     updates = []
-    transcript = tiny_en.transcribe(np.concatenate([speech, gap, speech]), progress=lambda *update: updates.append(update))
+    transcript = tiny_en.transcribe(np.concatenate([speech, gap, speech]), progress=lambda *update: updates.append(update),
+                                    word_timestamps=True)
     assert [fraction for fraction, _ in updates] == [0.5, 1.0]
     assert transcript.text.count("breeze") == 2
+    breezes = [word for word in transcript.words if "breeze" in word.text]
+    assert breezes[0].end < 4.5 and 30 < breezes[1].start < transcript.audio_seconds
     assert 29 <= transcript.segments[-1].start < transcript.segments[-1].end <= transcript.audio_seconds + 0.01
 
 

@@ -8,6 +8,7 @@ import torch
 from models.errors import InputError
 from models.training.config import TrainConfig
 from models.training.data import load_task, say_number
+from models.training.finetune import trained_part
 from models.training.loop import fit
 from models.training.runner import Runner
 from models.training.store import RunStore
@@ -28,7 +29,7 @@ def train_briefly(config: TrainConfig, examples: int | None = None):
         train = train.subset(torch.arange(examples))
         validation = validation.subset(torch.arange(min(examples, len(validation))))
     torch.manual_seed(config.seed)
-    model = build_model(config.task, config.variant, train)
+    model, train, validation = trained_part(build_model(config.task, config.variant, train), train, validation)
     points = []
     outcome = fit(model, train, validation, config, points.append)
     return outcome, [p for p in points if p.split == "train"], [p for p in points if p.split == "validation"]
@@ -47,9 +48,14 @@ def falls(points) -> bool:
     ("seq2seq", "transformer", "adamw", 3e-3, 3, 256),
     ("text", "lstm", "adam", 1e-2, 6, 64),
     pytest.param("text", "minilm", "adamw", 2e-3, 3, 32, marks=pytest.mark.slow),
+    ("images", "frozen", "adam", 1e-2, 3, None),
+    ("images", "partial", "adam", 3e-3, 3, 96),
+    pytest.param("images", "scratch", "adam", 3e-3, 3, 48, marks=pytest.mark.slow),
+    ("keywords", "cnn-bilstm", "adam", 3e-3, 3, 192),
+    ("keywords", "cnn", "adam", 3e-3, 3, 192),
 ])
 def test_every_variant_trains_and_its_loss_falls(task, variant, optimizer, learning_rate, epochs, examples):
-    config = TrainConfig(task, variant, optimizer, learning_rate, batch_size=16 if task == "text" else 32,
+    config = TrainConfig(task, variant, optimizer, learning_rate, batch_size=16 if task in ("text", "images") else 32,
                          epochs=epochs)
     outcome, train_points, validation_points = train_briefly(config, examples)
     assert outcome.status == "finished", outcome.message

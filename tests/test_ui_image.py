@@ -1,7 +1,5 @@
 import pytest
 from gradio_client import handle_file
-from gradio_client.exceptions import AppError
-
 from tests_paths import ASSETS
 
 pytestmark = pytest.mark.slow
@@ -14,17 +12,6 @@ def test_classify_endpoint_returns_top5_with_espresso_first(client):
     assert len(result["confidences"]) == 5
 
 
-def test_classify_endpoint_explains_a_file_that_is_not_an_image(client, tmp_path):
-    fake = tmp_path / "notes.jpg"
-    fake.write_text("this is text renamed as an image")
-    with pytest.raises(AppError, match="not an image"):
-        client.predict(handle_file(str(fake)), "efficientnet-lite0", api_name="/classify")
-    # The app keeps serving after bad input.
-    again = client.predict(handle_file(str(ASSETS / "images" / "chelsea.jpg")), "efficientnet-lite0",
-                           api_name="/classify")
-    assert "cat" in again["label"] or "Mau" in again["label"]
-
-
 def test_explain_endpoint_returns_the_grad_cam_overlay_at_photo_size(client):
     from PIL import Image
 
@@ -32,12 +19,6 @@ def test_explain_endpoint_returns_the_grad_cam_overlay_at_photo_size(client):
                              "_blocks.15", 0.6, api_name="/explain")
     with Image.open(overlay) as image, Image.open(ASSETS / "images" / "chelsea.jpg") as photo:
         assert image.size == photo.size
-
-
-def test_explain_endpoint_names_an_unknown_class(client):
-    with pytest.raises(AppError, match="not one of the model's classes"):
-        client.predict(handle_file(str(ASSETS / "images" / "coffee.jpg")), "efficientnet-lite0", "unicorn",
-                       "_conv_head", 0.5, api_name="/explain")
 
 
 def test_classify_drawing_endpoint_reads_a_drawn_one(client, tmp_path):

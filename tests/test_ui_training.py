@@ -14,11 +14,21 @@ def test_train_endpoint_runs_to_the_end_and_the_run_is_listed(client):
     assert listed["status"] == "finished" and listed["metrics"] == result["metrics"]
 
 
-def test_train_endpoint_explains_a_bad_config_and_flags_a_diverging_run(client):
-    with pytest.raises(AppError, match="Learning rate must be above 0"):
-        client.predict(task="digits", variant="mlp", learning_rate=-1, api_name="/train")
-    with pytest.raises(AppError, match="Epochs"):
-        client.predict(task="digits", variant="mlp", epochs=0, api_name="/train")
-    diverged = client.predict(task="digits", variant="mlp", optimizer="sgd", learning_rate=10, epochs=2,
-                              api_name="/train")
-    assert diverged["status"] == "diverged" and "Lower the learning rate" in diverged["message"]
+def test_an_image_model_fine_tuned_here_is_a_model_choice_of_classify(client, tmp_path):
+    from gradio_client import handle_file
+    from PIL import Image
+
+    from models.training.images import digit_photos
+
+    result = client.predict(task="images", variant="frozen", optimizer="adam", learning_rate=1e-2, batch_size=32,
+                            epochs=3, api_name="/train")
+    assert result["status"] == "finished", result["message"]
+    assert result["saved_model"] == f"trained-run-{result['run_id']}"
+    digits = digit_photos()
+    photo = ((digits.inputs[0][0].permute(1, 2, 0) + 1) * 127.5).byte().numpy()
+    Image.fromarray(photo).save(tmp_path / "digit.png")
+    answer = client.predict(handle_file(str(tmp_path / "digit.png")), result["saved_model"], api_name="/classify")
+    assert answer["label"] in digits.classes
+    assert len(answer["confidences"]) == 5
+    with pytest.raises(AppError, match="No model named"):
+        client.predict(handle_file(str(tmp_path / "digit.png")), "trained-run-99999", api_name="/classify")

@@ -4,24 +4,33 @@ import math
 from dataclasses import asdict, dataclass
 
 from models.errors import InputError
+from models.limits import LIMITS
 
 # task -> its variants; the first is the default, and each task's variants share data and loss
 VARIANTS: dict[str, tuple[str, ...]] = {
     "digits": ("mlp", "cnn"),
     "seq2seq": ("lstm", "transformer"),
     "text": ("minilm", "lstm"),
+    "images": ("frozen", "partial", "scratch"),
+    "my-images": ("frozen", "partial", "scratch"),
+    "keywords": ("cnn-bilstm", "cnn"),
 }
 TASK_TITLES = {"digits": "Digit images (8×8): MLP vs CNN",
                "seq2seq": "Number words → digits: LSTM vs transformer",
-               "text": "Sentence topics: MiniLM fine-tuned vs LSTM from scratch"}
+               "text": "Sentence topics: MiniLM fine-tuned vs LSTM from scratch",
+               "images": "Digit photos: EfficientNet-Lite0 fine-tuned (frozen, partly unfrozen) vs from scratch",
+               "my-images": "Your own classes: EfficientNet-Lite0 on your photos",
+               "keywords": "Spoken words (yes, no, up…): CNN + BiLSTM vs CNN"}
 # one-click settings per task: (optimizer, learning rate, batch size, epochs), about a minute on 2 CPU cores
-TASK_DEFAULTS = {"digits": ("adam", 3e-3, 32, 10), "seq2seq": ("adam", 3e-3, 32, 10), "text": ("adamw", 1e-3, 16, 3)}
+TASK_DEFAULTS = {"digits": ("adam", 3e-3, 32, 10), "seq2seq": ("adam", 3e-3, 32, 10), "text": ("adamw", 1e-3, 16, 3),
+                 "images": ("adam", 3e-3, 32, 4), "my-images": ("adam", 3e-3, 16, 4),
+                 "keywords": ("adam", 3e-3, 32, 6)}
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam", "adamw": "AdamW"}
 
-MAX_LEARNING_RATE = 10.0  # above this no optimizer here does anything but blow up
-MAX_BATCH_SIZE = 4096
-MAX_EPOCHS = 500
+MAX_LEARNING_RATE = LIMITS.learning_rate
+MAX_BATCH_SIZE = LIMITS.batch_size
+MAX_EPOCHS = LIMITS.epochs
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,7 @@ class TrainConfig:
     epochs: int = 5
     seed: int = 0
     validation_split: float = 0.2
+    dataset: str = ""  # the my-images task's image set (models/training/images.py)
 
     @property
     def label(self) -> str:
@@ -66,7 +76,8 @@ class TrainConfig:
             if batch_size > training_examples:
                 raise InputError(f"Batch size {batch_size} is larger than the {training_examples} training examples "
                                  f"of the {self.task} task; choose {training_examples} or fewer.")
-        return TrainConfig(self.task, self.variant, self.optimizer, learning_rate, batch_size, epochs, seed, split)
+        return TrainConfig(self.task, self.variant, self.optimizer, learning_rate, batch_size, epochs, seed, split,
+                           self.dataset)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

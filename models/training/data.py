@@ -3,6 +3,8 @@
 digits:  scikit-learn's 8×8 handwritten digits (1,797 images, 10 classes).
 seq2seq: English number words → their digits, 0 to 999 ("three hundred forty two" → "342").
 text:    assets/text/topics.tsv, 220 short sentences in 4 topics, as MiniLM word pieces.
+images, my-images: small photos for EfficientNet-Lite0 (models/training/images.py).
+keywords: spoken command words as log-mel spectrograms (models/training/keywords.py).
 """
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -26,25 +28,38 @@ class TaskData:
     targets: torch.Tensor  # [examples] class ids, or [examples, length] token ids with IGNORE at padding
     classes: list[str]  # class names, or the output vocabulary for seq2seq
     input_vocabulary: list[str] | None = None  # seq2seq source words
+    groups: torch.Tensor | None = None  # [examples] source ids: copies made from one source stay on one side of a split
 
     def __len__(self) -> int:
         return len(self.targets)
 
     def subset(self, indices: torch.Tensor) -> "TaskData":
-        return replace(self, inputs=tuple(tensor[indices] for tensor in self.inputs), targets=self.targets[indices])
+        return replace(self, inputs=tuple(tensor[indices] for tensor in self.inputs), targets=self.targets[indices],
+                       groups=None if self.groups is None else self.groups[indices])
 
     def to(self, device: torch.device) -> "TaskData":
         return replace(self, inputs=tuple(tensor.to(device) for tensor in self.inputs), targets=self.targets.to(device))
 
     def split(self, validation_fraction: float, seed: int) -> tuple["TaskData", "TaskData"]:
-        """(train, validation): a seeded shuffle, the last `validation_fraction` held out."""
-        order = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
-        held_out = round(len(self) * validation_fraction)
+        """(train, validation): a seeded shuffle of the examples (or of the groups), `validation_fraction` held out."""
+        groups = torch.arange(len(self)) if self.groups is None else self.groups
+        names, group_of = groups.unique(return_inverse=True)
+        rank = torch.empty(len(names), dtype=torch.long)
+        rank[torch.randperm(len(names), generator=torch.Generator().manual_seed(seed))] = torch.arange(len(names))
+        example_rank = rank[group_of]
+        order = torch.argsort(example_rank, stable=True)
+        held_out = int((example_rank < max(1, round(len(names) * validation_fraction))).sum())
         return self.subset(order[held_out:]), self.subset(order[:held_out])
 
 
-def load_task(task: str) -> TaskData:
-    return {"digits": digits, "seq2seq": number_words, "text": topics}[task]()
+def load_task(task: str, dataset: str = "") -> TaskData:
+    """`dataset`: the id of the user's image set, for the my-images task."""
+    from models.training import images, keywords
+
+    if task == "my-images":
+        return images.image_set(dataset)
+    return {"digits": digits, "seq2seq": number_words, "text": topics, "images": images.digit_photos,
+            "keywords": keywords.spoken_words}[task]()
 
 
 @lru_cache(maxsize=None)

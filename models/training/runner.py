@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 import torch
 
+from models.training import saved
 from models.training.config import TrainConfig
 from models.training.data import load_task
+from models.training.finetune import trained_part
 from models.training.loop import Point, fit, steps_per_epoch
 from models.training.store import RunStore
 from models.training.variants import build_model
@@ -26,6 +28,7 @@ class RunState:
     total_steps: int = 0
     seconds: float = 0.0  # training time so far
     message: str = ""
+    saved_model: str | None = None  # the key of the model it saved, for tasks whose models can be used
     stop_requested: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -47,7 +50,8 @@ class Runner:
 
     def start(self, config: TrainConfig) -> int:
         """Check `config` (InputError if it is wrong), store the run and queue it; returns the run id."""
-        config = config.validate(len(load_task(config.task)))
+        config.validate()  # an unknown task gets its message before load_task looks it up
+        config = config.validate(len(load_task(config.task, config.dataset)))
         run_id = self.store.create_run(config)
         state = RunState(run_id, config)
         self._states[run_id] = state
@@ -86,10 +90,11 @@ class Runner:
 
     def _train(self, state: RunState) -> None:
         config = state.config
-        train, validation = load_task(config.task).split(config.validation_split, config.seed)
+        train, validation = load_task(config.task, config.dataset).split(config.validation_split, config.seed)
         train, validation = train.to(self.device), validation.to(self.device)
         torch.manual_seed(config.seed)
         model = build_model(config.task, config.variant, train).to(self.device)
+        trained, train, validation = trained_part(model, train, validation)
         state.total_steps = steps_per_epoch(len(train), config.batch_size) * config.epochs
         state.status = "running"
         self.store.set_status(state.run_id, "running")
@@ -105,9 +110,12 @@ class Runner:
                 pending.clear()
                 last_flush = time.monotonic()
 
-        outcome = fit(model, train, validation, config, on_point, state.stop_requested.is_set)
+        outcome = fit(trained, train, validation, config, on_point, state.stop_requested.is_set)
         if pending:
             self.store.add_points(state.run_id, pending)
+        if outcome.status == "finished" and config.task in saved.SAVED_KINDS:
+            state.saved_model = saved.save(state.run_id, config, model, train.classes,
+                                           outcome.metrics.get("validation_accuracy")).key
         self._end(state, outcome.status, outcome.metrics, outcome.message)
 
     def _end(self, state: RunState, status: str, metrics: dict, message: str) -> None:

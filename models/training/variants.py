@@ -5,6 +5,10 @@ seq2seq: an LSTM encoder-decoder (the source squeezed into one state) vs a tiny 
          to every source word at every step). Both are about 250 k parameters.
 text:    the packaged MiniLM sentence encoder, pretrained on a billion sentence pairs, fine-tuned with
          a new head, vs a bidirectional LSTM learning from these 176 sentences alone.
+images, my-images: EfficientNet-Lite0 pretrained on ImageNet, frozen or partly unfrozen, vs from scratch
+         (models/training/finetune.py).
+keywords: a CNN front end into a bidirectional LSTM (the acoustic model of speech recognisers before
+         transformers: convolutions find local sound patterns, the LSTM follows them in time) vs a CNN alone.
 """
 import torch
 from torch import nn
@@ -25,6 +29,12 @@ def build_model(task: str, variant: str, data: TaskData) -> nn.Module:
     if task == "text":
         word_pieces = int(data.inputs[0].max()) + 1
         return PretrainedTextClassifier(classes) if variant == "minilm" else LSTMTextClassifier(word_pieces, classes)
+    if task in ("images", "my-images"):
+        from models.training.finetune import FineTunedLite0
+
+        return FineTunedLite0(classes, variant)
+    if task == "keywords":
+        return keyword_model(variant, classes)
     raise ValueError(f"unknown task {task!r}")
 
 
@@ -128,3 +138,39 @@ class LSTMTextClassifier(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden, _ = self.lstm(self.embedding(input_ids))
         return self.head(_mean_over_tokens(hidden, attention_mask))
+
+
+def keyword_model(variant: str, classes: int) -> nn.Module:
+    return CNNBiLSTMKeywords(classes) if variant == "cnn-bilstm" else CNNKeywords(classes)
+
+
+def _conv_block(inputs: int, outputs: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(inputs, outputs, 3, padding=1), nn.BatchNorm2d(outputs), nn.ReLU(), nn.MaxPool2d(2))
+
+
+class CNNBiLSTMKeywords(nn.Module):
+    """[n, 1, mels, frames] -> logits: two conv blocks over time × frequency, then a BiLSTM over the frames."""
+
+    def __init__(self, classes: int, mels: int = 32, width: int = 48):
+        super().__init__()
+        self.convolutions = nn.Sequential(_conv_block(1, 8), _conv_block(8, 16))
+        self.lstm = nn.LSTM(16 * (mels // 4), width, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(2 * width, classes)
+
+    def forward(self, spectrograms: torch.Tensor) -> torch.Tensor:
+        maps = self.convolutions(spectrograms)  # [n, channels, mels / 4, frames / 4]
+        frames = maps.flatten(1, 2).transpose(1, 2)  # [n, frames / 4, channels × mels / 4]
+        hidden, _ = self.lstm(frames)
+        return self.head(hidden.mean(1))
+
+
+class CNNKeywords(nn.Module):
+    """[n, 1, mels, frames] -> logits: three conv blocks, then the average over time and frequency."""
+
+    def __init__(self, classes: int):
+        super().__init__()
+        self.convolutions = nn.Sequential(_conv_block(1, 8), _conv_block(8, 16), _conv_block(16, 32))
+        self.head = nn.Linear(32, classes)
+
+    def forward(self, spectrograms: torch.Tensor) -> torch.Tensor:
+        return self.head(self.convolutions(spectrograms).mean(dim=(2, 3)))

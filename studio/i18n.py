@@ -1,0 +1,131 @@
+"""English / 中文 for the whole studio, from one table (studio/ui_text.py).
+
+What Gradio draws (labels, buttons, Markdown, tab names, choices) is translated in the browser:
+pass `t("key")`. What the server writes (error messages, plot titles, status lines) is translated
+here, in the language the page shows: `say("key", **values)`. The page reports its language in a
+cookie, set on load and whenever the language changes (the switch in the header or Gradio's
+Settings panel), so both halves always agree.
+"""
+import json
+import os
+
+import gradio as gr
+from gradio.context import LocalContext
+from gradio.i18n import I18nData
+
+from studio.ui_text import TEXT
+
+ENGLISH, CHINESE = "en", "zh-CN"
+LANGUAGE_NAMES = {ENGLISH: "English", CHINESE: "中文"}
+COOKIE = "studio_lang"
+EN = {key: english for key, (english, _) in TEXT.items()}
+ZH_CN = {key: chinese for key, (_, chinese) in TEXT.items()}
+TABLES = {ENGLISH: EN, CHINESE: ZH_CN}
+I18N = gr.I18n(en=EN, **{CHINESE: ZH_CN})
+
+
+def language_code(name: str | None) -> str | None:
+    """"zh", "zh-CN", "zh_Hans", "cn" -> "zh-CN"; "en", "en-GB" -> "en"; anything else -> None."""
+    name = (name or "").strip().lower().replace("_", "-")
+    if name in ("zh", "cn") or name.startswith("zh-"):
+        return CHINESE
+    if name == "en" or name.startswith("en-"):
+        return ENGLISH
+    return None
+
+
+def launch_language() -> str | None:
+    """The language the studio was launched in (--lang or STUDIO_LANG); None: the browser's."""
+    return language_code(os.environ.get("STUDIO_LANG"))
+
+
+def current_language() -> str:
+    """The language of the page that sent the request being handled; the launch language otherwise."""
+    request = LocalContext.request.get(None)
+    cookies = (getattr(request, "cookies", None) or {}) if request is not None else {}
+    return language_code(cookies.get(COOKIE)) or launch_language() or ENGLISH
+
+
+def t(key: str) -> I18nData:
+    """`key`'s text for a component, translated by the browser (a missing key fails at build time)."""
+    if key not in TEXT:
+        raise KeyError(f"no UI text {key!r} in studio/ui_text.py")
+    return I18N(key)
+
+
+def say(key: str, language: str | None = None, **values) -> str:
+    """`key`'s text in the user's language, with `values` filled in ({name} fields)."""
+    text = TABLES[language or current_language()][key]
+    return text.format(**values) if values else text
+
+
+PAGE_SCRIPT = """
+  const root = document.documentElement;
+  const wanted = localStorage.getItem(studio.cookie) || studio.launch;
+  const report = () => { document.cookie = studio.cookie + "=" + (root.lang || "en") + "; path=/; SameSite=Lax"; };
+  if (wanted && wanted !== root.lang) await window.studioSetLanguage(wanted);
+  report();
+  new MutationObserver(() => { report(); localStorage.setItem(studio.cookie, root.lang); })
+    .observe(root, {attributes: true, attributeFilter: ["lang"]});
+  return (root.lang || "").startsWith("zh") ? studio.chinese : studio.english;
+}"""
+
+
+def page_script() -> str:
+    """Runs on page load: applies the remembered (or launch) language, mirrors the page's language into
+    the cookie the server reads, remembers the user's choices, and returns it for the header switch."""
+    settings = {"cookie": COOKIE, "launch": launch_language() or "", "chinese": CHINESE, "english": ENGLISH}
+    return "async () => {\n  const studio = " + json.dumps(settings) + ";" + PAGE_SCRIPT
+
+
+# Gradio's own language picker (Settings) calls changeLocale in its core module; the header switch
+# calls the same function, found among the modules the page loaded.
+HEAD = """<script>
+window.studioSetLanguage = async (code) => {
+  const loaded = performance.getEntriesByType("resource").map((entry) => entry.name)
+    .concat([...document.querySelectorAll("link[href], script[src]")].map((node) => node.href || node.src));
+  const core = loaded.find((url) => /\\/assets\\/core-[\\w-]+\\.js$/.test(url));
+  if (!core) { console.warn("studio: Gradio's i18n module not found"); return; }
+  (await import(core)).changeLocale(code);
+  for (let waited = 0; document.documentElement.lang !== code && waited < 10000; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));  // a language's table loads lazily
+  }
+};
+</script>"""
+
+
+SWITCH_SCRIPT = "async (code) => { await window.studioSetLanguage(code); return code; }"
+
+
+_redraws: list[tuple] = []  # (function, inputs, outputs) of the app being built, wired by wire_language_switch
+
+
+def redraw_on_language_change(function, outputs, inputs=None) -> None:
+    """Text the server draws (table headers, plot titles): `function(*inputs)` redraws `outputs` after each
+    language change and page load, so it follows the page's language."""
+    _redraws.append((function, inputs, outputs))
+
+
+def tab_items(block: gr.blocks.BlockContext) -> list[gr.Tab]:
+    """Every tab inside `block`, nested ones too."""
+    found = []
+    for child in getattr(block, "children", []):
+        found += ([child] if isinstance(child, gr.Tab) else []) + tab_items(child)
+    return found
+
+
+def wire_language_switch(switch: gr.Radio, demo: gr.Blocks, tabs: gr.Tabs) -> None:
+    """The page script on load, the switch's handler, and the tab names re-sent after both: Gradio
+    translates the name of a tab that was never opened only once, when it builds the page."""
+    every_tab = tab_items(tabs)
+    redraws = list(_redraws)
+    _redraws.clear()
+
+    def tab_names():
+        return [gr.update(label=tab.label) for tab in every_tab]
+
+    for event, script, inputs in ((demo.load, page_script(), None), (switch.input, SWITCH_SCRIPT, switch)):
+        changed = event(None, inputs, switch, js=script, api_visibility="private")
+        changed.then(tab_names, None, every_tab, queue=False, api_visibility="private", show_progress="hidden")
+        for function, redraw_inputs, outputs in redraws:
+            changed.then(function, redraw_inputs, outputs, api_visibility="private", show_progress="hidden")

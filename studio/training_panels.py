@@ -1,0 +1,102 @@
+"""The Training tab's two extra panels: your own image classes (Teachable-Machine style) and trying a keyword
+model trained here with the microphone."""
+from dataclasses import dataclass
+
+import gradio as gr
+
+from models.audio import load_audio
+from models.errors import InputError
+from models.training import saved
+from models.training.images import MAX_CLASSES, save_image_set
+from studio.common import user_errors
+from studio.i18n import say, t
+
+
+@dataclass
+class ClassPanel:
+    panel: gr.Column
+    names: list[gr.Textbox]
+    photos: list[gr.Gallery]
+
+    @property
+    def inputs(self) -> list:
+        return [*self.names, *self.photos]
+
+
+def image_set_id(*names_then_photos) -> str:
+    """Store the classes the panel holds (names, then galleries) and return the image set's id."""
+    names, galleries = names_then_photos[:MAX_CLASSES], names_then_photos[MAX_CLASSES:]
+    classes = {}
+    for name, gallery in zip(names, galleries):
+        photos = [item[0] if isinstance(item, (list, tuple)) else item for item in gallery or []]
+        if photos and not (name or "").strip():
+            raise InputError(say("training.mine.unnamed"))
+        if name and name.strip() in classes:
+            raise InputError(say("training.mine.duplicate", name=name.strip()))
+        classes[(name or "").strip()] = photos
+    return save_image_set(classes)
+
+
+def add_shot(shot, gallery):
+    if not shot:
+        raise gr.Error(say("training.mine.no_shot"))
+    return [item[0] if isinstance(item, (list, tuple)) else item for item in gallery or []] + [shot]
+
+
+def build_class_panel() -> ClassPanel:
+    """Shown while the task is "my-images": a webcam and, per class, a name and its photos."""
+    with gr.Column(visible=False, elem_id="train-my-classes") as panel:
+        gr.Markdown(t("training.mine.intro"))
+        camera = gr.Image(sources=["webcam", "upload"], type="filepath", label=t("training.mine.camera"), height=240,
+                          elem_id="train-camera")
+        names, photos = [], []
+        with gr.Row():
+            for index in range(MAX_CLASSES):
+                with gr.Column(min_width=160):
+                    names.append(gr.Textbox(label=t(f"training.mine.class{index + 1}"),
+                                            placeholder=t("training.mine.name_hint"), elem_id=f"train-class-{index}"))
+                    photos.append(gr.Gallery(type="filepath", file_types=["image"], interactive=True, columns=3,
+                                             height=180, label=t("training.mine.photos"),
+                                             elem_id=f"train-photos-{index}"))
+                    add = gr.Button(t("training.mine.add_shot"), size="sm")
+                add.click(add_shot, [camera, photos[-1]], photos[-1], api_visibility="private")
+    return ClassPanel(panel, names, photos)
+
+
+def keyword_choices() -> list[tuple[str, str]]:
+    return [(model.title, model.key) for model in saved.saved_models("keyword")]
+
+
+@user_errors
+def hear(model_key: str, recording: str) -> dict[str, float]:
+    """Which word a keyword model trained here hears in `recording` (an audio file); `model_key`: trained-run-<id>."""
+    model = saved.find(model_key or "")
+    if model is None or model.kind != "keyword":
+        raise InputError(say("training.try.no_model"))
+    if not recording:
+        raise InputError(say("training.try.no_audio"))
+    return saved.load_keyword_classifier(model.folder).classify(load_audio(recording))
+
+
+def build_keyword_panel() -> None:
+    """Say a word into the microphone and see what a keyword model trained here hears."""
+    with gr.Accordion(t("training.try.title"), open=False):
+        gr.Markdown(t("training.try.intro"))
+        with gr.Row():
+            with gr.Column():
+                choices = keyword_choices()
+                model = gr.Dropdown(choices, value=choices[0][1] if choices else None, allow_custom_value=True,
+                                    label=t("training.try.model"), elem_id="train-keyword-model")
+                refresh = gr.Button(t("training.try.refresh"), size="sm")
+                recording = gr.Audio(sources=["microphone", "upload"], type="filepath", label=t("training.try.audio"),
+                                     elem_id="train-keyword-audio")
+                listen = gr.Button(t("training.try.run"), variant="primary")
+            heard = gr.Label(num_top_classes=3, label=t("training.try.heard"), elem_id="train-keyword-heard")
+
+        def refreshed(current):
+            options = keyword_choices()
+            known = [key for _, key in options]
+            return gr.Dropdown(choices=options, value=current if current in known else (known or [None])[0])
+
+        refresh.click(refreshed, model, model, api_visibility="private")
+        listen.click(hear, [model, recording], heard, api_name="try_keyword")

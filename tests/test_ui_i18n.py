@@ -1,0 +1,105 @@
+"""English / 中文: both tables complete, no visible English in the launched app that bypasses them, a concept note
+on every tab, and server-side messages in the language the page reports."""
+import json
+import re
+import string
+import urllib.request
+
+import pytest
+
+from studio.i18n import CHINESE, COOKIE, EN, ZH_CN, language_code
+from studio.ui_text import TEXT
+
+MARKER = "__i18n__"
+HAN = re.compile(r"[\u4e00-\u9fff]")
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+# Shown in every language as written: names of models and languages, symbols.
+SAME_IN_BOTH = {"training.variant.mlp", "training.variant.cnn", "training.variant.lstm", "training.variant.cnn-bilstm",
+                "training.optimizer.sgd", "training.activation.sigmoid", "training.csv"}
+# Props that people read; values of inputs (example sentences, audio) are content, not interface.
+READ_PROPS = ("label", "info", "placeholder")
+TEXT_VALUE_TYPES = {"markdown", "button"}
+CHOICE_TYPES = {"radio", "dropdown", "checkboxgroup"}
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_tables_have_the_same_keys_and_no_empty_text():
+    assert EN.keys() == ZH_CN.keys() == TEXT.keys()
+    assert not [key for key, (english, chinese) in TEXT.items() if not english.strip() or not chinese.strip()]
+
+
+def test_every_chinese_text_is_chinese_and_keeps_the_fields():
+    untranslated = [key for key, chinese in ZH_CN.items()
+                    if key not in SAME_IN_BOTH and not HAN.search(chinese) and ENGLISH_WORD.search(chinese)]
+    assert not untranslated, f"Chinese text still in English: {untranslated}"
+    assert not [key for key in TEXT if fields(EN[key]) != fields(ZH_CN[key])], "{fields} differ between languages"
+
+
+@pytest.mark.parametrize("name, code", [("zh", CHINESE), ("zh-CN", CHINESE), ("zh_Hans", CHINESE),
+                                        ("en-GB", "en"), ("en", "en"), ("fr", None), ("", None), (None, None)])
+def test_language_codes(name, code):
+    assert language_code(name) == code
+
+
+@pytest.fixture(scope="module")
+def config(studio_url) -> dict:
+    with urllib.request.urlopen(f"{studio_url}config", timeout=30) as response:
+        return json.load(response)
+
+
+def visible_texts(component: dict) -> list[str]:
+    """What a person reads on the component in its initial state."""
+    props, kind = component.get("props", {}), component["type"]
+    texts = [props[name] for name in READ_PROPS if isinstance(props.get(name), str)]
+    if kind in TEXT_VALUE_TYPES and isinstance(props.get("value"), str):
+        texts.append(props["value"])
+    if kind in CHOICE_TYPES:
+        texts += [choice[0] for choice in props.get("choices") or [] if isinstance(choice[0], str)]
+    return texts
+
+
+def test_no_visible_english_bypasses_the_tables(config):
+    names = set()  # the model pickers' choices are names from the registry and stay as they are
+    for component in config["components"]:
+        label = str(component.get("props", {}).get("label"))
+        if component["type"] == "dropdown" and label.startswith(MARKER) and label.endswith('.model"}'):
+            names |= {choice[0] for choice in component["props"]["choices"]}
+    names |= {"English", "中文", "Português", "Español", "Français", "Deutsch", "日本語", "—"}
+    bypassing = []
+    for component in config["components"]:
+        if component["type"] in ("api", "state", "timer", "form"):
+            continue
+        for text in visible_texts(component):
+            bare = re.sub(r"__i18n__\{[^}]*\}", "", text)
+            if text not in names and bare not in names and ENGLISH_WORD.search(bare) and MARKER not in text:
+                bypassing.append((component["type"], component["props"].get("elem_id"), text[:80]))
+    assert not bypassing, f"visible English not going through studio.i18n: {bypassing}"
+
+
+def test_every_tab_shows_its_concept_note(config):
+    tab_ids = {component["props"]["id"] for component in config["components"]
+               if component["type"] == "tabitem" and "-" not in str(component["props"].get("id"))}
+    notes = {component["props"]["elem_id"] for component in config["components"]
+             if component["type"] == "accordion" and "concept-note" in (component["props"].get("elem_classes") or [])}
+    assert tab_ids >= {"speech", "image", "translation", "attention", "training", "models"}
+    assert notes == {f"concept-{tab}" for tab in tab_ids}
+    keys = [json.loads(component["props"]["value"][len(MARKER):])["key"] for component in config["components"]
+            if component["type"] == "markdown" and str(component["props"].get("value")).startswith(MARKER)]
+    assert {f"{tab}.concept" for tab in tab_ids} <= set(keys)
+
+
+def test_errors_come_in_the_language_the_page_reports(studio_url):
+    from gradio_client import Client
+
+    english = Client(studio_url, verbose=False)
+    chinese = Client(studio_url, verbose=False, headers={"Cookie": f"{COOKIE}={CHINESE}"})
+    messages = []
+    for speaker in (english, chinese):
+        with pytest.raises(Exception) as raised:
+            speaker.predict(None, "whisper-tiny.en", "auto", "transcribe", api_name="/transcribe")
+        messages.append(str(raised.value))
+    assert EN["speech.no_audio"] in messages[0]
+    assert ZH_CN["speech.no_audio"] in messages[1]
