@@ -45,6 +45,7 @@ def build_app(registry: ModelRegistry, teacher: bool = False) -> gr.Blocks:
             about.build(registry)
         translation_inputs.send_from(send_to_translation, transcript, tabs)
         i18n.wire_language_switch(language, demo, tabs)
+    i18n.drop_untranslatable_headers(demo)
     return demo
 
 

@@ -3,7 +3,8 @@
     python -m bench.startup [--device cpu]
 
 - UI ready: from starting the process until GET / answers (goal ≤ 5 s: models load lazily);
-- first request per model through gradio_client (its load, warm-up and one call);
+- first request per installed registry model through gradio_client (its load, warm-up and one call),
+  and one short training run;
 - peak RSS of the server after every model has been used (goal ≤ 3 GiB), from /proc/<pid>/status (VmHWM).
 """
 import argparse
@@ -30,20 +31,21 @@ class StartupResult:
     peak_rss_gb: float
 
 
-def first_requests() -> dict[str, tuple[tuple, str]]:
-    """model key -> (arguments, endpoint) of one typical request that makes the server load it."""
+def first_request(spec) -> tuple[tuple, str]:
+    """(arguments, endpoint) of one typical request that makes the server load the model `spec` names."""
     from gradio_client import handle_file
 
-    clip = handle_file(str(ASSETS / "audio" / "en_weather.wav"))
-    return {
-        "whisper-tiny.en": ((clip, "whisper-tiny.en", "auto", "transcribe"), "/transcribe"),
-        "whisper-base": ((clip, "whisper-base", "en", "transcribe"), "/transcribe"),
-        "efficientnet-lite0": ((handle_file(str(ASSETS / "images" / "coffee.jpg")), "efficientnet-lite0"), "/classify"),
-        "bergamot-en-pt": (("The cat is sleeping on the sofa.", "bergamot-en-pt", 4), "/translate"),
-        "bergamot-pt-en": (("O gato está dormindo no sofá.", "bergamot-pt-en", 4), "/translate"),
-        "all-minilm-l6-v2": (("all-minilm-l6-v2", "The cat sat on the mat.", 2, 5), "/attention"),
-        "training": (("digits", "mlp", "adam", 3e-3, 32, 1, 0, 0.2), "/train"),
-    }
+    if spec.task == "speech":
+        return (handle_file(str(ASSETS / "audio" / "en_weather.wav")), spec.key, "en", "transcribe"), "/transcribe"
+    if spec.task == "image":
+        return (handle_file(str(ASSETS / "images" / "coffee.jpg")), spec.key), "/classify"
+    if spec.task == "translation":
+        sentence = "O gato está dormindo no sofá." if spec.key.endswith("-en") else "The cat is sleeping on the sofa."
+        return (sentence, spec.key, 4), "/translate"
+    return (spec.key, "The cat sat on the mat.", 0, -1), "/attention"  # text and language models
+
+
+TRAINING_REQUEST = (("digits", "mlp", "adam", 3e-3, 32, 1, 0, 0.2), "/train")
 
 
 def memory_gb(pid: int, field: str) -> float:
@@ -80,7 +82,7 @@ def measure(device: str = "cpu") -> StartupResult:
 
     from models.registry import SPECS
 
-    missing = {spec.key for spec in SPECS if not spec.installed}
+    requests = {spec.key: first_request(spec) for spec in SPECS if spec.installed} | {"training": TRAINING_REQUEST}
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
@@ -96,9 +98,7 @@ def measure(device: str = "cpu") -> StartupResult:
             rss_at_ready = memory_gb(process.pid, "VmRSS")
             client = Client(url, verbose=False)
             timings = {}
-            for key, (arguments, endpoint) in first_requests().items():
-                if key in missing:
-                    continue
+            for key, (arguments, endpoint) in requests.items():
                 started = time.perf_counter()
                 client.predict(*arguments, api_name=endpoint)
                 timings[key] = time.perf_counter() - started

@@ -1,6 +1,6 @@
-"""Live transcription latency: feed clips in real time (0.5 s chunks) through the studio's streaming code.
+"""Live transcription latency: feed clips in real time (the Speech tab's chunks) through the studio's streaming code.
 
-    python -m bench.streaming [--model whisper-tiny.en] [--chunk 0.5]
+    python -m bench.streaming [--model whisper-tiny.en] [--chunk 0.25]
 
 A virtual clock plays the microphone: chunk i is available at (i + 1) × chunk seconds; decodes run
 beside the incoming audio as in the Speech tab (see stream_in_real_time). Word times in the audio come from Whisper's own token timestamps on the
@@ -25,7 +25,7 @@ from bench.asr import PAUSE_SECONDS, english_clips
 from models.audio import SAMPLE_RATE
 from models.metrics import word_error_rate, words_of
 from models.registry import ModelRegistry
-from models.streaming import StreamingOptions, StreamingTranscriber, whisper_decoder
+from models.streaming import LIVE_CHUNK_SECONDS, StreamingOptions, StreamingTranscriber, whisper_decoder
 
 ROOT = Path(__file__).resolve().parent.parent
 ONSET_FRAME_SECONDS = 0.01
@@ -84,28 +84,42 @@ def word_end_times(recognizer, samples: np.ndarray) -> list[float]:
 
 def stream_in_real_time(recognizer, samples: np.ndarray, chunk_seconds: float):
     """Replay the Speech tab's live path on a virtual clock: chunk i arrives at (i + 1) × chunk seconds and
-    only adds audio; a decode starts on a chunk's arrival when none is running (update_in_background), and
-    its result reaches the screen with the next chunk. Returns (screen timeline, decode durations, final latency)."""
+    only adds audio; a decode starts on a chunk's arrival when none is running, and again as soon as it ends
+    if audio arrived meanwhile (update_in_background); the latest finished result reaches the screen with
+    the next chunk. Returns (screen timeline, decode durations, final latency)."""
     stream = StreamingTranscriber(whisper_decoder(recognizer, "en"))
     chunk = int(chunk_seconds * SAMPLE_RATE)
-    busy_until, pending, timeline, durations = 0.0, None, [], []
-    for index in range(0, len(samples), chunk):
-        arrival = min(index + chunk, len(samples)) / SAMPLE_RATE
-        stream.add_audio(samples[index:index + chunk])
-        if pending is not None and arrival >= busy_until:
-            timeline.append((arrival, pending.committed, pending.tentative))
-            pending = None
-        if arrival >= busy_until:
-            started = time.perf_counter()
+    arrivals = [min(index + chunk, len(samples)) / SAMPLE_RATE for index in range(0, len(samples), chunk)]
+    busy_until, finished, timeline, durations = 0.0, [], [], []
+
+    def arrive(index: int) -> None:
+        stream.add_audio(samples[index * chunk:(index + 1) * chunk])
+        ready = [update for done, update in finished if done <= arrivals[index]]
+        if ready and (not timeline or timeline[-1][3] is not ready[-1]):
+            timeline.append((arrivals[index], ready[-1].committed, ready[-1].tentative, ready[-1]))
+
+    index = 0
+    while index < len(arrivals):
+        arrive(index)
+        start = arrivals[index]
+        while start >= busy_until:
+            clock = time.perf_counter()
             update = stream.update()
-            if update.decoded:
-                elapsed = time.perf_counter() - started
-                durations.append(elapsed)
-                busy_until, pending = arrival + elapsed, update
+            if not update.decoded:
+                break
+            durations.append(time.perf_counter() - clock)
+            busy_until = start + durations[-1]
+            finished.append((busy_until, update))
+            while index + 1 < len(arrivals) and arrivals[index + 1] <= busy_until:
+                index += 1
+                arrive(index)
+            start = busy_until
+        index += 1
     speech_end = len(samples) / SAMPLE_RATE
-    started = time.perf_counter()
+    clock = time.perf_counter()
     final = stream.finish()
-    done = max(speech_end, busy_until) + (time.perf_counter() - started)
+    done = max(speech_end, busy_until) + (time.perf_counter() - clock)
+    timeline = [(at, committed, tentative) for at, committed, tentative, _ in timeline]
     timeline.append((done, final.committed, ""))
     return timeline, durations, done - speech_end
 
@@ -138,7 +152,7 @@ def measure(recognizer, name: str, samples: np.ndarray, reference: str, chunk_se
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="whisper-tiny.en")
-    parser.add_argument("--chunk", type=float, default=0.5)
+    parser.add_argument("--chunk", type=float, default=LIVE_CHUNK_SECONDS)
     args = parser.parse_args()
     recognizer = ModelRegistry(torch.device("cpu")).get(args.model)
     results = [measure(recognizer, name, samples, text, args.chunk) for name, samples, text in english_talks()]

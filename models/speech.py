@@ -21,9 +21,10 @@ MAX_TOKENS_PER_SECOND = 16
 MAX_PROMPT_TOKENS = 4  # <|startoftranscript|> <|lang|> <|task|> <|notimestamps|>
 # Long audio is cut at the quietest moment of a window's last seconds, not in mid-word.
 CUT_SEARCH_SECONDS = 5
-# A fitted encoder window keeps this much silence after the audio: with less, Whisper sometimes
-# repeats the whole buffer (seen on the example clips with 1 s; none with 2 s).
-FITTED_WINDOW_MARGIN_SECONDS = 2.0
+# A fitted encoder window keeps this much silence after the audio: with less, Whisper sometimes loops
+# ("the last train to the last train to ...") until its token cap. Streaming the 20 s example talk
+# (39 decodes, tiny.en) looped 5 times with 2 s, never with 5 s or 10 s, nor with the full 30 s window.
+FITTED_WINDOW_MARGIN_SECONDS = 5.0
 ENCODER_FRAMES_PER_SECOND = 50  # after the encoder's stride-2 convolution
 
 
@@ -110,7 +111,7 @@ class SpeechRecognizer:
     ) -> Transcript:
         """`prompt`: text said before this audio (live transcription passes what it has committed).
 
-        `fit_window_to_audio`: the encoder reads the audio plus a 2 s margin instead of the full 30 s
+        `fit_window_to_audio`: the encoder reads the audio plus a 5 s margin instead of the full 30 s
         window it was trained on (whisper.cpp's `audio_ctx`): several times faster on the short buffers
         of live transcription, at a small cost in accuracy."""
         check_speech(audio)

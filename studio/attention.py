@@ -38,7 +38,7 @@ from studio.attention_views import (
     token_figure,
     write_exports,
 )
-from studio.common import ASSETS, load_model, model_choices, user_errors
+from studio.common import ASSETS, MODEL_QUEUE, load_model, model_choices, user_errors
 from studio.i18n import say, t
 
 DIGITS_KEY = "digits-vit"
@@ -109,12 +109,10 @@ def first_query(maps: AttentionMaps) -> int:
 
 def describe(maps: AttentionMaps) -> str:
     queries, keys = len(maps.query_tokens), len(maps.key_tokens)
-    note = (f"**{maps.name}** ({maps.kind}): {maps.layers} layers × {maps.heads} heads, "
-            f"{queries} queries × {keys} keys.")
+    note = say("attention.describe", name=maps.name, kind=maps.kind, layers=maps.layers, heads=maps.heads,
+               queries=queries, keys=keys)
     if max(queries, keys) > GRID_TOKENS:
-        note += (f" Long input: the grid pools tokens to {GRID_TOKENS} per heatmap, the large view to "
-                 f"{HEAD_TOKENS}, the token view to {TOKEN_VIEW_TOKENS} (a pooled row is the mean of its "
-                 "tokens' rows, so it still sums to 1).")
+        note += say("attention.describe_long", grid=GRID_TOKENS, head=HEAD_TOKENS, tokens=TOKEN_VIEW_TOKENS)
     return note
 
 
@@ -127,8 +125,10 @@ def build(registry: ModelRegistry) -> None:
     def choose_block(maps, block):
         """Layer, head and token choices for one attention block of the maps just computed."""
         chosen = maps[int(block)]
-        return (gr.Dropdown([(f"layer {i + 1}", i) for i in range(chosen.layers)], value=chosen.layers - 1),
-                gr.Dropdown([("mean over heads", MEAN_OVER_HEADS)] + [(f"head {i + 1}", i) for i in range(chosen.heads)],
+        return (gr.Dropdown([(say("attention.layer_n", layer=i + 1), i) for i in range(chosen.layers)],
+                            value=chosen.layers - 1),
+                gr.Dropdown([(say("attention.mean_heads"), MEAN_OVER_HEADS)]
+                            + [(say("attention.head_n", head=i + 1), i) for i in range(chosen.heads)],
                             value=MEAN_OVER_HEADS),
                 gr.Dropdown(token_view_labels(chosen), value=[first_query(chosen)]),
                 describe(chosen))
@@ -148,10 +148,11 @@ def build(registry: ModelRegistry) -> None:
         chosen, layer = maps[int(block)], int(layer)
         head = None if int(head) == MEAN_OVER_HEADS else int(head)
         weights = chosen.head(layer, head)
-        title = f"{chosen.name}: layer {layer + 1}, {'mean over heads' if head is None else f'head {head + 1}'}"
+        heads = say("attention.mean_heads") if head is None else say("attention.head_n", head=head + 1)
+        title = say("attention.plot.title", name=chosen.name, layer=layer + 1, head=heads)
         figures = [head_figure(weights, chosen.query_tokens, chosen.key_tokens, title),
                    token_figure(weights, chosen.query_tokens, chosen.key_tokens, [int(token) for token in tokens or []],
-                                f"Token view: {title}"),
+                                say("attention.plot.token_view", title=title)),
                    aggregate_figure(chosen, layer)]
         folder = Path(tempfile.mkdtemp(prefix="attention-"))
         exports = write_exports(folder, weights, chosen.query_tokens, chosen.key_tokens, title,
@@ -262,12 +263,12 @@ def build(registry: ModelRegistry) -> None:
         head_views = [head_plot, token_plot, aggregate_plot, exports, overlay_plot]
         head_inputs = [maps, block, layer, head, tokens]
         choosers = [layer, head, tokens, note]
-        (run.click(compute, [model, text, audio, digit, speech_task], maps, api_visibility="private")
+        (run.click(compute, [model, text, audio, digit, speech_task], maps, api_visibility="private", **MODEL_QUEUE)
             .success(choose_maps, maps, [block, *choosers], api_visibility="private")
             .then(show_grid, [maps, block], grid, api_visibility="private")
             .then(show_head, head_inputs, head_views, api_visibility="private")
             .then(predict, [model, text, top_k, continue_count], [predictions_panel, predictions_plot, continuation],
-                  api_visibility="private"))
+                  api_visibility="private", **MODEL_QUEUE))
         (block.input(choose_block, [maps, block], choosers, api_visibility="private")
             .then(show_grid, [maps, block], grid, api_visibility="private")
             .then(show_head, head_inputs, head_views, api_visibility="private"))
@@ -275,6 +276,8 @@ def build(registry: ModelRegistry) -> None:
             chooser.input(show_head, head_inputs, head_views, api_visibility="private", show_progress="hidden")
         for slider in (top_k, continue_count):
             slider.release(predict, [model, text, top_k, continue_count], [predictions_panel, predictions_plot,
-                                                                           continuation], api_visibility="private")
-        step.click(step_through, [model, text, layer, head], [steps_plot, step_note], api_visibility="private")
-        gr.api(attention, api_name="attention")
+                                                                           continuation], api_visibility="private",
+                           **MODEL_QUEUE)
+        step.click(step_through, [model, text, layer, head], [steps_plot, step_note], api_visibility="private",
+                   **MODEL_QUEUE)
+        gr.api(attention, api_name="attention", **MODEL_QUEUE)

@@ -17,6 +17,7 @@ from models.attention import (
     downsample,
 )
 from models.language import Continuation, NextTokens
+from studio.i18n import say
 
 GRID_TOKENS = 32  # per small heatmap of the grid
 HEAD_TOKENS = 256
@@ -32,25 +33,36 @@ def escaped(labels: list[str]) -> list[str]:
 
 
 def grid_figure(maps: AttentionMaps) -> go.Figure:
-    """Every layer (rows) and head (columns) at a glance, each pooled to at most GRID_TOKENS tokens
-    and coloured on its own scale, so diffuse heads show their pattern too."""
-    weights, _, _ = downsample(maps.weights, maps.query_tokens, maps.key_tokens, GRID_TOKENS)
-    figure = make_subplots(rows=maps.layers, cols=maps.heads, horizontal_spacing=0.006, vertical_spacing=0.012)
-    for layer in range(maps.layers):
-        for head in range(maps.heads):
-            figure.add_trace(go.Heatmap(
-                z=weights[layer, head], colorscale="Viridis", zmin=0, showscale=False,
-                hovertemplate=f"layer {layer + 1}, head {head + 1}<br>query %{{y}} → key %{{x}}: %{{z:.3f}}"
-                              "<extra></extra>"), row=layer + 1, col=head + 1)
-    figure.update_xaxes(showticklabels=False, ticks="")
-    figure.update_yaxes(showticklabels=False, ticks="", autorange="reversed")
-    for head in range(maps.heads):
-        figure.update_xaxes(title_text=f"head {head + 1}", title_font_size=10, row=maps.layers, col=head + 1)
-    for layer in range(maps.layers):
-        figure.update_yaxes(title_text=f"layer {layer + 1}", title_font_size=10, row=layer + 1, col=1)
-    cell = max(40, min(90, 1100 // maps.heads))
-    figure.update_layout(title=f"{maps.name}: every layer and head", height=80 + cell * maps.layers,
-                         margin={"t": 50, "l": 50, "r": 10, "b": 40})
+    """Every layer (rows) and head (columns) at a glance, each pooled to at most GRID_TOKENS tokens and
+    coloured on its own scale, so diffuse heads show their pattern too. One mosaic heatmap, not one
+    subplot per head: plotly takes seconds to lay out SmolLM2's 270 subplots."""
+    weights, queries, keys = downsample(maps.weights, maps.query_tokens, maps.key_tokens, GRID_TOKENS)
+    layers, heads, rows, columns = weights.shape
+    mosaic = np.full((layers * (rows + 1) - 1, heads * (columns + 1) - 1), np.nan, np.float32)
+    raw = mosaic.copy()
+    for layer in range(layers):
+        for head in range(heads):
+            cell = (slice(layer * (rows + 1), layer * (rows + 1) + rows),
+                    slice(head * (columns + 1), head * (columns + 1) + columns))
+            raw[cell] = weights[layer, head]
+            mosaic[cell] = weights[layer, head] / max(float(weights[layer, head].max()), 1e-9)
+    # Categorical axes with one unique label per row and column, so the hover names layer, head and token.
+    head_names = [say("attention.head_n", head=head + 1) for head in range(heads)]
+    layer_names = [say("attention.layer_n", layer=layer + 1) for layer in range(layers)]
+    x = [f"{name} · {html.escape(keys[k])} #{k + 1}" if k < columns else f"{name} ·"
+         for name in head_names for k in range(columns + 1)][:-1]
+    y = [f"{name} · {html.escape(queries[q])} #{q + 1}" if q < rows else f"{name} ·"
+         for name in layer_names for q in range(rows + 1)][:-1]
+    figure = go.Figure(go.Heatmap(z=mosaic.round(3), x=x, y=y, customdata=raw.round(3), colorscale="Viridis", zmin=0, zmax=1,
+                                  showscale=False, hoverongaps=False,
+                                  hovertemplate="%{y} → %{x}: %{customdata:.3f}<extra></extra>"))
+    figure.update_xaxes(tickvals=[x[head * (columns + 1) + columns // 2] for head in range(heads)], ticktext=head_names,
+                        tickfont_size=10, side="bottom", showgrid=False)
+    figure.update_yaxes(tickvals=[y[layer * (rows + 1) + rows // 2] for layer in range(layers)], ticktext=layer_names,
+                        tickfont_size=10, autorange="reversed", showgrid=False)
+    cell = max(40, min(90, 1100 // heads))
+    figure.update_layout(title=say("attention.plot.grid", name=maps.name), height=80 + cell * layers,
+                         margin={"t": 50, "l": 70, "r": 10, "b": 40}, plot_bgcolor="rgba(0,0,0,0)")
     return figure
 
 
@@ -109,11 +121,11 @@ def aggregate_figure(maps: AttentionMaps, layer: int) -> go.Figure:
     """The mean over the layer's heads beside the rollout through all layers, or, where the layers do
     not chain (cross-attention), beside the mean over every layer and head."""
     if maps.chains:
-        overall, overall_title = maps.rollout(), "rollout through all layers"
+        overall, overall_title = maps.rollout(), say("attention.plot.rollout")
     else:
-        overall, overall_title = maps.weights.mean(axis=(0, 1)), "mean over all layers and heads"
+        overall, overall_title = maps.weights.mean(axis=(0, 1)), say("attention.plot.mean_all")
     figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
-                           subplot_titles=(f"layer {layer + 1}: mean over heads", overall_title))
+                           subplot_titles=(say("attention.plot.layer_mean", layer=layer + 1), overall_title))
     for column, weights in enumerate((maps.head(layer, None), overall), start=1):
         pooled, queries, keys = downsample(weights, maps.query_tokens, maps.key_tokens, HEAD_TOKENS // 2)
         queries, keys = escaped(queries), escaped(keys)
@@ -135,9 +147,9 @@ def overlay_figure(maps: AttentionMaps, weights: np.ndarray, query: int, title: 
     backdrop = maps.backdrop
     block = blocks(len(maps.query_tokens), TOKEN_VIEW_TOKENS)[query]
     if maps.chains:
-        overall, overall_title = maps.rollout(), "rollout through all layers"
+        overall, overall_title = maps.rollout(), say("attention.plot.rollout")
     else:
-        overall, overall_title = maps.weights.mean(axis=(0, 1)), "mean over all layers and heads"
+        overall, overall_title = maps.weights.mean(axis=(0, 1)), say("attention.plot.mean_all")
     rows = [weights[block].mean(axis=0), overall[block].mean(axis=0)]
     spectrogram = backdrop.kind == "spectrogram"
     # What the picture has no place for: the silence Whisper pads the clip with (last key), or CLS (first)

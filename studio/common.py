@@ -6,10 +6,14 @@ from pathlib import Path
 import gradio as gr
 
 from models.errors import InputError, ModelUnavailable
+from models.limits import LIMITS
 from models.registry import ModelRegistry
 from studio.i18n import say
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+# Every event that runs a model takes one of these shared slots: on a small CPU, more model calls at
+# once only slow each other down and starve the web server that answers page loads.
+MODEL_QUEUE = {"concurrency_id": "models", "concurrency_limit": LIMITS.concurrency}
 log = logging.getLogger("studio")
 
 

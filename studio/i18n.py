@@ -53,9 +53,9 @@ def t(key: str) -> I18nData:
     return I18N(key)
 
 
-def say(key: str, language: str | None = None, **values) -> str:
+def say(key: str, **values) -> str:
     """`key`'s text in the user's language, with `values` filled in ({name} fields)."""
-    text = TABLES[language or current_language()][key]
+    text = TABLES[current_language()][key]
     return text.format(**values) if values else text
 
 
@@ -65,8 +65,13 @@ PAGE_SCRIPT = """
   const report = () => { document.cookie = studio.cookie + "=" + (root.lang || "en") + "; path=/; SameSite=Lax"; };
   if (wanted && wanted !== root.lang) await window.studioSetLanguage(wanted);
   report();
-  new MutationObserver(() => { report(); localStorage.setItem(studio.cookie, root.lang); })
-    .observe(root, {attributes: true, attributeFilter: ["lang"]});
+  new MutationObserver(() => {
+    report();
+    localStorage.setItem(studio.cookie, root.lang);
+    // chosen in Gradio's Settings: the header switch follows, and with it the tab names and server texts
+    const option = document.querySelector(`#studio-language input[value="${root.lang}"]`);
+    if (option && !option.checked) option.click();
+  }).observe(root, {attributes: true, attributeFilter: ["lang"]});
   return (root.lang || "").startsWith("zh") ? studio.chinese : studio.english;
 }"""
 
@@ -112,6 +117,14 @@ def tab_items(block: gr.blocks.BlockContext) -> list[gr.Tab]:
     for child in getattr(block, "children", []):
         found += ([child] if isinstance(child, gr.Tab) else []) + tab_items(child)
     return found
+
+
+def drop_untranslatable_headers(demo: gr.Blocks) -> None:
+    """Examples tables take their headers from the inputs' labels, which the browser does not translate
+    there: they would show the raw key, so they go (each example still sits under its input)."""
+    for block in demo.blocks.values():
+        if isinstance(block, gr.Dataset) and any(isinstance(header, I18nData) for header in block.headers):
+            block.headers = []
 
 
 def wire_language_switch(switch: gr.Radio, demo: gr.Blocks, tabs: gr.Tabs) -> None:

@@ -7,10 +7,10 @@ import gradio as gr
 from models.audio import load_audio, to_16k_mono
 from models.limits import LIMITS
 from models.registry import ModelRegistry
-from models.streaming import StreamingTranscriber, StreamUpdate, whisper_decoder
+from models.streaming import LIVE_CHUNK_SECONDS, StreamingTranscriber, StreamUpdate, whisper_decoder
 from models.subtitles import to_srt, to_text, to_vtt
 from studio import concepts
-from studio.common import ASSETS, load_model, model_choices, user_errors
+from studio.common import ASSETS, MODEL_QUEUE, load_model, model_choices, user_errors
 from studio.i18n import say, t
 from studio.speech_views import audio_figure, live_html, token_html
 
@@ -18,7 +18,6 @@ LANGUAGES = [(t("speech.language.auto"), "auto"), ("English", "en"), ("中文", 
              ("Português", "pt"), ("Español", "es"), ("Français", "fr"), ("Deutsch", "de"),
              ("日本語", "ja")]
 TASKS = [(t("speech.task.transcribe"), "transcribe"), (t("speech.task.translate"), "translate")]
-CHUNK_SECONDS = 0.5
 LIVE_PLOT_SECONDS = 2.0  # the live spectrogram is redrawn on a timer, apart from the audio chunks
 LIVE_PLOT_FRAMES = 250  # and kept light for the browser
 CSS = """
@@ -143,13 +142,13 @@ def build(registry: ModelRegistry, teacher: bool = False) -> tuple[gr.Textbox, g
         concepts.note("speech")
 
         mic.start_recording(start_live, None, [stream, live, latency, plot_timer], api_visibility="private").then(
-            attach_model, [stream, model, language, task], latency, api_visibility="private")
-        mic.stream(live_chunk, [mic, stream, shown], [live, stream, shown, latency], stream_every=CHUNK_SECONDS,
+            attach_model, [stream, model, language, task], latency, api_visibility="private", **MODEL_QUEUE)
+        mic.stream(live_chunk, [mic, stream, shown], [live, stream, shown, latency], stream_every=LIVE_CHUNK_SECONDS,
                    trigger_mode="multiple", time_limit=600, concurrency_limit=LIMITS.live_speech_concurrency, api_visibility="private",
                    show_progress="hidden")
         mic.stop_recording(stop_live, [stream], [live, stream, latency, plot_timer], api_visibility="private")
         plot_timer.tick(live_plot_now, [stream, model], live_plot, api_visibility="private", show_progress="hidden")
         reset.click(lambda: (None, live_html(None), ""), None, [stream, live, latency], api_visibility="private")
         run.click(transcribe, [audio, model, language, task], [text, segments, words, tokens, summary, plot, downloads],
-                  api_name="transcribe")
+                  api_name="transcribe", **MODEL_QUEUE)
     return text, send

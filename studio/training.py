@@ -247,7 +247,7 @@ def build(registry: ModelRegistry) -> None:
         with gr.Row():
             with gr.Column(scale=1, min_width=280):
                 task = gr.Dropdown([(t(f"training.task.{key}"), key) for key in TASK_TITLES], value=initial_task,
-                                   label=t("training.task"))
+                                   label=t("training.task"), elem_id="train-task")
                 variants = gr.CheckboxGroup(variant_choices(initial_task), value=list(VARIANTS[initial_task]),
                                             label=t("training.variants"))
                 optimizer = gr.Dropdown([(t(f"training.optimizer.{key}"), key) for key in OPTIMIZER_TITLES],

@@ -27,7 +27,7 @@ def image_set_id(*names_then_photos) -> str:
     """Store the classes the panel holds (names, then galleries) and return the image set's id."""
     names, galleries = names_then_photos[:MAX_CLASSES], names_then_photos[MAX_CLASSES:]
     classes = {}
-    for name, gallery in zip(names, galleries):
+    for name, gallery in zip(names, galleries, strict=True):
         photos = [item[0] if isinstance(item, (list, tuple)) else item for item in gallery or []]
         if photos and not (name or "").strip():
             raise InputError(say("training.mine.unnamed"))

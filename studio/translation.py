@@ -15,7 +15,7 @@ from models.registry import ModelRegistry
 from models.sentences import split_sentences
 from models.translation import Translation
 from studio import concepts
-from studio.common import ASSETS, load_model, model_choices, user_errors
+from studio.common import ASSETS, MODEL_QUEUE, load_model, model_choices, user_errors
 from studio.i18n import say, t
 
 MEAN_OVER_HEADS = -1
@@ -187,7 +187,7 @@ def build(registry: ModelRegistry, teacher: bool = False) -> TranslationInputs:
         views = [heatmap, alignment, exports]
         view_inputs = [results, sentence, layer, head, granularity]
         (run.click(translate, [source, direction, beams, length_penalty], [target, nbest, results],
-                   api_name="translate")
+                   api_name="translate", **MODEL_QUEUE)
             .success(choosers, results, [sentence, layer, head, nbest_table], api_visibility="private")
             .then(show, view_inputs, views, api_visibility="private"))
         for chooser in (sentence, layer, head, granularity):

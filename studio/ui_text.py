@@ -209,6 +209,20 @@ ATTENTION = {
     "attention.mean_heads": ("mean over heads", "各头平均"),
     "attention.layer_n": ("layer {layer}", "第 {layer} 层"),
     "attention.tokens": ("Token view: lines from", "词元视图：连线起点"),
+    "attention.head_n": ("head {head}", "第 {head} 头"),
+    "attention.plot.grid": ("{name}: every layer and head", "{name}：所有层和头"),
+    "attention.plot.layer_mean": ("layer {layer}: mean over heads", "第 {layer} 层：各头平均"),
+    "attention.plot.rollout": ("rollout through all layers", "贯穿所有层的注意力展开"),
+    "attention.plot.mean_all": ("mean over all layers and heads", "所有层和头的平均"),
+    "attention.plot.title": ("{name}: layer {layer}, {head}", "{name}：第 {layer} 层，{head}"),
+    "attention.plot.token_view": ("Token view: {title}", "词元视图：{title}"),
+    "attention.describe": ("**{name}** ({kind}): {layers} layers × {heads} heads, {queries} queries × {keys} keys.",
+                           "**{name}**（{kind}）：{layers} 层 × {heads} 个头，{queries} 个查询 × {keys} 个键。"),
+    "attention.describe_long": (
+        (" Long input: the grid pools tokens to {grid} per heatmap, the large view to {head}, the token view to "
+        "{tokens} (a pooled row is the mean of its tokens' rows, so it still sums to 1)."),
+        (" 输入较长：网格中每张热力图把词元合并为 {grid} 个，大图合并为 {head} 个，词元视图合并为 {tokens} 个"
+        "（合并后的一行是其中各词元行的平均，总和仍为 1）。")),
     "attention.grid": ("Layer × head grid", "层 × 头 网格"),
     "attention.head_plot": ("One head, large: queries down, keys across", "单个头放大：纵向为查询，横向为键"),
     "attention.token_plot": ("Token view", "词元视图"),
@@ -399,7 +413,7 @@ CONCEPTS = {
         "感受野随深度增大。\n\n"
         "**视觉 Transformer（ViT）**：8×8 的数字被切成 16 个 2×2 像素的图块，再加一个 CLS 词元；"
         "每一层中每个词元都关注所有其他词元，`softmax(QKᵀ/√d)·V`，所以相距很远的图块也能直接交流。"
-        "网格显示做出预测的 CLS 词元在每层、每个头上读取各图块的程度；**注意力展开（rollout）**把各层的注意力"
+        "网格显示做出预测的 CLS 词元在每层、每个头上读取各图块的程度；**注意力展开**（rollout）把各层的注意力"
         "（加上残差通路）相乘，估计最终有多少信息到达 CLS。")),
     "translation.concept": (
         ("**Encoder-decoder with attention.** The encoder reads the whole source sentence at once and turns every "
@@ -436,7 +450,7 @@ CONCEPTS = {
         "输出就是各个值的加权混合：\n\n"
         "  **Attention(Q, K, V) = softmax(QKᵀ / √d) · V**\n\n"
         "每个头都有自己的 W_Q、W_K、W_V，因此不同的头学到不同的模式。**交叉注意力**的查询来自解码器，"
-        "键和值来自编码器；**因果**注意力遮住未来的词元；**注意力展开（rollout）**把各层按头平均的注意力"
+        "键和值来自编码器；**因果**注意力遮住未来的词元；**注意力展开**（rollout）把各层按头平均的注意力"
         "（加上残差的单位矩阵）逐层相乘。")),
     "training.concept": (
         ("**Gradient descent.** Training nudges every weight against the gradient of the loss: "
@@ -457,7 +471,7 @@ CONCEPTS = {
         ("**梯度下降。** 训练时，每个权重都沿损失梯度的反方向移动一小步：**w ← w − lr · ∂L/∂w**。"
         "学习率太小，曲线几乎不动；太大，训练就会发散。\n\n"
         "**小批量（mini-batch）。** 梯度在一小批随机样本上估计，所以每一步计算量小但带一点噪声；"
-        "一个*轮次（epoch）*是把全部数据过一遍。训练损失下降而验证损失上升，就是过拟合。\n\n"
+        "一个*轮次*（epoch）是把全部数据过一遍。训练损失下降而验证损失上升，就是过拟合。\n\n"
         "**动量与 Adam。** 动量对过去的梯度取平均，**v ← βv + ∇L，w ← w − lr·v**，使步子在稳定的方向上越走越快。"
         "Adam 还把每一步除以梯度的滑动幅度，**w ← w − lr · m̂ / (√v̂ + ε)**，让每个权重以相近的速度移动。\n\n"
         "**预训练 → 微调。** MiniLM 已经读过十亿个句子对；微调只需教会它新的输出头（并轻微调整主体）区分主题，"

@@ -161,7 +161,10 @@ def test_figures_and_exports_are_valid_png_svg_and_offline_html(minilm_maps, reg
     figures = [head_figure(weights, maps.query_tokens, maps.key_tokens, "head"),
                token_figure(weights, maps.query_tokens, maps.key_tokens, [2], "tokens"),
                aggregate_figure(maps, 5), grid_figure(maps)]
-    assert len(figures[3].data) == 6 * 12
+    grid, tokens = figures[3].data[0], len(maps.query_tokens)  # one mosaic; short input: no pooling
+    assert len(grid.y) == 6 * (tokens + 1) - 1 and len(grid.x) == 12 * (tokens + 1) - 1
+    cell = np.asarray(grid.customdata)[4 * (tokens + 1):][:tokens, 2 * (tokens + 1):][:, :tokens]
+    np.testing.assert_allclose(cell, maps.weights[4, 2], atol=1e-3)  # layer 5, head 3 in its place
     steps_figure(head_steps(registry.get("all-minilm-l6-v2"), SENTENCE, 0, 0))
     png, svg, page = write_exports(tmp_path, weights, maps.query_tokens, maps.key_tokens, "Layer 6, head 3", figures)
     with Image.open(png) as image:

@@ -120,6 +120,30 @@ def test_audio_keeps_arriving_while_a_decode_runs_and_nothing_is_lost():
     assert seen_seconds == [0.5, 2.0]
 
 
+def test_audio_that_arrives_during_a_background_decode_is_decoded_right_after_it():
+    decoding, release = threading.Event(), threading.Event()
+    seen_seconds = []
+
+    def slow_decoder(audio, prompt):
+        seen_seconds.append(audio.size / SAMPLE_RATE)
+        decoding.set()
+        release.wait(5)
+        return words("one two")
+
+    stream = StreamingTranscriber(slow_decoder)
+    stream.add_audio(SPEECH)
+    assert stream.update_in_background() is None  # nothing decoded yet
+    decoding.wait(5)
+    stream.add_audio(SPEECH)
+    assert stream.update_in_background() is None  # busy: no second thread, the running one carries on
+    release.set()
+    for _ in range(100):
+        if stream.latest is not None and len(seen_seconds) == 2 and not stream._decode_lock.locked():
+            break
+        threading.Event().wait(0.05)
+    assert seen_seconds == [0.5, 1.0] and stream.latest.committed == "one two"
+
+
 def test_audio_before_the_model_is_ready_is_kept_for_the_first_decode():
     stream = StreamingTranscriber()
     for _ in range(4):

@@ -5,14 +5,16 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from safetensors.torch import load_file
 
 from models.errors import InputError, ModelUnavailable
 from models.training import saved
 from models.training.config import TrainConfig
-from models.training.images import CROPS_PER_PHOTO, image_set, save_image_set
+from models.training.images import CROPS_PER_PHOTO, PHOTO_SIDE, image_set, save_image_set
 from models.training.keywords import KEYWORDS_FOLDER, recording_features
 from models.training.runner import Runner
 from models.training.store import RunStore
+from models.training.variants import keyword_model
 from tests_paths import ROOT
 
 IMAGES = ROOT / "assets" / "images"
@@ -52,7 +54,7 @@ def test_your_own_classes_train_save_and_classify_new_photos(tmp_path):
     [model] = saved.saved_models("image")
     assert model.key == state.saved_model == f"trained-run-{run_id}" and model.classes == ["cat", "coffee"]
     description = json.loads((model.folder / "config.json").read_text())
-    assert description["variant"] == "frozen" and description["preprocessing"]["side"] == 96
+    assert description["variant"] == "frozen" and description["preprocessing"]["side"] == PHOTO_SIDE
     assert sorted(path.name for path in model.folder.iterdir()) == ["config.json", "model.safetensors"]
 
     classifier = saved.load_image_classifier(str(model.folder), torch.device("cpu"))
@@ -87,9 +89,6 @@ def test_a_keyword_model_is_saved_and_loaded_back_with_the_same_answers():
     samples, _ = soundfile.read(KEYWORDS_FOLDER / "keywords.flac", dtype="float32", frames=32000)
     answer = loaded.classify(samples)
     assert list(answer) == model.classes and abs(sum(answer.values()) - 1) < 1e-5
-    from models.training.variants import keyword_model
-    from safetensors.torch import load_file
-
     again = keyword_model("cnn", 8)
     again.load_state_dict(load_file(model.folder / "model.safetensors"))
     with torch.inference_mode():

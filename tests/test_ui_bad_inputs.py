@@ -81,7 +81,7 @@ AUDIO = [
     Case("audio-50-ms", "/transcribe", speech(np.full(800, 0.1, np.float32), RATE, "blip.wav"), "audio is empty"),
     Case("audio-silent", "/transcribe", speech(np.zeros(RATE * 3, np.float32), RATE, "silent.wav"), "silent"),
     Case("audio-pure-noise", "/transcribe", speech(noise, RATE, "noise.wav"), None,
-         lambda answer: isinstance(answer[0], str) and "real-time factor" in answer[3]),
+         lambda answer: isinstance(answer[0], str) and any("real-time factor" in str(part) for part in answer)),
     Case("audio-nan-samples", "/transcribe", speech(with_nan, RATE, "nan.wav", "FLOAT"),
          "invalid \\(NaN"),
     Case("audio-garbage-bytes", "/transcribe", audio_bytes(bytes(np.random.default_rng(2).integers(0, 256, 4000,

@@ -4,12 +4,14 @@ import json
 import re
 import string
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from studio.i18n import CHINESE, COOKIE, EN, ZH_CN, language_code
 from studio.ui_text import TEXT
 
+ROOT = Path(__file__).resolve().parent.parent
 MARKER = "__i18n__"
 HAN = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
@@ -77,6 +79,9 @@ def test_no_visible_english_bypasses_the_tables(config):
             if text not in names and bare not in names and ENGLISH_WORD.search(bare) and MARKER not in text:
                 bypassing.append((component["type"], component["props"].get("elem_id"), text[:80]))
     assert not bypassing, f"visible English not going through studio.i18n: {bypassing}"
+    raw = [component["props"].get("elem_id") or component["id"] for component in config["components"]
+           if MARKER in json.dumps(component["props"].get("headers"))]
+    assert not raw, f"table headers are not translated by the browser; these would show {MARKER}: {raw}"
 
 
 def test_every_tab_shows_its_concept_note(config):
@@ -103,3 +108,15 @@ def test_errors_come_in_the_language_the_page_reports(studio_url):
         messages.append(str(raised.value))
     assert EN["speech.no_audio"] in messages[0]
     assert ZH_CN["speech.no_audio"] in messages[1]
+
+
+@pytest.mark.slow
+def test_results_come_in_the_language_the_page_reports(studio_url):
+    from gradio_client import Client, handle_file
+
+    chinese = Client(studio_url, verbose=False, headers={"Cookie": f"{COOKIE}={CHINESE}"})
+    clip = handle_file(str(ROOT / "assets" / "audio" / "en_weather.wav"))
+    texts = [output for output in chinese.predict(clip, "whisper-tiny.en", "auto", "transcribe",
+                                                  api_name="/transcribe") if isinstance(output, str)]
+    assert any("实时率" in text for text in texts), texts  # the summary line
+    assert not any("real-time factor" in text for text in texts), texts

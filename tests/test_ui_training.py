@@ -32,3 +32,21 @@ def test_an_image_model_fine_tuned_here_is_a_model_choice_of_classify(client, tm
     assert len(answer["confidences"]) == 5
     with pytest.raises(AppError, match="No model named"):
         client.predict(handle_file(str(tmp_path / "digit.png")), "trained-run-99999", api_name="/classify")
+
+
+def test_a_keyword_model_trained_here_hears_a_recording(client, tmp_path):
+    import soundfile
+    from gradio_client import handle_file
+
+    from models.training.keywords import KEYWORDS_FOLDER
+
+    result = client.predict(task="keywords", variant="cnn", optimizer="adam", learning_rate=3e-3, batch_size=32,
+                            epochs=1, api_name="/train")
+    assert result["status"] == "finished", result["message"]
+    samples, rate = soundfile.read(KEYWORDS_FOLDER / "keywords.flac", frames=24000)  # the first clips: "yes"
+    soundfile.write(tmp_path / "yes.wav", samples, rate)
+    heard = client.predict(result["saved_model"], handle_file(str(tmp_path / "yes.wav")), api_name="/try_keyword")
+    assert heard["label"] in ("yes", "no", "up", "down", "left", "right", "stop", "go")
+    assert len(heard["confidences"]) == 3
+    with pytest.raises(AppError, match="No keyword model"):
+        client.predict("trained-run-99999", handle_file(str(tmp_path / "yes.wav")), api_name="/try_keyword")

@@ -23,8 +23,8 @@ TASK_TITLES = {"digits": "Digit images (8×8): MLP vs CNN",
                "keywords": "Spoken words (yes, no, up…): CNN + BiLSTM vs CNN"}
 # one-click settings per task: (optimizer, learning rate, batch size, epochs), about a minute on 2 CPU cores
 TASK_DEFAULTS = {"digits": ("adam", 3e-3, 32, 10), "seq2seq": ("adam", 3e-3, 32, 10), "text": ("adamw", 1e-3, 16, 3),
-                 "images": ("adam", 3e-3, 32, 4), "my-images": ("adam", 3e-3, 16, 4),
-                 "keywords": ("adam", 3e-3, 32, 6)}
+                 "images": ("adam", 1e-2, 32, 4), "my-images": ("adam", 1e-2, 16, 4),
+                 "keywords": ("adam", 3e-3, 16, 6)}
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam", "adamw": "AdamW"}
 

@@ -47,6 +47,15 @@ class _Tail(nn.Module):
         self.pretrained = nn.ModuleList([*network._blocks[first_block:], network._conv_head, network._bn1])
         self.swish, self.fc = network._swish, network._fc
 
+    def train(self, mode: bool = True) -> "_Tail":
+        """Batch norms keep their ImageNet statistics: a few steps of small batches cannot re-estimate them, and
+        validation (eval mode) would then see statistics that training never used."""
+        super().train(mode)
+        for module in self.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.eval()
+        return self
+
     def forward(self, activations: torch.Tensor) -> torch.Tensor:
         *blocks, conv_head, bn1 = self.pretrained
         for block in blocks:

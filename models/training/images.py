@@ -20,9 +20,9 @@ from models.errors import InputError
 from models.images import open_image
 from models.training.data import TaskData
 
-DIGIT_SIDE = 64  # the 8×8 digits upscaled: Lite0 needs a few pixels per feature-map cell
-DIGITS_PER_CLASS = 30  # 300 of the 1,797 digits: enough to compare the variants in about a minute
-PHOTO_SIDE = 96
+DIGIT_SIDE = 64  # the 8×8 digits upscaled: Lite0 needs a few pixels per cell of its last (2×2) feature map
+DIGITS_PER_CLASS = 20  # 200 of the 1,797 digits: enough to compare the variants in about a minute
+PHOTO_SIDE = 64
 CROPS_PER_PHOTO = 8  # the centre crop and 7 random crops / mirrorings
 MIN_CLASSES, MAX_CLASSES = 2, 4
 MIN_PHOTOS, MAX_PHOTOS = 2, 60  # per class

@@ -143,7 +143,7 @@ class KeywordClassifier:
         from models.training.keywords import recording_features
 
         probabilities = self.network(recording_features(samples)).softmax(-1)[0]
-        return {word: float(p) for word, p in zip(self.classes, probabilities)}
+        return {word: float(p) for word, p in zip(self.classes, probabilities, strict=True)}
 
 
 def load_keyword_classifier(folder: Path) -> KeywordClassifier:

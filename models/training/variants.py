@@ -165,12 +165,13 @@ class CNNBiLSTMKeywords(nn.Module):
 
 
 class CNNKeywords(nn.Module):
-    """[n, 1, mels, frames] -> logits: three conv blocks, then the average over time and frequency."""
+    """[n, 1, mels, frames] -> logits: three conv blocks, then each feature's strongest moment (max over time),
+    wherever the word falls in the window."""
 
-    def __init__(self, classes: int):
+    def __init__(self, classes: int, mels: int = 32):
         super().__init__()
         self.convolutions = nn.Sequential(_conv_block(1, 8), _conv_block(8, 16), _conv_block(16, 32))
-        self.head = nn.Linear(32, classes)
+        self.head = nn.Linear(32 * (mels // 8), classes)
 
     def forward(self, spectrograms: torch.Tensor) -> torch.Tensor:
-        return self.head(self.convolutions(spectrograms).mean(dim=(2, 3)))
+        return self.head(self.convolutions(spectrograms).flatten(1, 2).amax(dim=2))

@@ -1,5 +1,5 @@
 """The Attention tab in a real (headless) browser: every kind of model runs on an example and the
-layer × head grid is drawn (one plotly heatmap per layer and head); the picture / spectrogram overlay
+layer × head grid is drawn (one mosaic heatmap, a tick label per layer and per head); the picture / spectrogram overlay
 and the language model's predictions appear for the models that have them.
 
 Screenshots go to tests/artifacts/screenshots/attention-*.png.
@@ -32,7 +32,8 @@ LANGUAGE_MODEL_SECONDS = 300  # dequantising SmolLM2 on first use takes 15–100
 class Case:
     key: str
     title: str  # how the model dropdown names it (its start)
-    heatmaps: int  # layers × heads of the first attention block, the one the grid shows first
+    layers: int  # of the first attention block, the one the grid shows first
+    heads: int
     text: str | None = None
     clip: str | None = None
     overlay: bool = False
@@ -40,17 +41,20 @@ class Case:
 
 
 CASES = [
-    Case("all-minilm-l6-v2", "all-MiniLM-L6-v2", 6 * 12, text="The cat sat on the mat."),
-    Case("bergamot-en-pt", "English → Portuguese", 6 * 8, text="The cat is sleeping on the sofa."),
-    Case("whisper-tiny.en", "Whisper tiny.en", 4 * 6, clip="en_weather.wav", overlay=True),
-    Case("digits-vit", "Digits ViT", 3 * 4, overlay=True),
-    Case("smollm2-135m", "SmolLM2", 30 * 9, text="The capital of France is", seconds=LANGUAGE_MODEL_SECONDS),
+    Case("all-minilm-l6-v2", "all-MiniLM-L6-v2", 6, 12, text="The cat sat on the mat."),
+    Case("bergamot-en-pt", "English → Portuguese", 6, 8, text="The cat is sleeping on the sofa."),
+    Case("whisper-tiny.en", "Whisper tiny.en", 4, 6, clip="en_weather.wav", overlay=True),
+    Case("digits-vit", "Digits ViT", 3, 4, overlay=True),
+    Case("smollm2-135m", "SmolLM2", 30, 9, text="The capital of France is", seconds=LANGUAGE_MODEL_SECONDS),
 ]
 
 
-def grid_heatmaps(driver) -> int:
-    """How many heatmaps plotly has drawn in the grid (each is an <image> in a g.hm layer)."""
-    return len(driver.find_elements(By.CSS_SELECTOR, "#attention-grid g.hm image"))
+def grid_shape(driver) -> tuple[int, int]:
+    """(layers, heads) the drawn grid names: its mosaic heatmap's y and x tick labels; (0, 0) before it is drawn."""
+    if not driver.find_elements(By.CSS_SELECTOR, "#attention-grid g.hm image"):
+        return 0, 0
+    ticks = [len(driver.find_elements(By.CSS_SELECTOR, f"#attention-grid g.{axis}tick text")) for axis in "yx"]
+    return ticks[0], ticks[1]
 
 
 def choose_model(driver, title: str) -> None:
@@ -78,8 +82,8 @@ def test_attention_tab_draws_the_grid_for_every_kind_of_model(browser, studio_ur
         wait_for_upload(browser, before, case.clip)
     button(browser, "Show attention").click()
 
-    wait_for(browser, lambda d: grid_heatmaps(d) == case.heatmaps, case.seconds,
-             f"{case.heatmaps} heatmaps in #attention-grid", shows=lambda d: f"{grid_heatmaps(d)} heatmaps")
+    wait_for(browser, lambda d: grid_shape(d) == (case.layers, case.heads), case.seconds,
+             f"a {case.layers} × {case.heads} grid in #attention-grid", shows=lambda d: f"(layers, heads) {grid_shape(d)}")
     wait_for(browser, EC.visibility_of_element_located((By.CSS_SELECTOR, "#attention-head .main-svg")),
              case.seconds, "the large head view")
     if case.overlay:

@@ -1,0 +1,214 @@
+"""Many users at once: start the studio, let N gradio_client users send mixed requests for a while, report.
+
+    python -m bench.load --users 10 --seconds 60
+
+Each user connects (fetches the app's config, as a page load does), then loops over classify (a photo),
+translate (a sentence), transcribe (a 3.6 s clip) and attention (a sentence), starting at a different one. The studio runs as users run it (`python app.py`, its own
+queue and limits), on a free port with a temporary data folder. Reports errors, p50 / p95 latency per
+endpoint and the server's peak memory (RSS); writes bench/out/load-<users>.json.
+"""
+import argparse
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT / "assets"
+STARTUP_SECONDS = 180
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def launch_studio(log: Path, arguments: tuple[str, ...] = (), environment: dict | None = None,
+                  data_dir: Path | None = None):
+    """`python app.py` on a free port, offline, with its own data folder; yields (url, process), stops it after."""
+    with contextlib.ExitStack() as stack:
+        data_dir = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="studio-data-")))
+        port = free_port()
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+               "STUDIO_DEVICE": "cpu", "STUDIO_DATA_DIR": str(data_dir), **(environment or {})}
+        with open(log, "w") as output:
+            process = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *arguments], cwd=ROOT, env=env,
+                                       stdout=output, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            wait_until_up(url, process, log)
+            yield url, process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app.py exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"app.py did not answer within {STARTUP_SECONDS} s:\n{log.read_text()[-4000:]}")
+
+
+def requests() -> list[tuple[str, tuple]]:
+    from gradio_client import handle_file
+
+    return [("/classify", (handle_file(str(ASSETS / "images" / "coffee.jpg")), "efficientnet-lite0")),
+            ("/translate", ("The children are playing in the park.", "bergamot-en-pt", 2)),
+            ("/transcribe", (handle_file(str(ASSETS / "audio" / "en_weather.wav")), "whisper-tiny.en", "auto",
+                             "transcribe")),
+            ("/attention", ("all-minilm-l6-v2", "The cat sat on the mat.", 2, 5))]
+
+
+@dataclass
+class Call:
+    endpoint: str
+    seconds: float
+    error: str = ""
+
+
+@dataclass
+class MemoryWatch:
+    """Samples the server's resident memory (and its children's) until stopped."""
+    pid: int
+    peak_mb: float = 0.0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def rss_mb(self) -> float:
+        process = psutil.Process(self.pid)
+        return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
+
+    def run(self) -> None:
+        while not self._stop.wait(0.25):
+            with contextlib.suppress(psutil.Error):
+                self.peak_mb = max(self.peak_mb, self.rss_mb())
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def user(url: str, first: int, deadline: float, calls: list[Call]) -> None:
+    from gradio_client import Client
+
+    client, mixed, number = None, requests(), first
+    while client is None and time.monotonic() < deadline:
+        started = time.perf_counter()
+        try:  # a user opening the page: the config request must be answered under load too
+            client = Client(url, verbose=False)
+            calls.append(Call("connect", time.perf_counter() - started))
+        except Exception as error:  # noqa: BLE001 (a timeout or a refused connection: both are failures)
+            calls.append(Call("connect", time.perf_counter() - started, f"{type(error).__name__}: {error}"[:300]))
+    while client is not None and time.monotonic() < deadline:
+        endpoint, arguments = mixed[number % len(mixed)]
+        number += 1
+        started = time.perf_counter()
+        try:
+            client.predict(*arguments, api_name=endpoint)
+            calls.append(Call(endpoint, time.perf_counter() - started))
+        except Exception as error:  # noqa: BLE001 (every failure is a result here, whatever its type)
+            calls.append(Call(endpoint, time.perf_counter() - started, f"{type(error).__name__}: {error}"[:300]))
+
+
+@dataclass
+class EndpointFigures:
+    endpoint: str
+    calls: int
+    errors: int
+    p50_seconds: float
+    p95_seconds: float
+
+
+@dataclass
+class LoadReport:
+    users: int
+    seconds: float
+    warm_rss_mb: float  # after one request of each kind, before the load
+    peak_rss_mb: float
+    endpoints: list[EndpointFigures]
+    errors: list[str]
+
+    @property
+    def calls(self) -> int:
+        return sum(figures.calls for figures in self.endpoints)
+
+    def table(self) -> str:
+        summary = (f"{self.users} users, {self.seconds:.0f} s: {self.calls} calls, {len(self.errors)} errors, "
+                   f"server RSS {self.warm_rss_mb:.0f} MB warm → {self.peak_rss_mb:.0f} MB peak")
+        lines = [summary, "",
+                 "| endpoint | calls | errors | p50 s | p95 s |", "|---|---|---|---|---|"]
+        lines += [f"| {f.endpoint} | {f.calls} | {f.errors} | {f.p50_seconds:.2f} | {f.p95_seconds:.2f} |"
+                  for f in self.endpoints]
+        return "\n".join(lines + [f"- {error}" for error in sorted(set(self.errors))[:10]])
+
+
+def run_load(url: str, pid: int, users: int, seconds: float) -> LoadReport:
+    """One request of each kind first (models load), then `users` threads for `seconds`."""
+    from gradio_client import Client
+
+    warm = Client(url, verbose=False)
+    for endpoint, arguments in requests():
+        warm.predict(*arguments, api_name=endpoint)
+    memory = MemoryWatch(pid)
+    warm_rss = memory.rss_mb()
+    watcher = threading.Thread(target=memory.run, daemon=True)
+    watcher.start()
+    calls: list[Call] = []
+    started = time.monotonic()
+    threads = [threading.Thread(target=user, args=(url, number, started + seconds, calls)) for number in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    memory.stop()
+    watcher.join()
+    endpoints = []
+    for endpoint in ["connect", *(endpoint for endpoint, _ in requests())]:
+        mine = [call for call in calls if call.endpoint == endpoint]
+        answered = [call.seconds for call in mine if not call.error] or [float("nan")]
+        endpoints.append(EndpointFigures(endpoint, len(mine), sum(bool(call.error) for call in mine),
+                                         float(np.percentile(answered, 50)), float(np.percentile(answered, 95))))
+    return LoadReport(users, elapsed, warm_rss, max(memory.peak_mb, warm_rss), endpoints,
+                      [call.error for call in calls if call.error])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args()
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    with launch_studio(out / f"load-{args.users}.log") as (url, process):
+        report = run_load(url, process.pid, args.users, args.seconds)
+    print(report.table())
+    (out / f"load-{args.users}.json").write_text(json.dumps({**asdict(report), "calls": report.calls}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
