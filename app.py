@@ -37,13 +37,16 @@ def build_app(registry: ModelRegistry, teacher: bool = False) -> gr.Blocks:
         if registry.failures:  # models that failed to load at --preload: left out of every tab's choices
             gr.Markdown("\n\n".join(f"⚠️ {reason}" for reason in registry.failures.values()), elem_id="studio-failures")
         with gr.Tabs() as tabs:
-            transcript, send_to_translation = speech.build(registry, teacher)
+            speech_outputs = speech.build(registry, teacher)
             image.build(registry, teacher)
             translation_inputs = translation.build(registry, teacher)
-            attention.build(registry)
+            attention_inputs = attention.build(registry)
             training.build(registry)
             about.build(registry)
-        translation_inputs.send_from(send_to_translation, transcript, tabs)
+        translation_inputs.send_from(speech_outputs.send_to_translation, speech_outputs.transcript, tabs)
+        attention_inputs.send_from(speech_outputs.send_to_attention, speech_outputs.clip, "audio", speech_outputs.model, tabs)
+        attention_inputs.send_from(translation_inputs.send_to_attention, translation_inputs.source, "text",
+                                   translation_inputs.direction, tabs)
         i18n.wire_language_switch(language, demo, tabs)
     i18n.drop_untranslatable_headers(demo)
     return demo

@@ -8,19 +8,15 @@
 - peak RSS of the server after every model has been used (goal ≤ 3 GiB), from /proc/<pid>/status (VmHWM).
 """
 import argparse
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.load import launch_studio
+
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
-STARTUP_LIMIT_SECONDS = 300
 
 
 @dataclass
@@ -56,26 +52,6 @@ def memory_gb(pid: int, field: str) -> float:
     raise RuntimeError(f"/proc/{pid}/status has no {field}")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"app.py exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"app.py did not answer within {STARTUP_LIMIT_SECONDS} s")
-
-
 def measure(device: str = "cpu") -> StartupResult:
     """Launch the studio with a fresh data folder, time it, use every installed model, read its memory."""
     from gradio_client import Client
@@ -84,33 +60,22 @@ def measure(device: str = "cpu") -> StartupResult:
 
     requests = {spec.key: first_request(spec) for spec in SPECS if spec.installed} | {"training": TRAINING_REQUEST}
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    with tempfile.TemporaryDirectory(prefix="bench-startup-") as data, open(Path(data) / "app.log", "w") as log:
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-               "STUDIO_DATA_DIR": data}
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as data:
+        log = Path(data) / "app.log"
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--device", device], cwd=ROOT,
-                                   env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_until_up(url, process)
-            ui_ready = time.perf_counter() - started
-            rss_at_ready = memory_gb(process.pid, "VmRSS")
-            client = Client(url, verbose=False)
-            timings = {}
-            for key, (arguments, endpoint) in requests.items():
-                started = time.perf_counter()
-                client.predict(*arguments, api_name=endpoint)
-                timings[key] = time.perf_counter() - started
-            peak = memory_gb(process.pid, "VmHWM")
+            with launch_studio(log, ("--device", device), data_dir=Path(data)) as (url, process):
+                ui_ready = time.perf_counter() - started
+                rss_at_ready = memory_gb(process.pid, "VmRSS")
+                client = Client(url, verbose=False)
+                timings = {}
+                for key, (arguments, endpoint) in requests.items():
+                    started = time.perf_counter()
+                    client.predict(*arguments, api_name=endpoint)
+                    timings[key] = time.perf_counter() - started
+                peak = memory_gb(process.pid, "VmHWM")
         except Exception as error:
-            raise RuntimeError(f"{error}\napp.py's log:\n{(Path(data) / 'app.log').read_text()[-4000:]}") from error
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            raise RuntimeError(f"{error}\napp.py's log:\n{log.read_text()[-4000:]}") from error
     return StartupResult(ui_ready, timings, rss_at_ready, peak)
 
 

@@ -67,11 +67,11 @@ class AttentionMaps:
     def head(self, layer: int, head: int | None) -> np.ndarray:
         """[queries, keys] for one head, or the mean over the layer's heads when `head` is None."""
         if not 0 <= layer < self.layers:
-            raise InputError(f"{self.name} has layers 0–{self.layers - 1}; got {layer}.")
+            raise InputError.of("attention.bad_layer", model=self.name, last=self.layers - 1, layer=layer)
         if head is None:
             return self.weights[layer].mean(axis=0)
         if not 0 <= head < self.heads:
-            raise InputError(f"{self.name} has heads 0–{self.heads - 1}; got {head}.")
+            raise InputError.of("attention.bad_head", model=self.name, last=self.heads - 1, head=head)
         return self.weights[layer, head]
 
     @property
@@ -82,15 +82,13 @@ class AttentionMaps:
     def rollout(self) -> np.ndarray:
         """Attention rollout through every layer, [queries, keys]."""
         if not self.chains:
-            raise InputError(f"Rollout chains self-attention through the layers; {self.name} does not chain "
-                             "(cross-attention, or keys that include Whisper's padding).")
+            raise InputError.of("attention.no_rollout", model=self.name)
         return rollout(self.weights).astype(np.float32)
 
 
-def check_length(count: int, what: str = "The text") -> None:
+def check_length(count: int, too_long: str = "attention.text_too_long") -> None:
     if count > MAX_TOKENS:
-        raise InputError(f"{what} is {count} tokens long; the attention view shows at most {MAX_TOKENS}. "
-                         "Shorten it.")
+        raise InputError.of(too_long, count=count, limit=MAX_TOKENS)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -146,7 +144,7 @@ def hooked_outputs(modules: list[torch.nn.Module]):
 def text_attention(encoder: SentenceEncoder, text: str, model: str) -> list[AttentionMaps]:
     """The sentence encoder's self-attention over its word pieces, [CLS] and [SEP] included."""
     if not text.strip():
-        raise InputError("Type a sentence to look at.")
+        raise InputError.of("attention.no_sentence")
     batch = encoder.tokenizer(text, return_tensors="pt")
     check_length(batch["input_ids"].shape[1])
     output = encoder.network(**batch.to(encoder.device), output_attentions=True)
@@ -160,7 +158,7 @@ def translation_attention(translator: Translator, text: str, model: str) -> list
     modules) and the decoder's cross-attention over the source while writing the greedy translation.
     The Bergamot decoder has no self-attention: an SSRU (a recurrent cell) stands in its place."""
     if not text.strip():
-        raise InputError("Type a sentence to translate.")
+        raise InputError.of("attention.no_translation_text")
     encoder_modules = ([layer.self_attention for layer in translator.model.encoder]
                        if isinstance(translator, BergamotTranslator) else [])
     with hooked_outputs(encoder_modules) as outputs:
@@ -211,13 +209,12 @@ def speech_attention(recognizer: SpeechRecognizer, samples: np.ndarray, model: s
     over the model's own transcript."""
     check_speech(samples)
     if len(samples) > MAX_AUDIO_SECONDS * SAMPLE_RATE:
-        raise InputError(f"The attention view reads one {MAX_AUDIO_SECONDS}-second window; "
-                         f"the clip is {len(samples) / SAMPLE_RATE:.0f} s. Trim it.")
+        raise InputError.of("attention.clip_too_long", limit=MAX_AUDIO_SECONDS, seconds=len(samples) / SAMPLE_RATE)
     transcript = recognizer.transcribe(samples, language=language, task=task)
     tokenizer = recognizer.tokenizer
     text_ids = tokenizer.encode(" " + transcript.text, add_special_tokens=False)
     ids = whisper_prompt(recognizer, transcript.language, task) + text_ids + [recognizer.end_of_text]
-    check_length(len(ids), "The transcript")
+    check_length(len(ids), "attention.transcript_too_long")
     network = recognizer.model
     features = recognizer.processor.feature_extractor(samples, sampling_rate=SAMPLE_RATE, return_tensors="pt")
     with eager_attention(network):
@@ -306,12 +303,12 @@ def head_steps(encoder: SentenceEncoder, text: str, layer: int, head: int) -> He
     compute the head's attention by hand. One unpadded sentence, so there is no mask to add."""
     layers = encoder.network.encoder.layer
     if not 0 <= layer < len(layers):
-        raise InputError(f"The model has layers 0–{len(layers) - 1}; got {layer}.")
+        raise InputError.of("attention.model_bad_layer", last=len(layers) - 1, layer=layer)
     attention = layers[layer].attention.self
     if not 0 <= head < attention.num_attention_heads:
-        raise InputError(f"The model has heads 0–{attention.num_attention_heads - 1}; got {head}.")
+        raise InputError.of("attention.model_bad_head", last=attention.num_attention_heads - 1, head=head)
     if not text.strip():
-        raise InputError("Type a sentence to look at.")
+        raise InputError.of("attention.no_sentence")
     batch = encoder.tokenizer(text, return_tensors="pt")
     check_length(batch["input_ids"].shape[1])
     caller, inputs = threading.get_ident(), []
@@ -354,10 +351,10 @@ def language_head_steps(language: LanguageModel, text: str, layer: int, head: in
     query attention), and the scores above the diagonal (the future) are masked to -inf."""
     layers = language.network.model.layers
     if not 0 <= layer < len(layers):
-        raise InputError(f"The model has layers 0–{len(layers) - 1}; got {layer}.")
+        raise InputError.of("attention.model_bad_layer", last=len(layers) - 1, layer=layer)
     config = language.network.config
     if not 0 <= head < config.num_attention_heads:
-        raise InputError(f"The model has heads 0–{config.num_attention_heads - 1}; got {head}.")
+        raise InputError.of("attention.model_bad_head", last=config.num_attention_heads - 1, head=head)
     attention = layers[layer].self_attn
     ids = language.encode(text)
     caller, inputs = threading.get_ident(), []

@@ -36,7 +36,7 @@ def to_16k_mono(samples: np.ndarray, sample_rate: int) -> np.ndarray:
         channel_axis = 1 if samples.shape[1] <= samples.shape[0] else 0
         samples = samples.mean(axis=channel_axis)
     elif samples.ndim != 1:
-        raise InputError(f"Audio must be mono or multi-channel samples, got an array of shape {samples.shape}.")
+        raise InputError.of("audio.bad_shape", shape=samples.shape)
     if sample_rate != SAMPLE_RATE and samples.size:
         # Polyphase resampling, imported with this module: librosa's lazy loading stalled the first
         # microphone chunk for seconds, and the browser drops audio recorded while a chunk is pending.
@@ -68,7 +68,7 @@ def load_audio(source: str | os.PathLike | bytes) -> np.ndarray:
     except (soundfile.LibsndfileError, RuntimeError, TypeError):
         pass
     if not isinstance(source, bytes) and not Path(source).is_file():
-        raise InputError(f"Audio file not found: {source}")
+        raise InputError.of("audio.not_found", source=source)
     try:
         if isinstance(source, bytes):
             with tempfile.NamedTemporaryFile(suffix=".audio") as handle:
@@ -77,23 +77,21 @@ def load_audio(source: str | os.PathLike | bytes) -> np.ndarray:
                 return _decode_with_fallback(handle.name)
         return _decode_with_fallback(str(source))
     except Exception as error:  # audioread raises many unrelated types for undecodable data
-        raise InputError("Could not decode the audio: use a common format such as wav, flac, ogg or mp3.") from error
+        raise InputError.of("audio.undecodable") from error
 
 
 def check_speech(samples: np.ndarray) -> None:
     """InputError for audio a speech model should not be given: empty, silent or too long."""
     seconds = len(samples) / SAMPLE_RATE
     if seconds < MIN_AUDIO_SECONDS:
-        raise InputError("The audio is empty: record or upload a clip with speech in it.")
+        raise InputError.of("audio.empty")
     if seconds > MAX_AUDIO_SECONDS:
-        raise InputError(
-            f"The audio is {seconds / 60:.1f} minutes long; the limit is {MAX_AUDIO_SECONDS // 60} minutes."
-        )
+        raise InputError.of("audio.too_long", minutes=seconds / 60, limit=MAX_AUDIO_SECONDS // 60)
     if not np.all(np.isfinite(samples)):
-        raise InputError("The audio contains invalid (NaN or infinite) samples.")
+        raise InputError.of("audio.not_finite")
     # Gate on the loudest frame so that one word in a long quiet recording still passes.
     frame = SAMPLE_RATE // 10
     frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
     loudest_rms = float(np.sqrt(np.square(frames, dtype=np.float64).mean(axis=1)).max())
     if loudest_rms < SILENCE_RMS:
-        raise InputError("The audio is silent (or almost): check the microphone and try again.")
+        raise InputError.of("audio.silent")

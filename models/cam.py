@@ -47,9 +47,9 @@ def explain(classifier: ImageClassifier, image, class_index: int | None = None,
             layer: str = DEFAULT_LAYER) -> Explanation:
     """Grad-CAM of `class_index` (default: the top class) at `layer`, from one forward and a partial backward pass."""
     if layer not in LAYERS:
-        raise InputError(f"Unknown layer {layer!r}; choose one of {', '.join(LAYERS)}.")
+        raise InputError.of("cam.unknown_layer", layer=layer, choices=", ".join(LAYERS))
     if not supports(classifier):
-        raise InputError("Grad-CAM is available for EfficientNet-Lite0 only.")
+        raise InputError.of("cam.unsupported")
     started = time.perf_counter()
     picture = open_image(image)
     batch = classifier.to_tensor(picture).to(classifier.device, classifier.dtype)
@@ -58,7 +58,7 @@ def explain(classifier: ImageClassifier, image, class_index: int | None = None,
         probabilities = logits.float().softmax(-1)[0]
         chosen = int(probabilities.argmax()) if class_index is None else class_index
         if not 0 <= chosen < len(classifier.labels):
-            raise InputError(f"Class index {chosen} is outside 0–{len(classifier.labels) - 1}.")
+            raise InputError.of("cam.class_out_of_range", index=chosen, last=len(classifier.labels) - 1)
         gradients, = torch.autograd.grad(logits[0, chosen], features)
     weights = gradients.float().mean(dim=(2, 3), keepdim=True)
     cam = F.relu((weights * features.detach().float()).sum(dim=1, keepdim=True)).cpu()
@@ -101,8 +101,8 @@ def overlay(image, heatmap: np.ndarray, opacity: float = 0.5) -> Image.Image:
     """The photo with the heatmap painted over it in the jet colour map, up to `opacity` at the hottest point."""
     picture = open_image(image)
     if heatmap.shape != (picture.height, picture.width):
-        raise InputError(f"The heatmap is {heatmap.shape[1]}×{heatmap.shape[0]} but the image is "
-                         f"{picture.width}×{picture.height}.")
+        raise InputError.of("cam.size_mismatch", heatmap_width=heatmap.shape[1], heatmap_height=heatmap.shape[0],
+                             width=picture.width, height=picture.height)
     colours = np.stack([np.interp(heatmap, _JET_STOPS, _JET_COLOURS[:, channel]) for channel in range(3)], axis=-1)
     # Colour in proportion to the heat: where there is no evidence (or the network saw nothing) the photo shows.
     alpha = opacity * heatmap[..., None]
@@ -113,7 +113,7 @@ def overlay(image, heatmap: np.ndarray, opacity: float = 0.5) -> Image.Image:
 def first_conv_feature_maps(classifier: ImageClassifier, image) -> np.ndarray:
     """What the first convolution computes: one [h, w] map per filter, [channels, h, w], before any activation."""
     if not supports(classifier):
-        raise InputError("Feature maps are available for EfficientNet-Lite0 only.")
+        raise InputError.of("cam.feature_maps_unsupported")
     batch = classifier.to_tensor(open_image(image)).to(classifier.device, classifier.dtype)
     with torch.inference_mode():
         return classifier.network._conv_stem(batch)[0].float().cpu().numpy()

@@ -117,13 +117,13 @@ def drawing_to_digit(image) -> np.ndarray:
     if isinstance(image, dict):  # gr.Sketchpad's value: background, layers and their composite
         image = image.get("composite")
     if image is None:
-        raise InputError("Draw a digit first.")
+        raise InputError.of("digits.nothing_drawn")
     array = np.asarray(image.convert("RGBA") if isinstance(image, Image.Image) else image)
     pixels = array.astype(np.float32) / (255 if array.dtype == np.uint8 else 1)
     ink = _ink(pixels if pixels.ndim == 3 else pixels[..., None])
     rows, columns = np.nonzero(ink > 0.1)
     if len(rows) == 0:
-        raise InputError("The canvas is empty: draw a digit.")
+        raise InputError.of("digits.empty_canvas")
     ink = ink[rows.min(): rows.max() + 1, columns.min(): columns.max() + 1]
     side = max(ink.shape)
     square = np.zeros((side, side), np.float32)

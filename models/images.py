@@ -16,7 +16,7 @@ MIN_IMAGE_SIDE = 8
 def open_image(source: str | Path | bytes | np.ndarray | Image.Image) -> Image.Image:
     """Decode `source` to an RGB PIL image, EXIF rotation applied; InputError for anything unusable."""
     if source is None:
-        raise InputError("No image given: upload a photo, take one with the webcam or pick an example.")
+        raise InputError.of("image.missing")
     if isinstance(source, np.ndarray):
         image = _from_array(source)
     elif isinstance(source, Image.Image):
@@ -24,8 +24,7 @@ def open_image(source: str | Path | bytes | np.ndarray | Image.Image) -> Image.I
     else:
         image = _decode(source)
     if image.width < MIN_IMAGE_SIDE or image.height < MIN_IMAGE_SIDE:
-        raise InputError(f"The image is {image.width}×{image.height} pixels; at least "
-                         f"{MIN_IMAGE_SIDE}×{MIN_IMAGE_SIDE} is needed.")
+        raise InputError.of("image.too_small", width=image.width, height=image.height, side=MIN_IMAGE_SIDE)
     return _to_rgb(image)
 
 
@@ -37,28 +36,27 @@ def _decode(source: str | Path | bytes) -> Image.Image:
             image = Image.open(data)
             # The header gives the size before any pixel is decoded: refuse bombs here.
             if image.width * image.height > MAX_IMAGE_PIXELS:
-                raise InputError(f"The image is {image.width}×{image.height} pixels; the limit is "
-                                 f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels.")
+                raise InputError.of("image.too_many_pixels", width=image.width, height=image.height,
+                                     megapixels=MAX_IMAGE_PIXELS / 1e6)
             image.seek(0)  # first frame of an animated GIF / WebP
             image.load()
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         # Pillow refuses these in Image.open, before the header check above: still say what the limit is.
-        raise InputError(f"The image is too large to open safely; the limit is {MAX_IMAGE_PIXELS / 1e6:.0f} "
-                         "megapixels.") from error
+        raise InputError.of("image.bomb", megapixels=MAX_IMAGE_PIXELS / 1e6) from error
     except UnidentifiedImageError as error:
-        raise InputError(f"This file is not an image Pillow can read ({type(error).__name__}).") from error
+        raise InputError.of("image.unreadable", error=type(error).__name__) from error
     except (OSError, SyntaxError, ValueError) as error:
-        raise InputError(f"The image is corrupt or truncated: {error}") from error
+        raise InputError.of("image.corrupt", error=error) from error
     return ImageOps.exif_transpose(image)
 
 
 def _from_array(array: np.ndarray) -> Image.Image:
     if array.size == 0:
-        raise InputError("The image is empty.")
+        raise InputError.of("image.empty")
     if array.ndim not in (2, 3) or array.shape[0] * array.shape[1] > MAX_IMAGE_PIXELS:
-        raise InputError(f"Unsupported image array of shape {array.shape}.")
+        raise InputError.of("image.bad_array", shape=array.shape)
     if array.dtype != np.uint8:
         array = np.clip(array, 0, 255 if array.max() > 1 else 1)
         array = (array * (255 if array.max() <= 1 else 1)).astype(np.uint8)

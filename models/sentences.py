@@ -12,11 +12,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 def split_sentences(text: str) -> list[str]:
     """Sentences of `text` with control characters removed; InputError when nothing is left or it is too long."""
     if len(text) > MAX_TEXT_CHARACTERS:
-        raise InputError(f"The text has {len(text):,} characters; the limit is {MAX_TEXT_CHARACTERS:,}. "
-                         "Translate it in parts.")
+        raise InputError.of("translation.too_many_characters", count=len(text), limit=MAX_TEXT_CHARACTERS)
     cleaned = _CONTROL.sub(" ", text)
     sentences = [part.strip() for line in cleaned.splitlines() for part in _SENTENCE_END.split(line)]
     sentences = [sentence for sentence in sentences if sentence]
     if not sentences:
-        raise InputError("There is no text to translate.")
+        raise InputError.of("translation.no_text")
     return sentences

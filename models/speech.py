@@ -148,18 +148,18 @@ class SpeechRecognizer:
     def check_options(self, language: str | None, task: str) -> str | None:
         """InputError for a language or task this model lacks; else the language code, None to detect it."""
         if task not in TASKS:
-            raise InputError(f"Unknown task '{task}': choose 'transcribe' or 'translate'.")
+            raise InputError.of("speech.unknown_task", task=task)
         if not self.multilingual:
             if task == "translate":
-                raise InputError("This model knows English only and cannot translate: choose a multilingual model.")
+                raise InputError.of("speech.english_only_translate")
             if language not in (None, "en"):
-                raise InputError(f"This model knows English only, not '{language}': choose a multilingual model.")
+                raise InputError.of("speech.english_only_language", language=language)
             return "en"
         if language is None:
             return None
         language = language.lower()
         if language not in self.languages:
-            raise InputError(f"The model does not know the language '{language}'. Known: {', '.join(self.languages)}.")
+            raise InputError.of("speech.unknown_language", language=language, known=", ".join(self.languages))
         return language
 
     def log_mel(self, samples: np.ndarray) -> np.ndarray:
@@ -316,5 +316,5 @@ def load_speech_model(source: str, device: torch.device, dtype: torch.dtype = to
         model = WhisperForConditionalGeneration.from_pretrained(source, dtype=dtype)
         processor = WhisperProcessor.from_pretrained(source)
     except OSError as error:
-        raise ModelUnavailable(f"Could not load the Whisper model '{source}': {error}") from error
+        raise ModelUnavailable.of("model.whisper_load_failed", source=source, error=error) from error
     return SpeechRecognizer(model.to(device).eval(), processor)

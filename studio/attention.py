@@ -1,6 +1,7 @@
 """Attention tab: the self- and cross-attention inside every studio model, read from the models
 themselves, with one head's softmax(QKᵀ/√d)·V worked through step by step."""
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -20,8 +21,9 @@ from models.attention import (
     translation_attention,
 )
 from models.audio import load_audio
-from models.digits import shared_digit_models
+from models.digits import drawing_to_digit, shared_digit_models
 from models.errors import InputError
+from models.images import open_image
 from models.registry import ModelRegistry
 from studio import concepts
 from studio.attention_views import (
@@ -38,7 +40,7 @@ from studio.attention_views import (
     token_figure,
     write_exports,
 )
-from studio.common import ASSETS, MODEL_QUEUE, load_model, model_choices, user_errors
+from studio.common import ASSETS, MODEL_QUEUE, ImageInput, load_model, model_choices, user_errors
 from studio.i18n import say, t
 
 DIGITS_KEY = "digits-vit"
@@ -61,7 +63,8 @@ def task_of(registry: ModelRegistry, key: str) -> str:
     try:
         return registry.spec(key).task
     except KeyError as error:
-        raise InputError(error.args[0]) from error
+        known = ", ".join(other.key for other in registry.specs)
+        raise InputError.of("model.unknown", name=key, known=known) from error
 
 
 def no_progress(fraction: float, desc: str = "") -> None:
@@ -69,11 +72,13 @@ def no_progress(fraction: float, desc: str = "") -> None:
 
 
 def extract(registry: ModelRegistry, key: str, text: str, audio: str | None, digit: int,
-            progress, speech_task: str = "transcribe") -> list[AttentionMaps]:
-    """Every attention block of model `key` for the input its kind reads."""
+            progress, speech_task: str = "transcribe", picture: str | None = None) -> list[AttentionMaps]:
+    """Every attention block of model `key` for the input its kind reads; the digits ViT reads `picture`
+    if one is given, else scikit-learn's drawing of `digit`."""
     if key == DIGITS_KEY:
         progress(0.1, desc="Loading the digit models (trained on first use, a few seconds)…")
-        return digit_attention(shared_digit_models(), example_digit(digit), key)
+        pixels = drawing_to_digit(open_image(picture)) if picture else example_digit(digit)
+        return digit_attention(shared_digit_models(), pixels, key)
     task = task_of(registry, key)
     model = load_model(registry, key, progress)
     if task == "text":
@@ -84,9 +89,9 @@ def extract(registry: ModelRegistry, key: str, text: str, audio: str | None, dig
         return language_attention(model, text or "", key)
     if task == "speech":
         if not audio:
-            raise InputError("Record or upload a clip (or pick an example) for the speech model.")
+            raise InputError(say("attention.error.no_clip"))
         return speech_attention(model, load_audio(audio), key, task=speech_task)
-    raise InputError(f"The attention view has no reader for {task} models.")
+    raise InputError(say("attention.error.no_reader", task=task))
 
 
 def token_view_labels(maps: AttentionMaps) -> list[tuple[str, int]]:
@@ -116,11 +121,25 @@ def describe(maps: AttentionMaps) -> str:
     return note
 
 
-def build(registry: ModelRegistry) -> None:
+@dataclass
+class AttentionInputs:
+    """The tab's inputs, for another tab's "See its attention" button to fill."""
+    model: gr.Dropdown
+    text: gr.Textbox
+    audio: gr.Audio
+
+    def send_from(self, button: gr.Button, value: gr.Component, target: str, model: gr.Dropdown, tabs: gr.Tabs) -> None:
+        """Clicking `button` copies `value` into this tab's `target` input ("text" or "audio"), picks the
+        model `model` names, and opens this tab."""
+        button.click(lambda sent, key: (sent, key, gr.Tabs(selected="attention")), [value, model],
+                     [getattr(self, target), self.model, tabs], api_visibility="private")
+
+
+def build(registry: ModelRegistry) -> AttentionInputs:
     models = attention_models(registry)
     @user_errors
-    def compute(key, text, audio, digit, speech_task, progress=gr.Progress()):
-        return extract(registry, key, text, audio, int(digit), progress, speech_task)
+    def compute(key, text, audio, digit, speech_task, picture, progress=gr.Progress()):
+        return extract(registry, key, text, audio, int(digit), progress, speech_task, picture)
 
     def choose_block(maps, block):
         """Layer, head and token choices for one attention block of the maps just computed."""
@@ -165,8 +184,7 @@ def build(registry: ModelRegistry) -> None:
     def step_through(key, text, layer, head):
         task = task_of(registry, key)
         if task not in ("text", "language"):
-            raise InputError("The step-through runs on the sentence encoder or the language model: choose "
-                             "all-MiniLM-L6-v2 or SmolLM2 and type a sentence.")
+            raise InputError(say("attention.error.step_models"))
         one_head = 0 if int(head) == MEAN_OVER_HEADS else int(head)
         steps_of = head_steps if task == "text" else language_head_steps
         steps = steps_of(load_model(registry, key, no_progress), text or "", int(layer), one_head)
@@ -197,15 +215,15 @@ def build(registry: ModelRegistry) -> None:
         if task == "speech":
             clip = ASSETS / "audio" / f"{Path(text).stem}.wav"
             if not clip.is_file():
-                raise InputError(f"No example clip named {text!r}; try en_weather.")
+                raise InputError(say("attention.error.no_example_clip", name=text))
             audio = str(clip)
         elif task == "image":
             if not (text.strip().isdigit() and int(text) <= 9):
-                raise InputError(f"For the digits ViT, text is a digit 0–9; got {text!r}.")
+                raise InputError(say("attention.error.not_a_digit", text=text))
             digit = int(text)
         maps = [m for m in extract(registry, model, text, audio, digit, no_progress) if layer < m.layers]
         if not maps:
-            raise InputError(f"{model} has no layer {layer}.")
+            raise InputError(say("attention.error.no_layer", model=model, layer=layer))
         return {"model": model, "layer": layer, "head": head,
                 "maps": [{"name": m.name, "kind": m.kind, "query_tokens": m.query_tokens,
                           "key_tokens": m.key_tokens,
@@ -226,6 +244,8 @@ def build(registry: ModelRegistry) -> None:
                 speech_task = gr.Radio([(t("attention.transcribe"), "transcribe"), (t("attention.translate"), "translate")],
                                        value="transcribe", label=t("attention.whisper_task"))
                 digit = gr.Slider(0, 9, value=3, step=1, label=t("attention.digit"))
+                picture = ImageInput(type="filepath", sources=["upload", "clipboard", "webcam"], height=160,
+                                     label=t("attention.picture"), elem_id="attention-picture")
                 run = gr.Button(t("attention.run"), variant="primary")
             with gr.Column():
                 gr.Examples([[sentence] for sentence in EXAMPLE_TEXTS], inputs=[text], label=t("attention.sentences"))
@@ -263,7 +283,7 @@ def build(registry: ModelRegistry) -> None:
         head_views = [head_plot, token_plot, aggregate_plot, exports, overlay_plot]
         head_inputs = [maps, block, layer, head, tokens]
         choosers = [layer, head, tokens, note]
-        (run.click(compute, [model, text, audio, digit, speech_task], maps, api_visibility="private", **MODEL_QUEUE)
+        (run.click(compute, [model, text, audio, digit, speech_task, picture], maps, api_visibility="private", **MODEL_QUEUE)
             .success(choose_maps, maps, [block, *choosers], api_visibility="private")
             .then(show_grid, [maps, block], grid, api_visibility="private")
             .then(show_head, head_inputs, head_views, api_visibility="private")
@@ -281,3 +301,4 @@ def build(registry: ModelRegistry) -> None:
         step.click(step_through, [model, text, layer, head], [steps_plot, step_note], api_visibility="private",
                    **MODEL_QUEUE)
         gr.api(attention, api_name="attention", **MODEL_QUEUE)
+    return AttentionInputs(model, text, audio)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from models.errors import InputError, ModelUnavailable
+from models.errors import InputError, ModelUnavailable, Phrase
 from models.limits import LIMITS
 from models.registry import ModelRegistry
 from studio.i18n import say
@@ -27,12 +27,22 @@ def user_errors(function):
         except gr.Error:
             raise
         except (InputError, ModelUnavailable) as error:
-            raise gr.Error(str(error)) from error
+            raise gr.Error(in_user_language(error)) from error
         except Exception as error:
             log.exception("%s failed", function.__name__)
             raise gr.Error(say("error.unexpected", where=function.__name__, error=f"{type(error).__name__}: {error}")) from error
 
     return wrapper
+
+
+def in_user_language(error: InputError | ModelUnavailable) -> str:
+    """The error's message in the page's language: one made from models/messages.py is said again from its key
+    ("error." + key in studio/ui_text.py); any other is shown as it is."""
+    if error.key is None:
+        return str(error)
+    values = {name: say(f"error.{value.key}") if isinstance(value, Phrase) else value
+              for name, value in error.values.items()}
+    return say(f"error.{error.key}", **values)
 
 
 def load_model(registry: ModelRegistry, key: str, progress: gr.Progress):
@@ -42,7 +52,8 @@ def load_model(registry: ModelRegistry, key: str, progress: gr.Progress):
     try:
         spec = registry.spec(key)
     except KeyError as error:
-        raise InputError(error.args[0]) from error  # str(KeyError) would quote the message
+        known = ", ".join(other.key for other in registry.specs)
+        raise InputError.of("model.unknown", name=key, known=known) from error
     if not spec.installed:
         raise ModelUnavailable(say("error.not_installed", model=spec.title, package=spec.package))
     if registry.is_loaded(key):

@@ -13,7 +13,7 @@ from models.images import open_image
 from models.registry import ModelRegistry
 from models.training import saved
 from studio import concepts
-from studio.common import ASSETS, ImageInput, load_model, model_choices, user_errors
+from studio.common import ASSETS, MODEL_QUEUE, ImageInput, load_model, model_choices, user_errors
 from studio.i18n import say, t
 
 DISPLAY_SIDE = 1024  # photos are explained and shown at most this large: PIL antialiases, the model sees 224 px
@@ -195,12 +195,12 @@ def build(registry: ModelRegistry, teacher: bool = False) -> None:
         shown = [class_label, cam_image, explanation, features]
         tab.select(lambda current: gr.Dropdown(choices=image_model_choices(registry), value=current), model, model,
                    api_visibility="private")
-        run.click(classify, [image, model], [labels, explanation], api_name="classify").then(
-            show, [explanation, image, model, layer, opacity], shown, api_visibility="private")
-        image.upload(classify, [image, model], [labels, explanation], api_visibility="private").then(
-            show, [explanation, image, model, layer, opacity], shown, api_visibility="private")
+        run.click(classify, [image, model], [labels, explanation], api_name="classify", **MODEL_QUEUE).then(
+            show, [explanation, image, model, layer, opacity], shown, api_visibility="private", **MODEL_QUEUE)
+        image.upload(classify, [image, model], [labels, explanation], api_visibility="private", **MODEL_QUEUE).then(
+            show, [explanation, image, model, layer, opacity], shown, api_visibility="private", **MODEL_QUEUE)
         gr.on([class_label.input, layer.input], explain, [image, model, class_label, layer, opacity],
-              [cam_image, explanation], api_name="explain")
+              [cam_image, explanation], api_name="explain", **MODEL_QUEUE)
         opacity.release(recolour, [explanation, image, opacity], cam_image, api_visibility="private")
         sketch.change(classify_drawing, sketch, [cnn_label, vit_label, attention, rollout], api_name="classify_drawing",
-                      trigger_mode="always_last")
+                      trigger_mode="always_last", **MODEL_QUEUE)

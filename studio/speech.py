@@ -1,5 +1,6 @@
 """Speech tab: live microphone transcription with stable partials, or a whole clip with Whisper tiny.en / base."""
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -39,8 +40,18 @@ def subtitle_files(segments) -> list[str]:
     return [str(folder / name) for name in files]
 
 
-def build(registry: ModelRegistry, teacher: bool = False) -> tuple[gr.Textbox, gr.Button]:
-    """Build the tab; returns the transcript box and its "Send to Translation" button for the app to wire.
+@dataclass
+class SpeechOutputs:
+    """What other tabs can take from this one: the File tab's transcript and clip, and the buttons that send them."""
+    transcript: gr.Textbox
+    send_to_translation: gr.Button
+    clip: gr.Audio
+    model: gr.Dropdown
+    send_to_attention: gr.Button
+
+
+def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
+    """Build the tab; returns its outputs and "send" buttons for the app to wire.
     `teacher`: the first example clip is already in the File tab."""
     models = model_choices(registry, "speech")
 
@@ -130,7 +141,9 @@ def build(registry: ModelRegistry, teacher: bool = False) -> tuple[gr.Textbox, g
                         gr.Examples([[str(path)] for path in examples], inputs=[audio], label=t("speech.examples"))
                 with gr.Column():
                     text = gr.Textbox(label=t("speech.transcript"), lines=4, elem_id="asr-file-transcript")
-                    send = gr.Button(t("speech.send"), size="sm", elem_id="asr-send-translation")
+                    with gr.Row():
+                        send = gr.Button(t("speech.send"), size="sm", elem_id="asr-send-translation")
+                        to_attention = gr.Button(t("speech.to_attention"), size="sm", elem_id="asr-send-attention")
                     summary = gr.Markdown()
                     tokens = gr.HTML(label=t("speech.tokens"),
                                      elem_id="asr-tokens")
@@ -151,4 +164,4 @@ def build(registry: ModelRegistry, teacher: bool = False) -> tuple[gr.Textbox, g
         reset.click(lambda: (None, live_html(None), ""), None, [stream, live, latency], api_visibility="private")
         run.click(transcribe, [audio, model, language, task], [text, segments, words, tokens, summary, plot, downloads],
                   api_name="transcribe", **MODEL_QUEUE)
-    return text, send
+    return SpeechOutputs(text, send, audio, model, to_attention)

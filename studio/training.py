@@ -223,7 +223,7 @@ def build(registry: ModelRegistry) -> None:
         """Stop run `run_id` and return its status; stopping a run that already ended changes nothing."""
         run = store.run(int(run_id))
         if run is None:
-            raise InputError(f"There is no run #{run_id}.")
+            raise InputError(say("training.error.no_run", run_id=run_id))
         runner.stop(run.id)
         state = runner.state(run.id)
         if state is None:  # a run of an earlier process: already ended or interrupted
@@ -234,7 +234,7 @@ def build(registry: ModelRegistry) -> None:
     def run_curve(run_id: int) -> list[dict]:
         """The points of run `run_id` so far: split (train / validation), step, epoch, loss, accuracy."""
         if store.run(int(run_id)) is None:
-            raise InputError(f"There is no run #{run_id}.")
+            raise InputError(say("training.error.no_run", run_id=run_id))
         return [{"split": p.split, "step": p.step, "epoch": p.epoch, "loss": p.loss, "accuracy": p.accuracy}
                 for p in store.points(int(run_id))]
 

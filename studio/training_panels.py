@@ -8,7 +8,7 @@ from models.audio import load_audio
 from models.errors import InputError
 from models.training import saved
 from models.training.images import MAX_CLASSES, save_image_set
-from studio.common import user_errors
+from studio.common import MODEL_QUEUE, user_errors
 from studio.i18n import say, t
 
 
@@ -99,4 +99,4 @@ def build_keyword_panel() -> None:
             return gr.Dropdown(choices=options, value=current if current in known else (known or [None])[0])
 
         refresh.click(refreshed, model, model, api_visibility="private")
-        listen.click(hear, [model, recording], heard, api_name="try_keyword")
+        listen.click(hear, [model, recording], heard, api_name="try_keyword", **MODEL_QUEUE)

@@ -27,6 +27,7 @@ class TranslationInputs:
     """The tab's inputs, for another tab to fill (the Speech tab's "Send to Translation")."""
     source: gr.Textbox
     direction: gr.Dropdown
+    send_to_attention: gr.Button  # this tab's own button: its text and model, in the Attention tab
 
     def send_from(self, button: gr.Button, text: gr.Textbox, tabs: gr.Tabs) -> None:
         """Clicking `button` copies `text` into the source box and opens this tab."""
@@ -159,7 +160,9 @@ def build(registry: ModelRegistry, teacher: bool = False) -> TranslationInputs:
                 with gr.Row():
                     beams = gr.Slider(1, 8, value=4, step=1, label=t("translation.beams"))
                     length_penalty = gr.Slider(0, 2, value=1.0, step=0.1, label=t("translation.length_penalty"))
-                run = gr.Button(t("translation.run"), variant="primary")
+                with gr.Row():
+                    run = gr.Button(t("translation.run"), variant="primary", scale=3)
+                    to_attention = gr.Button(t("translation.to_attention"), elem_id="translation-send-attention", scale=1)
             with gr.Column():
                 target = gr.Textbox(label=t("translation.target"), lines=4, elem_id="translation-output")
                 nbest_table = gr.Dataframe(label=t("translation.nbest_table"), visible=False,
@@ -192,4 +195,4 @@ def build(registry: ModelRegistry, teacher: bool = False) -> TranslationInputs:
             .then(show, view_inputs, views, api_visibility="private"))
         for chooser in (sentence, layer, head, granularity):
             chooser.input(show, view_inputs, views, api_visibility="private", show_progress="hidden")
-    return TranslationInputs(source, direction)
+    return TranslationInputs(source, direction, to_attention)

@@ -96,17 +96,24 @@ def test_finish_commits_the_tail_and_resets_the_buffer():
     assert final.committed == "good morning everyone" and final.tentative == "" and final.buffer_seconds == 0
 
 
-def test_audio_keeps_arriving_while_a_decode_runs_and_nothing_is_lost():
-    decoding, release = threading.Event(), threading.Event()
-    seen_seconds = []
+class HeldDecoder:
+    """Says "one two" once `release` is set; `decoding` is set while it is held; records what it heard."""
 
-    def slow_decoder(audio, prompt):
-        seen_seconds.append(audio.size / SAMPLE_RATE)
-        decoding.set()
-        release.wait(5)
+    def __init__(self):
+        self.decoding, self.release = threading.Event(), threading.Event()
+        self.seen_seconds = []
+
+    def __call__(self, audio, prompt):
+        self.seen_seconds.append(audio.size / SAMPLE_RATE)
+        self.decoding.set()
+        self.release.wait(5)
         return words("one two")
 
-    stream = StreamingTranscriber(slow_decoder)
+
+def test_audio_keeps_arriving_while_a_decode_runs_and_nothing_is_lost():
+    held = HeldDecoder()
+    decoding, release, seen_seconds = held.decoding, held.release, held.seen_seconds
+    stream = StreamingTranscriber(held)
     stream.add_audio(SPEECH)
     worker = threading.Thread(target=stream.update)
     worker.start()
@@ -121,16 +128,9 @@ def test_audio_keeps_arriving_while_a_decode_runs_and_nothing_is_lost():
 
 
 def test_audio_that_arrives_during_a_background_decode_is_decoded_right_after_it():
-    decoding, release = threading.Event(), threading.Event()
-    seen_seconds = []
-
-    def slow_decoder(audio, prompt):
-        seen_seconds.append(audio.size / SAMPLE_RATE)
-        decoding.set()
-        release.wait(5)
-        return words("one two")
-
-    stream = StreamingTranscriber(slow_decoder)
+    held = HeldDecoder()
+    decoding, release, seen_seconds = held.decoding, held.release, held.seen_seconds
+    stream = StreamingTranscriber(held)
     stream.add_audio(SPEECH)
     assert stream.update_in_background() is None  # nothing decoded yet
     decoding.wait(5)

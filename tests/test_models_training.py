@@ -61,7 +61,8 @@ def test_every_variant_trains_and_its_loss_falls(task, variant, optimizer, learn
     assert outcome.status == "finished", outcome.message
     assert falls(train_points)
     assert len(validation_points) == epochs and 0 <= validation_points[-1].accuracy <= 1
-    assert outcome.metrics["validation_loss"] < validation_points[0].loss or task == "text"
+    # From scratch, 16 pictures are memorised, not generalised from: that is the lesson the variant teaches.
+    assert outcome.metrics["validation_loss"] < validation_points[0].loss or task == "text" or variant == "scratch"
 
 
 def test_number_words_read_as_people_say_them():

@@ -36,3 +36,22 @@ def test_attention_endpoint_gives_the_language_models_causal_attention(client):
     assert maps["kind"] == "causal" and maps["query_tokens"] == ["The", " capital", " of", " France", " is"]
     np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-4)
     assert np.all(np.triu(weights, k=1) == 0)
+
+
+def test_the_digits_vit_reads_a_picture_the_user_uploads(tmp_path):
+    """A photo of scikit-learn's "1", drawn large in dark ink on white, must look like the 1 to the ViT, not the 3."""
+    import torch
+    from PIL import Image
+
+    from models.attention import example_digit
+    from models.registry import ModelRegistry
+    from studio.attention import DIGITS_KEY, extract, no_progress
+
+    ink = example_digit(1) / 16
+    picture = tmp_path / "one.png"
+    Image.fromarray(np.uint8(255 * (1 - ink))).resize((96, 96), Image.NEAREST).convert("RGB").save(picture)
+    registry = ModelRegistry(torch.device("cpu"))
+    [seen] = extract(registry, DIGITS_KEY, "", None, 3, no_progress, picture=str(picture))
+    [one] = extract(registry, DIGITS_KEY, "", None, 1, no_progress)
+    [three] = extract(registry, DIGITS_KEY, "", None, 3, no_progress)
+    assert np.abs(seen.weights - one.weights).mean() < np.abs(seen.weights - three.weights).mean()

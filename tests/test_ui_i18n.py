@@ -1,5 +1,6 @@
 """English / 中文: both tables complete, no visible English in the launched app that bypasses them, a concept note
 on every tab, and server-side messages in the language the page reports."""
+import ast
 import json
 import re
 import string
@@ -8,6 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from models.errors import InputError
+from models.limits import LIMITS
+from models.messages import MESSAGES
+from models.training.config import TrainConfig
+from studio.common import in_user_language
 from studio.i18n import CHINESE, COOKIE, EN, ZH_CN, language_code
 from studio.ui_text import TEXT
 
@@ -38,6 +44,36 @@ def test_every_chinese_text_is_chinese_and_keeps_the_fields():
                     if key not in SAME_IN_BOTH and not HAN.search(chinese) and ENGLISH_WORD.search(chinese)]
     assert not untranslated, f"Chinese text still in English: {untranslated}"
     assert not [key for key in TEXT if fields(EN[key]) != fields(ZH_CN[key])], "{fields} differ between languages"
+
+
+def message_keys_named_in_source() -> set[str]:
+    """The keys of every `SomeError.of("key", ...)` call in models/ and studio/."""
+    keys = set()
+    for path in [*ROOT.glob("models/**/*.py"), *ROOT.glob("studio/**/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "of"
+                    and node.args and isinstance(node.args[0], ast.Constant)):
+                keys.add(node.args[0].value)
+    return keys
+
+
+def test_every_model_message_has_chinese_with_the_same_fields():
+    named = message_keys_named_in_source()
+    assert len(named) > 50, "the scan for InputError.of / ModelUnavailable.of calls found too few"
+    assert not named - MESSAGES.keys(), "keys raised in the code but missing from models/messages.py"
+    untranslated = [key for key in MESSAGES if f"error.{key}" not in TEXT]
+    assert not untranslated, f"no Chinese in studio/ui_text.py (MODEL_ERRORS_ZH) for {untranslated}"
+    assert not [key for key in MESSAGES if fields(MESSAGES[key]) != fields(ZH_CN[f"error.{key}"])]
+    assert not [key for key in MESSAGES if "key" in fields(MESSAGES[key])], "say(key, **values) takes no field 'key'"
+
+
+def test_model_errors_are_said_in_the_language_of_the_page(monkeypatch):
+    with pytest.raises(InputError) as raised:
+        TrainConfig(learning_rate="fast").validate()
+    assert str(raised.value) == in_user_language(raised.value) == "Learning rate must be a number; got 'fast'."
+    monkeypatch.setenv("STUDIO_LANG", CHINESE)  # no request: the launch language
+    assert in_user_language(raised.value) == "学习率必须是数字；收到的是 'fast'。"  # the setting's name too
+    assert in_user_language(InputError("as it is")) == "as it is"
 
 
 @pytest.mark.parametrize("name, code", [("zh", CHINESE), ("zh-CN", CHINESE), ("zh_Hans", CHINESE),
@@ -108,6 +144,24 @@ def test_errors_come_in_the_language_the_page_reports(studio_url):
         messages.append(str(raised.value))
     assert EN["speech.no_audio"] in messages[0]
     assert ZH_CN["speech.no_audio"] in messages[1]
+
+
+@pytest.mark.parametrize("text, key, values", [
+    ("", "translation.no_text", {}),
+    ("word " * 10_000, "translation.too_many_characters", {"count": 50_000, "limit": LIMITS.text_characters}),
+])
+def test_model_errors_come_in_the_language_the_page_reports(studio_url, text, key, values):
+    from gradio_client import Client
+
+    english = Client(studio_url, verbose=False)
+    chinese = Client(studio_url, verbose=False, headers={"Cookie": f"{COOKIE}={CHINESE}"})
+    messages = []
+    for speaker in (english, chinese):
+        with pytest.raises(Exception) as raised:
+            speaker.predict(text, "bergamot-en-pt", 1, api_name="/translate")
+        messages.append(str(raised.value))
+    assert MESSAGES[key].format(**values) in messages[0]
+    assert ZH_CN[f"error.{key}"].format(**values) in messages[1]
 
 
 @pytest.mark.slow

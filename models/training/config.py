@@ -3,7 +3,7 @@ import json
 import math
 from dataclasses import asdict, dataclass
 
-from models.errors import InputError
+from models.errors import InputError, Phrase
 from models.limits import LIMITS
 
 # task -> its variants; the first is the default, and each task's variants share data and loss
@@ -55,27 +55,26 @@ class TrainConfig:
 
         `examples`: how many examples the task has, so a batch larger than the training split is caught."""
         if self.task not in VARIANTS:
-            raise InputError(f"Unknown task {self.task!r}; choose one of {', '.join(VARIANTS)}.")
+            raise InputError.of("training.unknown_task", task=self.task, choices=", ".join(VARIANTS))
         if self.variant not in VARIANTS[self.task]:
-            raise InputError(f"The {self.task} task has no variant {self.variant!r}; "
-                             f"choose from {', '.join(VARIANTS[self.task])}.")
+            raise InputError.of("training.unknown_variant", task=self.task, variant=self.variant,
+                                 choices=", ".join(VARIANTS[self.task]))
         if self.optimizer not in OPTIMIZERS:
-            raise InputError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
-        learning_rate = _number("Learning rate", self.learning_rate)
+            raise InputError.of("training.unknown_optimizer", optimizer=self.optimizer, choices=", ".join(OPTIMIZERS))
+        learning_rate = _number("learning_rate", self.learning_rate)
         if not 0 < learning_rate <= MAX_LEARNING_RATE:
-            raise InputError(f"Learning rate must be above 0 and at most {MAX_LEARNING_RATE:g} "
-                             f"(typical: 1e-3 for Adam, 0.1 for SGD); got {learning_rate:g}.")
-        batch_size = _whole("Batch size", self.batch_size, 1, MAX_BATCH_SIZE)
-        epochs = _whole("Epochs", self.epochs, 1, MAX_EPOCHS)
-        seed = _whole("Seed", self.seed, 0, 2**31 - 1)
-        split = _number("Validation split", self.validation_split)
+            raise InputError.of("training.bad_learning_rate", limit=MAX_LEARNING_RATE, learning_rate=learning_rate)
+        batch_size = _whole("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
+        epochs = _whole("epochs", self.epochs, 1, MAX_EPOCHS)
+        seed = _whole("seed", self.seed, 0, 2**31 - 1)
+        split = _number("validation_split", self.validation_split)
         if not 0.05 <= split <= 0.5:
-            raise InputError(f"Validation split must be between 0.05 and 0.5 (a fraction of the data); got {split:g}.")
+            raise InputError.of("training.bad_split", split=split)
         if examples is not None:
             training_examples = examples - round(examples * split)
             if batch_size > training_examples:
-                raise InputError(f"Batch size {batch_size} is larger than the {training_examples} training examples "
-                                 f"of the {self.task} task; choose {training_examples} or fewer.")
+                raise InputError.of("training.batch_too_large", batch_size=batch_size, examples=training_examples,
+                                     task=self.task)
         return TrainConfig(self.task, self.variant, self.optimizer, learning_rate, batch_size, epochs, seed, split,
                            self.dataset)
 
@@ -87,18 +86,21 @@ class TrainConfig:
         return cls(**json.loads(text))
 
 
-def _number(name: str, value) -> float:
+def _number(setting: str, value) -> float:
+    """`value` as a float; `setting` names it in the message (training.field.<setting>)."""
+    name = Phrase(f"training.field.{setting}")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number; got {value!r}.") from None
+        raise InputError.of("training.not_a_number", name=name, value=value) from None
     if not math.isfinite(number):
-        raise InputError(f"{name} must be a finite number; got {value!r}.")
+        raise InputError.of("training.not_finite", name=name, value=value)
     return number
 
 
-def _whole(name: str, value, lowest: int, highest: int) -> int:
-    number = _number(name, value)
+def _whole(setting: str, value, lowest: int, highest: int) -> int:
+    number = _number(setting, value)
     if number != int(number) or not lowest <= number <= highest:
-        raise InputError(f"{name} must be a whole number from {lowest} to {highest}; got {value!r}.")
+        raise InputError.of("training.not_whole", name=Phrase(f"training.field.{setting}"), lowest=lowest,
+                            highest=highest, value=value)
     return int(number)

@@ -72,12 +72,11 @@ def save_image_set(classes: dict[str, list]) -> str:
     """Check and store {class name: [image paths or bytes]}; returns the set's id (a hash of its contents)."""
     named = {name.strip(): photos for name, photos in classes.items() if name and name.strip()}
     if not MIN_CLASSES <= len(named) <= MAX_CLASSES:
-        raise InputError(f"Name {MIN_CLASSES} to {MAX_CLASSES} classes and give each a few photos; "
-                         f"got {len(named)} named class(es).")
+        raise InputError.of("training.class_count", lowest=MIN_CLASSES, highest=MAX_CLASSES, count=len(named))
     for name, photos in named.items():
         if not MIN_PHOTOS <= len(photos or []) <= MAX_PHOTOS:
-            raise InputError(f"Class {name!r} has {len(photos or [])} photo(s); give it {MIN_PHOTOS} to {MAX_PHOTOS} "
-                             "(uploads or webcam shots).")
+            raise InputError.of("training.photo_count", name=name, count=len(photos or []), lowest=MIN_PHOTOS,
+                                 highest=MAX_PHOTOS)
     opened = {name: [ImageOps.contain(open_image(photo), (STORED_SIDE, STORED_SIDE)) for photo in photos]
               for name, photos in named.items()}
     digest = hashlib.sha1()
@@ -104,7 +103,7 @@ def image_set(set_id: str) -> TaskData:
     """A stored set: CROPS_PER_PHOTO examples per photo, grouped by photo; classes in name order."""
     folder = sets_folder() / set_id if set_id else None
     if folder is None or not folder.is_dir():
-        raise InputError("No image set yet: name your classes and add a few photos to each, then train.")
+        raise InputError.of("training.no_image_set")
     generator = random.Random(set_id)
     images, labels, groups, classes = [], [], [], []
     for class_index, class_folder in enumerate(sorted(path for path in folder.iterdir() if path.is_dir())):

@@ -25,7 +25,7 @@ def rosenbrock(x, y):
 def optimizer_paths(steps: int = 500, learning_rate_scale: float = 1.0) -> dict[str, np.ndarray]:
     """name -> [points, 2]: where each optimizer went from START, one row per step (fewer if it diverged)."""
     if not 1 <= steps <= 20000 or not 0 < learning_rate_scale <= 100:
-        raise InputError("Steps must be 1–20000 and the learning-rate scale above 0 and at most 100.")
+        raise InputError.of("training.bad_path_settings")
     paths = {}
     for name, make in OPTIMIZERS.items():
         point = torch.tensor(START, dtype=torch.float64, requires_grad=True)

@@ -115,7 +115,7 @@ def _read(folder: Path) -> tuple[dict, dict[str, torch.Tensor]]:
 
     folder = Path(folder)
     if not (folder / WEIGHTS).is_file() or not (folder / CONFIG).is_file():
-        raise ModelUnavailable(f"The trained model in {folder} is gone (its run was deleted?): train it again.")
+        raise ModelUnavailable.of("training.model_gone", folder=folder)
     return json.loads((folder / CONFIG).read_text(encoding="utf-8")), load_file(folder / WEIGHTS)
 
 

@@ -99,3 +99,19 @@ def test_attention_tab_draws_the_grid_for_every_kind_of_model(browser, studio_ur
                                 case.seconds, "the greedy continuation")
         assert continuation.startswith(case.text) and len(continuation) > len(case.text)
     screenshot(browser, screenshots, f"attention-{case.key}")
+
+
+def test_translation_tab_sends_its_text_and_model_to_the_attention_tab(browser, studio_url):
+    open_studio(browser, studio_url)
+    open_tab(browser, "translation")
+    source = wait_for(browser, EC.element_to_be_clickable((By.CSS_SELECTOR, "#translation-input textarea")),
+                      UI_SECONDS, "the source textbox")
+    source.clear()
+    source.send_keys("Where is the library?")
+    browser.find_element(By.ID, "translation-send-attention").click()
+    wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "button[role='tab'][data-tab-id='attention']")
+             .get_attribute("aria-selected") == "true", UI_SECONDS, "the Attention tab opened")
+    wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#attention-text textarea").get_property("value")
+             == "Where is the library?", UI_SECONDS, "the sentence in the attention text box")
+    model = browser.find_element(By.CSS_SELECTOR, "#attention-model input[role='combobox']")
+    assert model.get_property("value").startswith("English → Portuguese"), model.get_property("value")
