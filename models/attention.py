@@ -17,7 +17,7 @@ import torch
 
 from models.audio import SAMPLE_RATE, check_speech
 from models.digits import DigitModels, rollout
-from models.errors import InputError
+from models.errors import InputError, Phrase
 from models.language import LanguageModel
 from models.limits import LIMITS
 from models.speech import SpeechRecognizer
@@ -384,9 +384,8 @@ def language_head_steps(language: LanguageModel, text: str, layer: int, head: in
     scores = (queries @ keys.T * attention.scaling).masked_fill(future, -math.inf)
     weights = scores.softmax(dim=-1)
     first = shared * sharing
-    note = (f"Q and K rotated by position (RoPE); {config.num_attention_heads} query heads share "
-            f"{config.num_key_value_heads} key/value heads, so heads {first + 1}–{first + sharing} use the same K "
-            "and V; scores above the diagonal (the future) are −∞ before the softmax.")
+    note = Phrase("attention.rope_note", query_heads=config.num_attention_heads, kv_heads=config.num_key_value_heads,
+                  first=first + 1, last=first + sharing)
     return HeadSteps(language.labels(ids[0]), layer, head, queries.cpu().numpy(), keys.cpu().numpy(),
                      values.cpu().numpy(), scores.cpu().numpy(), weights.cpu().numpy(),
                      (weights @ values).cpu().numpy(), output.attentions[layer][0, head].float().cpu().numpy(), note)

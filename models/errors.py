@@ -6,14 +6,16 @@ from models.messages import MESSAGES
 
 
 class Phrase(str):
-    """A message of models/messages.py used as another message's {field} value (a setting's name), so that
-    it is translated along with the message around it."""
+    """A message of models/messages.py, filled in, as plain text that still knows its key and values: used as
+    another message's {field} value (a setting's name) or as a note the studio shows, so that the studio can
+    say it in the user's language."""
 
     key: str
+    values: dict
 
-    def __new__(cls, key: str) -> Self:
-        phrase = super().__new__(cls, MESSAGES[key])
-        phrase.key = key
+    def __new__(cls, key: str, /, **values) -> Self:
+        phrase = super().__new__(cls, MESSAGES[key].format(**values))
+        phrase.key, phrase.values = key, values
         return phrase
 
 

@@ -5,6 +5,10 @@
 """
 
 MESSAGES = {
+    # notes shown beside results
+    "attention.rope_note": ("Q and K rotated by position (RoPE); {query_heads} query heads share {kv_heads} key/value "
+                            "heads, so heads {first}–{last} use the same K and V; scores above the diagonal (the "
+                            "future) are −∞ before the softmax."),
     # audio
     "audio.bad_shape": "Audio must be mono or multi-channel samples, got an array of shape {shape}.",
     "audio.not_found": "Audio file not found: {source}",

@@ -22,7 +22,7 @@ from models.attention import (
 )
 from models.audio import load_audio
 from models.digits import drawing_to_digit, shared_digit_models
-from models.errors import InputError
+from models.errors import InputError, Phrase
 from models.images import open_image
 from models.registry import ModelRegistry
 from studio import concepts
@@ -40,7 +40,7 @@ from studio.attention_views import (
     token_figure,
     write_exports,
 )
-from studio.common import ASSETS, MODEL_QUEUE, ImageInput, load_model, model_choices, user_errors
+from studio.common import ASSETS, MODEL_QUEUE, ImageInput, in_user_language, load_model, model_choices, user_errors
 from studio.i18n import say, t
 
 DIGITS_KEY = "digits-vit"
@@ -189,9 +189,10 @@ def build(registry: ModelRegistry) -> AttentionInputs:
         steps_of = head_steps if task == "text" else language_head_steps
         steps = steps_of(load_model(registry, key, no_progress), text or "", int(layer), one_head)
         difference = float(np.abs(steps.weights - steps.model_weights).max())
-        note = "The mean over heads is no single head: head 1 is shown. " if one_head != int(head) else ""
-        summary = (f"{note}{steps.note} Largest difference between this softmax and the attention the model "
-                   f"returned for layer {steps.layer + 1}, head {steps.head + 1}: **{difference:.1e}**.")
+        note = say("attention.step_mean_note") if one_head != int(head) else ""
+        model_note = in_user_language(steps.note) if isinstance(steps.note, Phrase) else steps.note
+        summary = say("attention.step_summary", note=note + model_note, layer=steps.layer + 1, head=steps.head + 1,
+                      difference=difference)
         return steps_figure(steps), summary
 
     @user_errors

@@ -35,12 +35,12 @@ def user_errors(function):
     return wrapper
 
 
-def in_user_language(error: InputError | ModelUnavailable) -> str:
+def in_user_language(error: InputError | ModelUnavailable | Phrase) -> str:
     """The error's message in the page's language: one made from models/messages.py is said again from its key
     ("error." + key in studio/ui_text.py); any other is shown as it is."""
     if error.key is None:
         return str(error)
-    values = {name: say(f"error.{value.key}") if isinstance(value, Phrase) else value
+    values = {name: in_user_language(value) if isinstance(value, Phrase) else value
               for name, value in error.values.items()}
     return say(f"error.{error.key}", **values)
 

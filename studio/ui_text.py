@@ -498,6 +498,8 @@ CONCEPTS = {
 
 # Messages raised in models/ (their English lives once, in models/messages.py): "error." + key -> 中文.
 MODEL_ERRORS_ZH = {
+    "attention.rope_note": ("Q 和 K 按位置旋转（RoPE）；{query_heads} 个查询头共享 {kv_heads} 个键/值头，因此第 {first}–{last} "
+                            "个头使用相同的 K 和 V；对角线以上（未来位置）的分数在 softmax 之前为 −∞。"),
     "audio.bad_shape": "音频必须是单声道或多声道采样，收到的数组形状为 {shape}。",
     "audio.not_found": "找不到音频文件：{source}",
     "audio.undecodable": "无法解码该音频：请使用 wav、flac、ogg 或 mp3 等常见格式。",
@@ -592,6 +594,12 @@ TAB_ERRORS = {
                                     "对于数字 ViT，文本应为 0–9 中的一个数字；收到的是 {text!r}。"),
     "attention.error.no_layer": ("{model} has no layer {layer}.", "{model} 没有第 {layer} 层。"),
     "training.error.no_run": ("There is no run #{run_id}.", "没有编号为 #{run_id} 的训练记录。"),
+    "attention.step_mean_note": ("The mean over heads is no single head: head 1 is shown. ",
+                                 "各头的平均不是单个头：这里显示第 1 个头。"),
+    "attention.step_summary": ("{note} Largest difference between this softmax and the attention the model returned "
+                               "for layer {layer}, head {head}: **{difference:.1e}**.",
+                               "{note} 这一 softmax 与模型自己返回的第 {layer} 层第 {head} 个头的注意力之间的最大差异："
+                               "**{difference:.1e}**。"),
 }
 
 TEXT: dict[str, tuple[str, str]] = {**APP, **SPEECH, **IMAGE, **TRANSLATION, **TRAINING, **MODELS, **CONCEPTS, **ATTENTION,
