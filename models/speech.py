@@ -129,9 +129,10 @@ class SpeechRecognizer:
             generated, scores, times = self._generate(features, seconds, language, task, prompt_ids,
                                                       word_timestamps, encoder_seconds)
             segments += self._segments(generated, start / SAMPLE_RATE, seconds)
-            tokens += self._token_infos(generated, scores)
+            probabilities = scores.softmax(dim=-1)
+            tokens += self._token_infos(generated, probabilities)
             if times is not None:
-                words += self._words(generated, scores, times, start / SAMPLE_RATE, seconds)
+                words += self._words(generated, probabilities, times, start / SAMPLE_RATE, seconds)
             text_ids += [token_id for token_id in generated if self._is_text(token_id)]
             if progress is not None:
                 progress((index + 1) / len(bounds), f"Transcribed {end / SAMPLE_RATE:.0f} of {len(audio) / SAMPLE_RATE:.0f} s")
@@ -257,12 +258,11 @@ class SpeechRecognizer:
             close(seconds)
         return segments
 
-    def _words(self, generated: list[int], scores: torch.Tensor, times: list[float], offset: float,
+    def _words(self, generated: list[int], probabilities: torch.Tensor, times: list[float], offset: float,
                seconds: float) -> list[Word]:
         """Text tokens grouped into words (a token starting with a space starts one); a word lasts from its
         first token's time to the next token's. Before a timestamp or the end, that next time is smeared over
         the following silence, so such words are cut at twice the median word length, as openai/whisper does."""
-        probabilities = scores.softmax(dim=-1)
         words: list[Word] = []
         token_probabilities: list[float] = []
         open_ended = set()
@@ -292,8 +292,7 @@ class SpeechRecognizer:
             word.start, word.end = round(offset + word.start, 2), round(offset + min(word.end, seconds), 2)
         return [word for word in words if word.text]
 
-    def _token_infos(self, generated: list[int], scores: torch.Tensor) -> list[TokenInfo]:
-        probabilities = scores.softmax(dim=-1)
+    def _token_infos(self, generated: list[int], probabilities: torch.Tensor) -> list[TokenInfo]:
         top_probabilities, top_ids = probabilities.topk(TOP_ALTERNATIVES, dim=-1)
         infos = []
         for step, token_id in enumerate(generated):
