@@ -7,7 +7,8 @@ beside the incoming audio as in the Speech tab (see stream_in_real_time). Word t
 whole clip (cross-attention alignment heads). Reports, per talk:
 - first partial: when the first word (tentative or committed) is on screen, minus speech onset (goal ≤ 1.0 s);
 - first-word latency: when the first word is committed, minus when it ended in the audio;
-- final latency: when the final text is ready, minus the end of speech (goal ≤ 1.5 s);
+- final latency: when the final text is on screen, minus the end of speech (the last loud 10 ms frame:
+  the silence a clip ends with counts against it) (goal ≤ 1.5 s);
 - flicker: shown words later changed (committed words: by design 0; tentative words counted too);
 - WER of the final text.
 """
@@ -29,6 +30,8 @@ from models.streaming import LIVE_CHUNK_SECONDS, StreamingOptions, StreamingTran
 
 ROOT = Path(__file__).resolve().parent.parent
 ONSET_FRAME_SECONDS = 0.01
+# The microphone is stopped this long after the speech ends (someone clicks stop after the last word).
+STOP_AFTER_SPEECH_SECONDS = 1.0
 
 
 @dataclass
@@ -57,12 +60,23 @@ def english_talks(clip_count: int | None = None, long_talk: bool = True) -> list
     return clips[:clip_count] + whole
 
 
-def speech_onset(samples: np.ndarray) -> float:
-    """Seconds to the first 10 ms frame as loud as the live path's speech gate."""
+def loud_frames(samples: np.ndarray) -> np.ndarray:
+    """Indices of the 10 ms frames as loud as the live path's speech gate."""
     frame = int(ONSET_FRAME_SECONDS * SAMPLE_RATE)
     frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
-    loud = np.flatnonzero(np.sqrt(np.mean(frames**2, axis=1)) >= StreamingOptions().silence_rms)
+    return np.flatnonzero(np.sqrt(np.mean(frames**2, axis=1)) >= StreamingOptions().silence_rms)
+
+
+def speech_onset(samples: np.ndarray) -> float:
+    """Seconds to the first loud 10 ms frame."""
+    loud = loud_frames(samples)
     return float(loud[0]) * ONSET_FRAME_SECONDS if loud.size else 0.0
+
+
+def speech_end(samples: np.ndarray) -> float:
+    """Seconds to the end of the last loud 10 ms frame."""
+    loud = loud_frames(samples)
+    return float(loud[-1] + 1) * ONSET_FRAME_SECONDS if loud.size else len(samples) / SAMPLE_RATE
 
 
 def word_end_times(recognizer, samples: np.ndarray) -> list[float]:
@@ -84,49 +98,65 @@ def word_end_times(recognizer, samples: np.ndarray) -> list[float]:
 
 def stream_in_real_time(recognizer, samples: np.ndarray, chunk_seconds: float):
     """Replay the Speech tab's live path on a virtual clock: chunk i arrives at (i + 1) × chunk seconds and
-    only adds audio; a decode starts on a chunk's arrival when none is running, and again as soon as it ends
-    if audio arrived meanwhile (update_in_background); the latest finished result reaches the screen with
-    the next chunk. Returns (screen timeline, decode durations, final latency)."""
-    stream = StreamingTranscriber(whisper_decoder(recognizer, "en"))
+    only adds audio, also while a decode runs (so a decode can be abandoned, as in the tab); a decode starts
+    on a chunk's arrival when none is running, and again as soon as it ends if audio arrived meanwhile
+    (update_in_background); the latest finished result reaches the screen with the next chunk; the
+    microphone stops STOP_AFTER_SPEECH_SECONDS after the speech ends, padding the clip with silence if need
+    be. Returns (screen timeline, decode durations)."""
+    stop = speech_end(samples) + STOP_AFTER_SPEECH_SECONDS
+    samples = np.concatenate([samples, np.zeros(max(0, int(stop * SAMPLE_RATE) - len(samples)), np.float32)])
     chunk = int(chunk_seconds * SAMPLE_RATE)
     arrivals = [min(index + chunk, len(samples)) / SAMPLE_RATE for index in range(0, len(samples), chunk)]
     busy_until, finished, timeline, durations = 0.0, [], [], []
+    arrived = 0  # chunks fed so far
+    decode_began = [0.0, 0.0]  # (virtual, real) time the running decode started
 
-    def arrive(index: int) -> None:
-        stream.add_audio(samples[index * chunk:(index + 1) * chunk])
-        ready = [update for done, update in finished if done <= arrivals[index]]
-        if ready and (not timeline or timeline[-1][3] is not ready[-1]):
-            timeline.append((arrivals[index], ready[-1].committed, ready[-1].tentative, ready[-1]))
+    def arrive_until(now: float) -> None:
+        nonlocal arrived
+        while arrived < len(arrivals) and arrivals[arrived] <= now:
+            stream.add_audio(samples[arrived * chunk:(arrived + 1) * chunk])
+            ready = [update for done, update in finished if done <= arrivals[arrived]]
+            if ready and (not timeline or timeline[-1][3] is not ready[-1]):
+                timeline.append((arrivals[arrived], ready[-1].committed, ready[-1].tentative, ready[-1]))
+            arrived += 1
 
-    index = 0
-    while index < len(arrivals):
-        arrive(index)
-        start = arrivals[index]
+    whisper = whisper_decoder(recognizer, "en")
+
+    def decode(audio: np.ndarray, prompt: str, abandon):
+        def chunks_then_abandon() -> bool:  # asked after each token: the microphone keeps sending meanwhile
+            arrive_until(decode_began[0] + time.perf_counter() - decode_began[1])
+            return abandon()
+        return whisper(audio, prompt, chunks_then_abandon)
+
+    stream = StreamingTranscriber(decode)
+    while arrived < len(arrivals):
+        arrive_until(arrivals[arrived])
+        start = arrivals[arrived - 1]
         while start >= busy_until:
-            clock = time.perf_counter()
+            decode_began[:] = [start, time.perf_counter()]
             update = stream.update()
+            if update.committed_at_pause:  # no decode: on screen with the next chunk
+                finished.append((start, update))
             if not update.decoded:
                 break
-            durations.append(time.perf_counter() - clock)
+            durations.append(time.perf_counter() - decode_began[1])
             busy_until = start + durations[-1]
             finished.append((busy_until, update))
-            while index + 1 < len(arrivals) and arrivals[index + 1] <= busy_until:
-                index += 1
-                arrive(index)
+            arrive_until(busy_until)
             start = busy_until
-        index += 1
-    speech_end = len(samples) / SAMPLE_RATE
     clock = time.perf_counter()
     final = stream.finish()
-    done = max(speech_end, busy_until) + (time.perf_counter() - clock)
+    done = max(len(samples) / SAMPLE_RATE, busy_until) + (time.perf_counter() - clock)
     timeline = [(at, committed, tentative) for at, committed, tentative, _ in timeline]
     timeline.append((done, final.committed, ""))
-    return timeline, durations, done - speech_end
+    return timeline, durations
 
 
 def measure(recognizer, name: str, samples: np.ndarray, reference: str, chunk_seconds: float) -> TalkResult:
-    timeline, durations, final_latency = stream_in_real_time(recognizer, samples, chunk_seconds)
+    timeline, durations = stream_in_real_time(recognizer, samples, chunk_seconds)
     final_words = words_of(timeline[-1][1])
+    final_shown = next(clock for clock, committed, _ in timeline if committed == timeline[-1][1])
+    final_latency = final_shown - speech_end(samples)
     ends = word_end_times(recognizer, samples)
     commit_times = {}
     for clock, committed, _ in timeline:

@@ -10,7 +10,7 @@ import torch
 
 from models.audio import MAX_AUDIO_SECONDS, SAMPLE_RATE, check_speech, load_audio, to_16k_mono
 from models.errors import InputError
-from models.speech import load_speech_model
+from models.speech import load_speech_model, loop_start
 from models.metrics import word_error_rate
 from tests_paths import speech_clips
 from models.whisper_ct2 import packaged_model_files
@@ -142,6 +142,26 @@ def test_fitted_encoder_window_keeps_accuracy_on_the_english_clips(tiny_en):
         fitted.append(tiny_en.transcribe(samples, fit_window_to_audio=True).text)
     full_wer = word_error_rate(" ".join(references), " ".join(full))
     assert word_error_rate(" ".join(references), " ".join(fitted)) <= full_wer + 0.05, fitted
+
+
+def test_output_projection_gives_the_tied_embedding_logits(tiny_en):
+    hidden = torch.randn(1, 3, tiny_en.model.config.d_model)
+    embedding = tiny_en.model.get_decoder().embed_tokens.weight
+    with torch.no_grad():
+        assert torch.allclose(tiny_en.model.proj_out(hidden), torch.nn.functional.linear(hidden, embedding), atol=1e-4)
+
+
+def test_a_loop_is_found_where_its_second_copy_begins():
+    assert loop_start([9, 1, 2, 3, 1, 2, 3, 1, 2, 3]) == 4
+    assert loop_start([9, 1, 2, 1, 2]) is None  # two copies are not yet a loop
+    assert loop_start([5, 5, 5, 5]) is None and loop_start([5, 5, 5, 5, 5]) == 1  # one token: five copies
+    assert loop_start([1, 2, 3, 4]) is None
+
+
+def test_stop_ends_decoding_at_once(tiny_en):
+    path, _ = speech_clips("en")[0]
+    transcript = tiny_en.transcribe(load_audio(path), stop=lambda: True)
+    assert len(transcript.tokens) <= 1
 
 
 def test_previous_text_prompt_is_accepted(tiny_en):
