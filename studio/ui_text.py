@@ -30,8 +30,10 @@ SPEECH = {
     "speech.reset": ("Reset", "重置"),
     "speech.live_transcript": ("Live transcript", "实时转写"),
     "speech.committed_note": (("Plain words are **committed**: two consecutive decodes agreed on them "
-                              "(LocalAgreement-2), so they will not change. *Grey italic* words are still tentative."),
-                              ("正常字体的词已**确定**：连续两次解码结果一致（LocalAgreement-2），不会再变。"
+                              "(LocalAgreement-2), or you paused after them and a decode heard the whole phrase, "
+                              "so they will not change. *Grey italic* words are still tentative."),
+                              ("正常字体的词已**确定**：连续两次解码结果一致（LocalAgreement-2），"
+                              "或你在它们之后停顿、且一次解码听完了整句，所以不会再变。"
                               "*灰色斜体*的词仍是暂定的。")),
     "speech.hears": ("What the model hears", "模型听到的内容"),
     "speech.file_tab": ("File", "文件"),
