@@ -7,7 +7,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from models.errors import InputError
 from models.limits import LIMITS
@@ -41,6 +40,8 @@ def to_16k_mono(samples: np.ndarray, sample_rate: int) -> np.ndarray:
         # Polyphase resampling, imported with this module: librosa's lazy loading stalled the first
         # microphone chunk for seconds, and the browser drops audio recorded while a chunk is pending.
         common = math.gcd(int(sample_rate), SAMPLE_RATE)
+        from scipy.signal import resample_poly  # imported on first use: 1 s of the studio's start-up
+
         samples = resample_poly(samples, SAMPLE_RATE // common, int(sample_rate) // common).astype(np.float32)
     return np.ascontiguousarray(samples, dtype=np.float32)
 

@@ -281,7 +281,7 @@ def build(registry: ModelRegistry) -> None:
             with gr.Row():
                 path_steps = gr.Slider(10, 5000, 1000, step=10, label=t("training.path_steps"))
                 path_scale = gr.Slider(0.25, 4, 1, step=0.25, label=t("training.path_scale"))
-            paths_plot = gr.Plot(paths_figure(1000, 1.0), elem_id="train-paths")
+            paths_plot = gr.Plot(elem_id="train-paths")  # drawn on page load, in the page's language
         with gr.Row():
             with gr.Column():
                 concepts.note("training")

@@ -3,6 +3,8 @@
 f(x, y) = (1 - x)² + 100 (y - x²)² has its minimum at (1, 1) at the bottom of a long, curved,
 nearly flat valley: plain gradient descent zig-zags across the steep walls and crawls along the floor.
 """
+import functools
+
 import numpy as np
 import torch
 
@@ -22,8 +24,10 @@ def rosenbrock(x, y):
     return (1 - x) ** 2 + 100 * (y - x ** 2) ** 2
 
 
+@functools.lru_cache(maxsize=64)
 def optimizer_paths(steps: int = 500, learning_rate_scale: float = 1.0) -> dict[str, np.ndarray]:
-    """name -> [points, 2]: where each optimizer went from START, one row per step (fewer if it diverged)."""
+    """name -> [points, 2]: where each optimizer went from START, one row per step (fewer if it diverged).
+    Cached (read-only results): the Training tab redraws the default paths on every page load."""
     if not 1 <= steps <= 20000 or not 0 < learning_rate_scale <= 100:
         raise InputError.of("training.bad_path_settings")
     paths = {}
