@@ -4,6 +4,7 @@
                   [--lang en|zh] [--teacher]
 """
 import argparse
+import importlib
 import logging
 import os
 
@@ -25,6 +26,7 @@ from studio import (
 from studio.i18n import t
 
 TITLE = "Model Studio"
+MODEL_LIBRARIES = ("scipy.signal", "transformers", "models.whisper_ct2")
 
 
 def build_app(registry: ModelRegistry, teacher: bool = False) -> gr.Blocks:
@@ -91,7 +93,16 @@ def main(argv: list[str] | None = None) -> None:
     demo.queue(default_concurrency_limit=LIMITS.concurrency, max_size=LIMITS.queue_size)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=f"{LIMITS.upload_mb}mb",
                 footer_links=classroom.footer_links(args.teacher), css=classroom.css(args.teacher),
-                i18n=i18n.I18N, head=i18n.HEAD)
+                i18n=i18n.I18N, head=i18n.HEAD, prevent_thread_lock=True)
+    import_model_libraries()
+    demo.block_thread()
+
+
+def import_model_libraries() -> None:
+    """The model wrappers import transformers and scipy on first use, which keeps ~4 s out of start-up;
+    once the page is served, import them here so that the first model request does not wait for them."""
+    for module in MODEL_LIBRARIES:
+        importlib.import_module(module)
 
 
 if __name__ == "__main__":
