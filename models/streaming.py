@@ -6,10 +6,11 @@ hypotheses all agree on are committed and never change again; the rest is shown 
 tail. At a pause (`pause_seconds` of silence) that the last decode heard in full, its hypothesis is
 final for that phrase and is committed at once, without waiting for another decode to agree; the
 buffer is then cut at the previous pause, so decodes read the phrase being spoken plus the one before
-it as context. Committed text from before the buffer is the decoder's prompt. Speech without pauses
-is cut, once the buffer passes `trim_after_seconds`, at the end of the last fully committed segment
-(Whisper's segments end at sentence or phrase ends), so a decode never sees more than Whisper's 30 s
-window.
+it as context. A decode still running from before the pause is abandoned then: the next one hears
+the whole phrase, and the final words need not wait for both. Committed text from before the buffer
+is the decoder's prompt. Speech without pauses is cut, once the buffer passes `trim_after_seconds`,
+at the end of the last fully committed segment (Whisper's segments end at sentence or phrase ends),
+so a decode never sees more than Whisper's 30 s window.
 """
 import re
 import threading
