@@ -4,13 +4,13 @@
                   [--lang en|zh] [--teacher]
 """
 import argparse
-import importlib
 import logging
 import os
 
 import gradio as gr
 
 from models.device import pick_device
+from models.libraries import import_model_libraries
 from models.limits import LIMITS
 from models.registry import ModelRegistry, hub_spec
 from studio import (
@@ -26,7 +26,6 @@ from studio import (
 from studio.i18n import t
 
 TITLE = "Model Studio"
-MODEL_LIBRARIES = ("scipy.signal", "transformers", "models.whisper_ct2")
 
 
 def build_app(registry: ModelRegistry, teacher: bool = False) -> gr.Blocks:
@@ -94,15 +93,8 @@ def main(argv: list[str] | None = None) -> None:
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=f"{LIMITS.upload_mb}mb",
                 footer_links=classroom.footer_links(args.teacher), css=classroom.css(args.teacher),
                 i18n=i18n.I18N, head=i18n.HEAD, prevent_thread_lock=True)
-    import_model_libraries()
+    import_model_libraries()  # once the page is served
     demo.block_thread()
-
-
-def import_model_libraries() -> None:
-    """The model wrappers import transformers and scipy on first use, which keeps ~4 s out of start-up;
-    once the page is served, import them here so that the first model request does not wait for them."""
-    for module in MODEL_LIBRARIES:
-        importlib.import_module(module)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from models.errors import InputError
+from models.libraries import IMPORT_LOCK
 from models.training.variants import digits_cnn
 
 CACHE = Path(__file__).resolve().parent.parent / ".studio" / "digits.safetensors"
@@ -40,7 +41,8 @@ def small_cnn() -> nn.Module:
 
 
 def small_vit() -> nn.Module:
-    from transformers import ViTConfig, ViTForImageClassification
+    with IMPORT_LOCK:
+        from transformers import ViTConfig, ViTForImageClassification
 
     config = ViTConfig(image_size=8, patch_size=2, num_channels=1, hidden_size=64, num_hidden_layers=3,
                        num_attention_heads=4, intermediate_size=128, num_labels=10,

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from models.errors import InputError, ModelUnavailable
+from models.libraries import IMPORT_LOCK
 from models.limits import LIMITS
 
 PACKAGED_SOURCE = "package:smollm2-135m"
@@ -44,7 +45,8 @@ def packaged_smollm2_file() -> Path:
 
 class LanguageModel:
     def __init__(self, source: str, device: torch.device, dtype: torch.dtype):
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        with IMPORT_LOCK:
+            from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if source == PACKAGED_SOURCE:
             gguf = packaged_smollm2_file()

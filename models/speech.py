@@ -1,6 +1,6 @@
 """Speech recognition with Whisper: transcripts with segment times and per-token probabilities.
 
-transformers is imported where it is used: importing it takes ~3.5 s, a third of the studio's start-up."""
+transformers is imported where it is used, under IMPORT_LOCK (see models/libraries.py)."""
 from __future__ import annotations
 
 import time
@@ -13,6 +13,7 @@ import torch
 
 from models.audio import HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, TIME_PER_TIMESTAMP, check_speech
 from models.errors import InputError, ModelUnavailable
+from models.libraries import IMPORT_LOCK
 
 if TYPE_CHECKING:
     from transformers import WhisperForConditionalGeneration, WhisperProcessor
@@ -254,7 +255,8 @@ class SpeechRecognizer:
 
     def _encode(self, features: torch.Tensor, seconds: float) -> BaseModelOutput:
         """WhisperEncoder.forward on the first `seconds` of the window only (it insists on all 30 s)."""
-        from transformers.modeling_outputs import BaseModelOutput
+        with IMPORT_LOCK:
+            from transformers.modeling_outputs import BaseModelOutput
 
         encoder = self.model.get_encoder()
         frames = 2 * int(np.ceil(seconds * ENCODER_FRAMES_PER_SECOND))
@@ -272,7 +274,8 @@ class SpeechRecognizer:
     ) -> tuple[list[int], torch.Tensor, list[float] | None]:
         """Greedy decoding of one window: the generated ids, the decoder's scores at each step and, if asked,
         each generated token's start time in the window."""
-        from transformers import StoppingCriteriaList
+        with IMPORT_LOCK:
+            from transformers import StoppingCriteriaList
 
         max_new_tokens = min(MAX_TOKENS_PER_WINDOW, int(MAX_TOKENS_PER_SECOND * seconds) + 16)
         prompt_length = MAX_PROMPT_TOKENS + (len(prompt_ids) if prompt_ids is not None else 0)
@@ -389,9 +392,10 @@ class SpeechRecognizer:
 
 def load_speech_model(source: str, device: torch.device, dtype: torch.dtype = torch.float32) -> SpeechRecognizer:
     """"package:tiny.en" / "package:base" (offline, from pip packages), or a Hugging Face id / local folder."""
-    from transformers import WhisperForConditionalGeneration, WhisperProcessor
+    with IMPORT_LOCK:
+        from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
-    from models.whisper_ct2 import load_packaged_whisper
+        from models.whisper_ct2 import load_packaged_whisper
 
     if source.startswith("package:"):
         model, processor = load_packaged_whisper(source.removeprefix("package:"), device, dtype)

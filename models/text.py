@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from models.errors import InputError, ModelUnavailable
+from models.libraries import IMPORT_LOCK
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained on sequences of at most 256 word pieces
 
@@ -26,7 +27,8 @@ def packaged_minilm_folder() -> Path:
 
 class SentenceEncoder:
     def __init__(self, folder: str | Path, device: torch.device, dtype: torch.dtype):
-        from transformers import AutoModel, AutoTokenizer
+        with IMPORT_LOCK:
+            from transformers import AutoModel, AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
         self.network = AutoModel.from_pretrained(folder, attn_implementation="eager").eval()

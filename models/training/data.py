@@ -12,6 +12,8 @@ from pathlib import Path
 
 import torch
 
+from models.libraries import IMPORT_LOCK
+
 TOPICS_FILE = Path(__file__).resolve().parents[2] / "assets" / "text" / "topics.tsv"
 IGNORE = -100  # target positions the loss skips (padding), as F.cross_entropy's ignore_index
 
@@ -99,7 +101,8 @@ def number_words() -> TaskData:
 @lru_cache(maxsize=None)
 def topics() -> TaskData:
     """Both text variants read the same MiniLM word pieces, so only pretraining and architecture differ."""
-    from transformers import AutoTokenizer
+    with IMPORT_LOCK:
+        from transformers import AutoTokenizer
 
     from models.text import packaged_minilm_folder
 

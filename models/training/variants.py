@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from models.libraries import IMPORT_LOCK
 from models.training.data import TaskData
 
 PRETRAINED_LEARNING_RATE_SCALE = 0.05  # fine-tune pretrained weights gently, the new head at full speed
@@ -115,7 +116,8 @@ class PretrainedTextClassifier(nn.Module):
     """MiniLM's mean-pooled sentence vector (as models/text.py computes it) into a new linear head."""
 
     def __init__(self, classes: int):
-        from transformers import AutoModel
+        with IMPORT_LOCK:
+            from transformers import AutoModel
 
         from models.text import packaged_minilm_folder
 
