@@ -26,10 +26,16 @@ from bench.asr import PAUSE_SECONDS, english_clips
 from models.audio import SAMPLE_RATE
 from models.metrics import word_error_rate, words_of
 from models.registry import ModelRegistry
-from models.streaming import LIVE_CHUNK_SECONDS, StreamingOptions, StreamingTranscriber, whisper_decoder
+from models.streaming import (
+    FRAME_SECONDS,
+    LIVE_CHUNK_SECONDS,
+    StreamingOptions,
+    StreamingTranscriber,
+    loud_frames,
+    whisper_decoder,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-ONSET_FRAME_SECONDS = 0.01
 # The microphone is stopped this long after the speech ends (someone clicks stop after the last word).
 STOP_AFTER_SPEECH_SECONDS = 1.0
 
@@ -60,23 +66,21 @@ def english_talks(clip_count: int | None = None, long_talk: bool = True) -> list
     return clips[:clip_count] + whole
 
 
-def loud_frames(samples: np.ndarray) -> np.ndarray:
+def speech_frames(samples: np.ndarray) -> np.ndarray:
     """Indices of the 10 ms frames as loud as the live path's speech gate."""
-    frame = int(ONSET_FRAME_SECONDS * SAMPLE_RATE)
-    frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
-    return np.flatnonzero(np.sqrt(np.mean(frames**2, axis=1)) >= StreamingOptions().silence_rms)
+    return np.flatnonzero(loud_frames(samples, StreamingOptions().silence_rms))
 
 
 def speech_onset(samples: np.ndarray) -> float:
     """Seconds to the first loud 10 ms frame."""
-    loud = loud_frames(samples)
-    return float(loud[0]) * ONSET_FRAME_SECONDS if loud.size else 0.0
+    loud = speech_frames(samples)
+    return float(loud[0]) * FRAME_SECONDS if loud.size else 0.0
 
 
 def speech_end(samples: np.ndarray) -> float:
     """Seconds to the end of the last loud 10 ms frame."""
-    loud = loud_frames(samples)
-    return float(loud[-1] + 1) * ONSET_FRAME_SECONDS if loud.size else len(samples) / SAMPLE_RATE
+    loud = speech_frames(samples)
+    return float(loud[-1] + 1) * FRAME_SECONDS if loud.size else len(samples) / SAMPLE_RATE
 
 
 def word_end_times(recognizer, samples: np.ndarray) -> list[float]:

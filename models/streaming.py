@@ -67,6 +67,13 @@ def normalise(word: str) -> str:
     return re.sub(r"[^\w']", "", word.lower())
 
 
+def loud_frames(audio: np.ndarray, silence_rms: float) -> np.ndarray:
+    """For each 10 ms frame of `audio`, whether it is as loud as speech (RMS at least `silence_rms`)."""
+    frame = int(FRAME_SECONDS * SAMPLE_RATE)
+    frames = audio[: audio.size // frame * frame].reshape(-1, frame)
+    return np.sqrt(np.mean(frames**2, axis=1)) >= silence_rms
+
+
 def agreed_prefix_length(hypotheses: list[list[str]]) -> int:
     """How many leading words every hypothesis shares (case and punctuation ignored)."""
     length = 0
@@ -246,10 +253,7 @@ class StreamingTranscriber:
         return not self._loud_frames(audio)[max(0, heard_until):].any()
 
     def _loud_frames(self, audio: np.ndarray) -> np.ndarray:
-        """For each 10 ms frame of `audio`, whether it is as loud as speech."""
-        frame = int(FRAME_SECONDS * SAMPLE_RATE)
-        frames = audio[: audio.size // frame * frame].reshape(-1, frame)
-        return np.sqrt(np.mean(frames**2, axis=1)) >= self.options.silence_rms
+        return loud_frames(audio, self.options.silence_rms)
 
     def _trim(self) -> None:
         """Once the buffer passes `trim_after_seconds`, cut it after the last segment whose words are all committed."""
