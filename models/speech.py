@@ -90,7 +90,8 @@ def loop_start(ids: list[int]) -> int | None:
 
 
 class StopOnLoop:
-    """A transformers stopping criterion: ends generation when the generated text tokens end in a loop (the prompt is not looked at)."""
+    """A transformers stopping criterion: ends generation when the generated text tokens (not the
+    prompt's) end in a loop."""
 
     def __init__(self, is_text: Callable[[int], bool]):
         self.is_text = is_text
@@ -102,6 +103,16 @@ class StopOnLoop:
         rows = input_ids[:, self.prompt_length:].tolist()
         looping = [loop_start([token for token in row if self.is_text(token)]) is not None for row in rows]
         return torch.tensor(looping, device=input_ids.device)
+
+
+class StopWhen:
+    """A transformers stopping criterion: ends generation as soon as `stop()` says so."""
+
+    def __init__(self, stop: Callable[[], bool]):
+        self.stop = stop
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs) -> torch.BoolTensor:
+        return torch.full((input_ids.shape[0],), bool(self.stop()), device=input_ids.device)
 
 
 def _window_bounds(samples: np.ndarray) -> list[tuple[int, int]]:
@@ -118,16 +129,6 @@ def _window_bounds(samples: np.ndarray) -> list[tuple[int, int]]:
         start = end
     bounds.append((start, len(samples)))
     return bounds
-
-
-class StopWhen:
-    """A transformers stopping criterion: ends generation as soon as `stop()` says so."""
-
-    def __init__(self, stop: Callable[[], bool]):
-        self.stop = stop
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs) -> torch.BoolTensor:
-        return torch.full((input_ids.shape[0],), bool(self.stop()), device=input_ids.device)
 
 
 class TransposedProjection(torch.nn.Module):
