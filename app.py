@@ -17,6 +17,7 @@ from studio import (
     about,
     attention,
     classroom,
+    exports,
     i18n,
     image,
     speech,
@@ -30,7 +31,7 @@ TITLE = "Model Studio"
 
 def build_app(registry: ModelRegistry, teacher: bool = False) -> gr.Blocks:
     """The studio; `teacher` pre-fills the examples (fonts and hidden controls are CSS: classroom.css)."""
-    with gr.Blocks(title=TITLE) as demo:
+    with gr.Blocks(title=TITLE, delete_cache=exports.DELETE_CACHE) as demo:
         with gr.Row(elem_id="studio-header"):
             gr.Markdown(t("app.subtitle"))
             language = gr.Radio([(name, code) for code, name in i18n.LANGUAGE_NAMES.items()], label=t("app.language"),

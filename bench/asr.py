@@ -21,10 +21,10 @@ import numpy as np
 import torch
 
 from bench.timing import interleaved_medians, seconds
-from models.audio import SAMPLE_RATE, load_audio
+from models.speech.audio import SAMPLE_RATE, load_audio
 from models.metrics import word_error_rate
 from models.registry import ModelRegistry
-from models.whisper_ct2 import packaged_model_files
+from models.speech.whisper_ct2 import packaged_model_files
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIO = ROOT / "assets" / "audio"

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from bench.timing import seconds
-from models.attention import (
+from models.attention.maps import (
     digit_attention,
     example_digit,
     language_attention,
@@ -27,8 +27,8 @@ from models.attention import (
     text_attention,
     translation_attention,
 )
-from models.audio import load_audio
-from models.digits import shared_digit_models
+from models.speech.audio import load_audio
+from models.vision.digits import shared_digit_models
 from models.registry import ModelRegistry
 from studio.attention_views import (
     aggregate_figure,

@@ -10,9 +10,9 @@ from pathlib import Path
 import torch
 
 from bench.timing import interleaved_medians
-from models import cam
+from models.vision import cam
 from models.registry import ModelRegistry
-from models.vision import ImageClassifier, preprocess
+from models.vision.classifier import ImageClassifier, preprocess
 from studio.image import photo_for_display
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ ASSETS = ROOT / "assets"
 
 def sample_input(task: str):
     if task == "speech":
-        from models.audio import load_audio
+        from models.speech.audio import load_audio
 
         return load_audio(ASSETS / "audio" / "en_weather.wav")
     if task == "image":

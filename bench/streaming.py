@@ -23,10 +23,10 @@ import numpy as np
 import torch
 
 from bench.asr import PAUSE_SECONDS, english_clips
-from models.audio import SAMPLE_RATE
+from models.speech.audio import SAMPLE_RATE
 from models.metrics import word_error_rate, words_of
 from models.registry import ModelRegistry
-from models.streaming import (
+from models.speech.streaming import (
     FRAME_SECONDS,
     LIVE_CHUNK_SECONDS,
     StreamingOptions,

@@ -21,8 +21,8 @@ import torch
 
 from bench.chrf import chrf
 from bench.timing import CPU, interleaved_medians, seconds
-from models.sentences import split_sentences
-from models.translation import (
+from models.translation.sentences import split_sentences
+from models.translation.translators import (
     MAX_LENGTH_FACTOR,
     BergamotTranslator,
     beam_search,

@@ -10,7 +10,7 @@ import importlib
 import threading
 
 IMPORT_LOCK = threading.RLock()
-MODEL_LIBRARIES = ("scipy.signal", "transformers", "models.whisper_ct2")
+MODEL_LIBRARIES = ("scipy.signal", "transformers", "models.speech.whisper_ct2")
 
 
 def import_model_libraries() -> None:

@@ -1,13 +1,12 @@
 """Attention tab: the self- and cross-attention inside every studio model, read from the models
 themselves, with one head's softmax(QKᵀ/√d)·V worked through step by step."""
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 
-from models.attention import (
+from models.attention.maps import (
     AttentionMaps,
     block_label,
     blocks,
@@ -20,12 +19,12 @@ from models.attention import (
     text_attention,
     translation_attention,
 )
-from models.audio import load_audio
-from models.digits import drawing_to_digit, shared_digit_models
+from models.speech.audio import load_audio
+from models.vision.digits import drawing_to_digit, shared_digit_models
 from models.errors import InputError, Phrase
-from models.images import open_image
+from models.vision.images import open_image
 from models.registry import ModelRegistry
-from studio import concepts
+from studio import concepts, exports
 from studio.attention_views import (
     GRID_TOKENS,
     HEAD_TOKENS,
@@ -173,12 +172,11 @@ def build(registry: ModelRegistry) -> AttentionInputs:
                    token_figure(weights, chosen.query_tokens, chosen.key_tokens, [int(token) for token in tokens or []],
                                 say("attention.plot.token_view", title=title)),
                    aggregate_figure(chosen, layer)]
-        folder = Path(tempfile.mkdtemp(prefix="attention-"))
-        exports = write_exports(folder, weights, chosen.query_tokens, chosen.key_tokens, title,
+        files = write_exports(exports.folder("attention"), weights, chosen.query_tokens, chosen.key_tokens, title,
                                 figures + [grid_figure(chosen)])
         overlay = (gr.Plot(overlay_figure(chosen, weights, int((tokens or [first_query(chosen)])[0]), title),
                            visible=True) if chosen.backdrop is not None else gr.Plot(None, visible=False))
-        return (*figures, [str(path) for path in exports], overlay)
+        return (*figures, [str(path) for path in files], overlay)
 
     @user_errors
     def step_through(key, text, layer, head):

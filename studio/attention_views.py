@@ -8,15 +8,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from models.alignment import heatmap_png, heatmap_svg
-from models.attention import (
+from models.translation.alignment import heatmap_png, heatmap_svg
+from models.attention.maps import (
     SECONDS_PER_FRAME,
     AttentionMaps,
     HeadSteps,
     blocks,
     downsample,
 )
-from models.language import Continuation, NextTokens
+from models.language.causal_lm import Continuation, NextTokens
 from studio.i18n import say
 
 GRID_TOKENS = 32  # per small heatmap of the grid

@@ -69,7 +69,7 @@ class ImageInput(gr.Image):
     """gr.Image that hands an uploaded file to the studio undecoded (type "filepath").
 
     Gradio's own preprocessing opens the file with Pillow first, so a corrupt or fake image failed there
-    with a generic message; models.images.open_image decodes it instead, with size caps and clear errors.
+    with a generic message; models.vision.images.open_image decodes it instead, with size caps and clear errors.
     """
 
     is_template = True  # drawn by gr.Image's frontend

@@ -1,4 +1,4 @@
-"""English / 中文 for the whole studio, from one table (studio/ui_text.py).
+"""English / 中文 for the whole studio, from one locale file per language (studio/locales/<code>.json).
 
 What Gradio draws (labels, buttons, Markdown, tab names, choices) is translated in the browser:
 pass `t("key")`. What the server writes (error messages, plot titles, status lines) is translated
@@ -8,20 +8,27 @@ Settings panel), so both halves always agree.
 """
 import json
 import os
+from pathlib import Path
 
 import gradio as gr
 from gradio.context import LocalContext
 from gradio.i18n import I18nData
 
-from studio.ui_text import TEXT
-
+LOCALES = Path(__file__).resolve().parent / "locales"
 ENGLISH, CHINESE = "en", "zh-CN"
-LANGUAGE_NAMES = {ENGLISH: "English", CHINESE: "中文"}
 COOKIE = "studio_lang"
-EN = {key: english for key, (english, _) in TEXT.items()}
-ZH_CN = {key: chinese for key, (_, chinese) in TEXT.items()}
-TABLES = {ENGLISH: EN, CHINESE: ZH_CN}
-I18N = gr.I18n(en=EN, **{CHINESE: ZH_CN})
+
+
+def read_locales() -> dict[str, dict[str, str]]:
+    """Every locale file, by language code (its file name): key -> text with {fields}. English first."""
+    paths = sorted(LOCALES.glob("*.json"), key=lambda path: (path.stem != ENGLISH, path.stem))
+    return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in paths}
+
+
+TABLES = read_locales()
+EN, ZH_CN = TABLES[ENGLISH], TABLES[CHINESE]
+LANGUAGE_NAMES = {code: table["app.language_name"] for code, table in TABLES.items()}
+I18N = gr.I18n(**TABLES)
 
 
 def language_code(name: str | None) -> str | None:
@@ -48,8 +55,8 @@ def current_language() -> str:
 
 def t(key: str) -> I18nData:
     """`key`'s text for a component, translated by the browser (a missing key fails at build time)."""
-    if key not in TEXT:
-        raise KeyError(f"no UI text {key!r} in studio/ui_text.py")
+    if key not in EN:
+        raise KeyError(f"no UI text {key!r} in studio/locales/{ENGLISH}.json")
     return I18N(key)
 
 

@@ -6,10 +6,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from PIL import Image, ImageOps
 
-from models import cam
-from models.digits import DigitPredictions, shared_digit_models
+from models.vision import cam
+from models.vision.digits import DigitPredictions, shared_digit_models
 from models.errors import InputError
-from models.images import open_image
+from models.vision.images import open_image
 from models.registry import ModelRegistry
 from models.training import saved
 from studio import concepts

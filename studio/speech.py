@@ -1,16 +1,14 @@
 """Speech tab: live microphone transcription with stable partials, or a whole clip with Whisper tiny.en / base."""
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
 
-from models.audio import load_audio, to_16k_mono
+from models.speech.audio import load_audio, to_16k_mono
 from models.limits import LIMITS
 from models.registry import ModelRegistry
-from models.streaming import LIVE_CHUNK_SECONDS, StreamingTranscriber, StreamUpdate, whisper_decoder
-from models.subtitles import to_srt, to_text, to_vtt
-from studio import concepts
+from models.speech.streaming import LIVE_CHUNK_SECONDS, StreamingTranscriber, StreamUpdate, whisper_decoder
+from models.speech.subtitles import to_srt, to_text, to_vtt
+from studio import concepts, exports
 from studio.common import ASSETS, MODEL_QUEUE, load_model, model_choices, user_errors
 from studio.i18n import say, t
 from studio.speech_views import audio_figure, live_html, token_html
@@ -33,11 +31,8 @@ def language_option(language: str) -> str | None:
 
 
 def subtitle_files(segments) -> list[str]:
-    folder = Path(tempfile.mkdtemp(prefix="studio-transcript-"))
-    files = {"transcript.srt": to_srt(segments), "transcript.vtt": to_vtt(segments), "transcript.txt": to_text(segments)}
-    for name, content in files.items():
-        (folder / name).write_text(content, encoding="utf-8")
-    return [str(folder / name) for name in files]
+    return exports.write("transcript", {"transcript.srt": to_srt(segments), "transcript.vtt": to_vtt(segments),
+                                        "transcript.txt": to_text(segments)})
 
 
 @dataclass

@@ -5,9 +5,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from models.audio import HOP_LENGTH, SAMPLE_RATE
-from models.speech import Transcript
-from models.streaming import StreamUpdate
+from models.speech.audio import HOP_LENGTH, SAMPLE_RATE
+from models.speech.recognizer import Transcript
+from models.speech.streaming import StreamUpdate
 from studio.i18n import say
 
 WAVEFORM_POINTS = 4000

@@ -1,7 +1,5 @@
 """Training tab: train small variants side by side, watch their loss curves grow live, keep every run."""
-import tempfile
 import time
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -14,7 +12,7 @@ from models.training.config import OPTIMIZER_TITLES, TASK_DEFAULTS, TASK_TITLES,
 from models.training.paths import START, optimizer_paths, rosenbrock
 from models.training.runner import Runner
 from models.training.store import RunRecord, RunStore
-from studio import concepts
+from studio import concepts, exports
 from studio.common import user_errors
 from studio.i18n import redraw_on_language_change, say, t
 from studio.training_panels import build_class_panel, build_keyword_panel, image_set_id
@@ -191,7 +189,7 @@ def build(registry: ModelRegistry) -> None:
     def export_runs(shown: list[int]):
         if not shown:
             raise InputError(say("training.nothing_to_export"))
-        folder = Path(tempfile.mkdtemp(prefix="studio-runs-"))
+        folder = exports.folder("runs")
         return gr.File(str(store.export_csv(sorted(shown), folder / "runs.csv")), visible=True)
 
     def task_defaults(task):

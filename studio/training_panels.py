@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from models.audio import load_audio
+from models.speech.audio import load_audio
 from models.errors import InputError
 from models.training import saved
-from models.training.images import MAX_CLASSES, save_image_set
+from models.training.image_sets import MAX_CLASSES, save_image_set
 from studio.common import MODEL_QUEUE, user_errors
 from studio.i18n import say, t
 

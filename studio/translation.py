@@ -1,20 +1,18 @@
 """Translation tab: English ↔ Portuguese with greedy or beam search, the n-best list, and the
 cross-attention that shows which source words each target word was translated from."""
 import html
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
 
-from models.alignment import attention_map, heatmap_png, heatmap_svg, merge_words
+from models.translation.alignment import attention_map, heatmap_png, heatmap_svg, merge_words
 from models.errors import InputError
 from models.registry import ModelRegistry
-from models.sentences import split_sentences
-from models.translation import Translation
-from studio import concepts
+from models.translation.sentences import split_sentences
+from models.translation.translators import Translation
+from studio import concepts, exports
 from studio.common import ASSETS, MODEL_QUEUE, load_model, model_choices, user_errors
 from studio.i18n import say, t
 
@@ -138,12 +136,10 @@ def build(registry: ModelRegistry, teacher: bool = False) -> TranslationInputs:
             source, target = chosen.source_tokens, chosen.target_tokens
         heads = say("translation.mean_heads") if head is None else say("translation.head_n", head=head + 1)
         title = say("translation.plot.title", layer=int(layer) + 1, head=heads)
-        folder = Path(tempfile.mkdtemp(prefix="cross-attention-"))
-        (folder / "cross-attention.svg").write_text(heatmap_svg(weights, source, target, title), encoding="utf-8")
-        heatmap_png(weights, source, target, title).save(folder / "cross-attention.png")
+        files = exports.write("cross-attention", {"cross-attention.png": heatmap_png(weights, source, target, title),
+                                                  "cross-attention.svg": heatmap_svg(weights, source, target, title)})
         return (heatmap_figure(weights, source, target, title),
-                alignment_figure(words.source_words, words.target_words, words.weights, words.links),
-                [str(folder / "cross-attention.png"), str(folder / "cross-attention.svg")])
+                alignment_figure(words.source_words, words.target_words, words.weights, words.links), files)
 
     examples = ASSETS / "text" / "examples.tsv"
     rows = ([line.split("\t") for line in examples.read_text(encoding="utf-8").splitlines() if line.strip()]

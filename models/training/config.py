@@ -43,7 +43,7 @@ class TrainConfig:
     epochs: int = 5
     seed: int = 0
     validation_split: float = 0.2
-    dataset: str = ""  # the my-images task's image set (models/training/images.py)
+    dataset: str = ""  # the my-images task's image set (models/training/image_sets.py)
 
     @property
     def label(self) -> str:

@@ -3,7 +3,7 @@
 digits:  scikit-learn's 8×8 handwritten digits (1,797 images, 10 classes).
 seq2seq: English number words → their digits, 0 to 999 ("three hundred forty two" → "342").
 text:    assets/text/topics.tsv, 220 short sentences in 4 topics, as MiniLM word pieces.
-images, my-images: small photos for EfficientNet-Lite0 (models/training/images.py).
+images, my-images: small photos for EfficientNet-Lite0 (models/training/image_sets.py).
 keywords: spoken command words as log-mel spectrograms (models/training/keywords.py).
 """
 from dataclasses import dataclass, replace
@@ -56,11 +56,11 @@ class TaskData:
 
 def load_task(task: str, dataset: str = "") -> TaskData:
     """`dataset`: the id of the user's image set, for the my-images task."""
-    from models.training import images, keywords
+    from models.training import image_sets, keywords
 
     if task == "my-images":
-        return images.image_set(dataset)
-    return {"digits": digits, "seq2seq": number_words, "text": topics, "images": images.digit_photos,
+        return image_sets.image_set(dataset)
+    return {"digits": digits, "seq2seq": number_words, "text": topics, "images": image_sets.digit_photos,
             "keywords": keywords.spoken_words}[task]()
 
 
@@ -104,7 +104,7 @@ def topics() -> TaskData:
     with IMPORT_LOCK:
         from transformers import AutoTokenizer
 
-    from models.text import packaged_minilm_folder
+    from models.language.sentence_encoder import packaged_minilm_folder
 
     rows = [line.split("\t") for line in TOPICS_FILE.read_text(encoding="utf-8").splitlines()[1:]]
     classes = sorted({topic for topic, _ in rows})

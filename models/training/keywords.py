@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.audio import HOP_LENGTH, N_FFT, SAMPLE_RATE, check_speech
+from models.speech.audio import HOP_LENGTH, N_FFT, SAMPLE_RATE, check_speech
 from models.training.data import TaskData
 
 KEYWORDS_FOLDER = Path(__file__).resolve().parents[2] / "assets" / "audio" / "keywords"

@@ -45,13 +45,13 @@ def trained_folder() -> Path:
 def preprocessing(task: str) -> dict:
     """How the saved model's inputs are made, for the config (and for anyone reading it outside the studio)."""
     if task == "keywords":
-        from models.audio import HOP_LENGTH, N_FFT, SAMPLE_RATE
+        from models.speech.audio import HOP_LENGTH, N_FFT, SAMPLE_RATE
         from models.training.keywords import DYNAMIC_RANGE, N_MELS, WINDOW_SAMPLES
 
         return {"sample_rate": SAMPLE_RATE, "window_samples": WINDOW_SAMPLES, "n_fft": N_FFT,
                 "hop_length": HOP_LENGTH, "n_mels": N_MELS, "log10_dynamic_range": DYNAMIC_RANGE,
                 "scale": "log-mel minus its maximum, floored at -range, then / (range / 2) + 1"}
-    from models.training.images import DIGIT_SIDE, PHOTO_SIDE
+    from models.training.image_sets import DIGIT_SIDE, PHOTO_SIDE
 
     return {"side": DIGIT_SIDE if task == "images" else PHOTO_SIDE, "crop": "centre square, 224/256 of the short side",
             "scale": "RGB / 255, then (x - 0.5) / 0.5"}
@@ -122,8 +122,8 @@ def _read(folder: Path) -> tuple[dict, dict[str, torch.Tensor]]:
 def load_image_classifier(source: str, device: torch.device, dtype: torch.dtype = torch.float32):
     """The registry's loader for a saved image model: `source` is its folder."""
     from models.training.finetune import efficientnet_lite0
-    from models.training.images import to_tensor
-    from models.vision import ImageClassifier
+    from models.training.image_sets import to_tensor
+    from models.vision.classifier import ImageClassifier
 
     description, weights = _read(Path(source))
     network = efficientnet_lite0(len(description["classes"]), pretrained=False)

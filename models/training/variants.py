@@ -113,13 +113,13 @@ def _mean_over_tokens(hidden: torch.Tensor, attention_mask: torch.Tensor) -> tor
 
 
 class PretrainedTextClassifier(nn.Module):
-    """MiniLM's mean-pooled sentence vector (as models/text.py computes it) into a new linear head."""
+    """MiniLM's mean-pooled sentence vector (as models/language/sentence_encoder.py computes it) into a new linear head."""
 
     def __init__(self, classes: int):
         with IMPORT_LOCK:
             from transformers import AutoModel
 
-        from models.text import packaged_minilm_folder
+        from models.language.sentence_encoder import packaged_minilm_folder
 
         super().__init__()
         self.pretrained = AutoModel.from_pretrained(packaged_minilm_folder())

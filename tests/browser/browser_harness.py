@@ -1,6 +1,6 @@
 """Headless Chromium for the browser tests, without pytest fixtures: paths, options, the network log.
 
-Imported by conftest.py and the tests (conftest puts this folder on sys.path).
+Imported by conftest.py and the tests.
 """
 import json
 import os

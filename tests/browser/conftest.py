@@ -5,15 +5,12 @@ microphone file is a per-process flag). Every driver has performance logging on,
 `browser_harness.network_requests(driver)` lists every request its pages made so far.
 """
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from browser_harness import (CHROMEDRIVER, ROOT, SCREENSHOTS, chrome_options, console_messages,  # noqa: E402
+from tests.browser.browser_harness import (CHROMEDRIVER, ROOT, SCREENSHOTS, chrome_options, console_messages,
                              network_requests, require_chromium)
 
 

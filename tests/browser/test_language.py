@@ -5,7 +5,7 @@ import re
 
 import pytest
 from selenium.webdriver.common.by import By
-from test_pages import UI_SECONDS, open_studio, open_tab, screenshot, top_tabs, wait_for
+from tests.browser.test_pages import UI_SECONDS, open_studio, open_tab, screenshot, top_tabs, wait_for
 
 from studio.i18n import CHINESE, COOKIE, EN, ENGLISH, ZH_CN
 

@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from browser_harness import ROOT, is_local, network_requests, running_in_ci
+from tests.browser.browser_harness import ROOT, is_local, network_requests, running_in_ci
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -1,0 +1,1 @@
+"""Language: the sentence encoder (MiniLM) and the causal language model (SmolLM2)."""

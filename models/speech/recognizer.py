@@ -1,0 +1,409 @@
+"""Speech recognition with Whisper: transcripts with segment times and per-token probabilities.
+
+transformers is imported where it is used, under IMPORT_LOCK (see models/libraries.py)."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from models.speech.audio import HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, TIME_PER_TIMESTAMP, check_speech
+from models.errors import InputError, ModelUnavailable
+from models.libraries import IMPORT_LOCK
+
+if TYPE_CHECKING:
+    from transformers import WhisperForConditionalGeneration, WhisperProcessor
+    from transformers.modeling_outputs import BaseModelOutput
+
+TASKS = ("transcribe", "translate")
+TOP_ALTERNATIVES = 5
+# openai/whisper stops a window after 224 tokens; the per-second cap also ends runaway repetition
+# ("the one who will be the one who ...") early on short clips.
+MAX_TOKENS_PER_WINDOW = 224
+MAX_TOKENS_PER_SECOND = 16
+# Decoding stops once the text ends in this many back-to-back copies of one phrase (of up to
+# LONGEST_LOOPED_PHRASE tokens; a single token must repeat LOOPED_TOKEN_REPEATS times), and the copies
+# after the first are dropped: a loop costs a few tokens, not the whole token cap.
+LOOP_REPEATS = 3
+LOOPED_TOKEN_REPEATS = 5
+LONGEST_LOOPED_PHRASE = 12
+MAX_PROMPT_TOKENS = 4  # <|startoftranscript|> <|lang|> <|task|> <|notimestamps|>
+# Long audio is cut at the quietest moment of a window's last seconds, not in mid-word.
+CUT_SEARCH_SECONDS = 5
+# A fitted encoder window keeps this much silence after the audio: with less, Whisper sometimes loops
+# ("the last train to the last train to ...") until its token cap. Streaming the 20 s example talk
+# (39 decodes, tiny.en) looped 5 times with 2 s, never with 5 s or 10 s, nor with the full 30 s window.
+FITTED_WINDOW_MARGIN_SECONDS = 5.0
+ENCODER_FRAMES_PER_SECOND = 50  # after the encoder's stride-2 convolution
+
+
+@dataclass
+class TokenInfo:
+    text: str
+    probability: float
+    alternatives: list[tuple[str, float]]  # the decoder's top-5 candidates at this step, chosen one included
+
+
+@dataclass
+class Segment:
+    start: float  # seconds from the start of the audio
+    end: float
+    text: str
+
+
+@dataclass
+class Word:
+    text: str
+    start: float  # seconds from the start of the audio, from the cross-attention alignment heads
+    end: float
+    probability: float  # mean of its tokens' probabilities
+
+
+@dataclass
+class Transcript:
+    text: str
+    language: str
+    segments: list[Segment]
+    tokens: list[TokenInfo]
+    audio_seconds: float
+    decode_seconds: float
+    words: list[Word]  # empty unless word timestamps were asked for
+
+
+Progress = Callable[[float, str], object]
+
+
+def loop_start(ids: list[int]) -> int | None:
+    """Where the second copy begins if `ids` ends in a loop (see LOOP_REPEATS), else None."""
+    for length in range(1, LONGEST_LOOPED_PHRASE + 1):
+        copies = LOOP_REPEATS if length > 1 else LOOPED_TOKEN_REPEATS
+        if len(ids) < length * copies:
+            break
+        tail = ids[-length * copies:]
+        if tail == tail[:length] * copies:
+            return len(ids) - length * (copies - 1)
+    return None
+
+
+class StopOnLoop:
+    """A transformers stopping criterion: ends generation when the generated text tokens (not the
+    prompt's) end in a loop."""
+
+    def __init__(self, is_text: Callable[[int], bool]):
+        self.is_text = is_text
+        self.prompt_length: int | None = None
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs) -> torch.BoolTensor:
+        if self.prompt_length is None:  # first called once one token is generated
+            self.prompt_length = input_ids.shape[1] - 1
+        rows = input_ids[:, self.prompt_length:].tolist()
+        looping = [loop_start([token for token in row if self.is_text(token)]) is not None for row in rows]
+        return torch.tensor(looping, device=input_ids.device)
+
+
+class StopWhen:
+    """A transformers stopping criterion: ends generation as soon as `stop()` says so."""
+
+    def __init__(self, stop: Callable[[], bool]):
+        self.stop = stop
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs) -> torch.BoolTensor:
+        return torch.full((input_ids.shape[0],), bool(self.stop()), device=input_ids.device)
+
+
+def _window_bounds(samples: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) sample indices of windows of at most 30 s covering the audio."""
+    frame = SAMPLE_RATE // 10
+    bounds, start = [], 0
+    while len(samples) - start > N_SAMPLES:
+        search_start = start + N_SAMPLES - CUT_SEARCH_SECONDS * SAMPLE_RATE
+        tail = samples[search_start : start + N_SAMPLES]
+        frame_energy = np.square(tail[: len(tail) // frame * frame].reshape(-1, frame)).mean(axis=1)
+        latest_quietest = len(frame_energy) - 1 - int(frame_energy[::-1].argmin())
+        end = search_start + (latest_quietest + 1) * frame
+        bounds.append((start, end))
+        start = end
+    bounds.append((start, len(samples)))
+    return bounds
+
+
+class TransposedProjection(torch.nn.Module):
+    """Whisper's output projection (decoder state -> vocabulary logits) with its weight stored transposed.
+    Each decoding step multiplies one state by the vocabulary × width matrix (80 MB for tiny.en); on CPU
+    that product is 2-3× faster with the matrix laid out width × vocabulary (4.6 vs 10-15 ms a step here),
+    and it was a third of a live decode's time."""
+
+    def __init__(self, weight: torch.Tensor):
+        super().__init__()
+        self.register_buffer("weight_t", weight.detach().t().contiguous())
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return hidden @ self.weight_t
+
+
+class SpeechRecognizer:
+    """A Whisper model with its processor; `transcribe` takes float32 mono 16 kHz samples."""
+
+    def __init__(self, model: WhisperForConditionalGeneration, processor: WhisperProcessor):
+        if model.device.type == "cpu" and isinstance(model.proj_out, torch.nn.Linear):
+            model.proj_out = TransposedProjection(model.proj_out.weight)
+        self.model = model
+        self.processor = processor
+        self.tokenizer = processor.tokenizer
+        generation = model.generation_config
+        self.multilingual = bool(getattr(generation, "is_multilingual", False) and getattr(generation, "lang_to_id", None))
+        self.languages = [token.strip("<|>") for token in generation.lang_to_id] if self.multilingual else ["en"]
+        self.end_of_text = self.tokenizer.convert_tokens_to_ids("<|endoftext|>")  # special tokens start here
+        no_timestamps = getattr(generation, "no_timestamps_token_id", None)
+        # Models saved without timestamp settings still work, with one segment per window.
+        self.timestamp_begin = no_timestamps + 1 if no_timestamps is not None else None
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.device
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        language: str | None = None,
+        task: str = "transcribe",
+        progress: Progress | None = None,
+        prompt: str | None = None,
+        word_timestamps: bool = False,
+        fit_window_to_audio: bool = False,
+        stop: Callable[[], bool] | None = None,
+    ) -> Transcript:
+        """`prompt`: text said before this audio (live transcription passes what it has committed).
+
+        `stop`: asked after each token; when it says True, decoding ends there (live transcription
+        abandons a decode that newer audio has made stale).
+
+        `fit_window_to_audio`: the encoder reads the audio plus a 5 s margin instead of the full 30 s
+        window it was trained on (whisper.cpp's `audio_ctx`): several times faster on the short buffers
+        of live transcription, at a small cost in accuracy."""
+        check_speech(audio)
+        language = self.check_options(language, task)
+        prompt_ids = self._prompt_ids(prompt) if prompt else None
+        started = time.perf_counter()
+        bounds = _window_bounds(audio)
+        segments, tokens, words, text_ids = [], [], [], []
+        for index, (start, end) in enumerate(bounds):
+            features = self._features(audio[start:end])
+            if language is None:
+                language = self._detect_language(features)
+            seconds = (end - start) / SAMPLE_RATE
+            encoder_seconds = min(seconds + FITTED_WINDOW_MARGIN_SECONDS, N_SAMPLES / SAMPLE_RATE) if fit_window_to_audio else None
+            generated, scores, times = self._generate(features, seconds, language, task, prompt_ids,
+                                                      word_timestamps, encoder_seconds, stop)
+            segments += self._segments(generated, start / SAMPLE_RATE, seconds)
+            probabilities = scores.softmax(dim=-1)
+            tokens += self._token_infos(generated, probabilities)
+            if times is not None:
+                words += self._words(generated, probabilities, times, start / SAMPLE_RATE, seconds)
+            text_ids += [token_id for token_id in generated if self._is_text(token_id)]
+            if progress is not None:
+                progress((index + 1) / len(bounds), f"Transcribed {end / SAMPLE_RATE:.0f} of {len(audio) / SAMPLE_RATE:.0f} s")
+        return Transcript(
+            text=self.tokenizer.decode(text_ids).strip(),
+            language=language,
+            segments=segments,
+            tokens=tokens,
+            audio_seconds=len(audio) / SAMPLE_RATE,
+            decode_seconds=time.perf_counter() - started,
+            words=words,
+        )
+
+    def check_options(self, language: str | None, task: str) -> str | None:
+        """InputError for a language or task this model lacks; else the language code, None to detect it."""
+        if task not in TASKS:
+            raise InputError.of("speech.unknown_task", task=task)
+        if not self.multilingual:
+            if task == "translate":
+                raise InputError.of("speech.english_only_translate")
+            if language not in (None, "en"):
+                raise InputError.of("speech.english_only_language", language=language)
+            return "en"
+        if language is None:
+            return None
+        language = language.lower()
+        if language not in self.languages:
+            raise InputError.of("speech.unknown_language", language=language, known=", ".join(self.languages))
+        return language
+
+    def log_mel(self, samples: np.ndarray) -> np.ndarray:
+        """The log-mel spectrogram the encoder reads, [mel bins, frames], trimmed to the audio (no 30 s padding)."""
+        frames = max(1, min(N_SAMPLES, len(samples)) // HOP_LENGTH)
+        return self._features(samples[:N_SAMPLES])[0, :, :frames].float().cpu().numpy()
+
+    def _features(self, samples: np.ndarray) -> torch.Tensor:
+        features = self.processor.feature_extractor(samples, sampling_rate=SAMPLE_RATE, return_tensors="pt")
+        return features.input_features.to(self.device, self.model.dtype)
+
+    def _detect_language(self, features: torch.Tensor) -> str:
+        language_id = int(self.model.detect_language(features)[0])
+        return self.tokenizer.convert_ids_to_tokens(language_id).strip("<|>")
+
+    def _prompt_ids(self, prompt: str) -> torch.Tensor:
+        """<|startofprev|> and the prompt's last tokens: openai/whisper keeps at most half the context."""
+        text_ids = self.tokenizer.encode(" " + prompt.strip(), add_special_tokens=False)
+        text_ids = text_ids[-(self.model.config.max_target_positions // 2 - 1) :]
+        start_of_previous = self.tokenizer.convert_tokens_to_ids("<|startofprev|>")
+        return torch.tensor([start_of_previous, *text_ids], device=self.device)
+
+    def _encode(self, features: torch.Tensor, seconds: float) -> BaseModelOutput:
+        """WhisperEncoder.forward on the first `seconds` of the window only (it insists on all 30 s)."""
+        with IMPORT_LOCK:
+            from transformers.modeling_outputs import BaseModelOutput
+
+        encoder = self.model.get_encoder()
+        frames = 2 * int(np.ceil(seconds * ENCODER_FRAMES_PER_SECOND))
+        with torch.no_grad():
+            hidden = torch.nn.functional.gelu(encoder.conv1(features[..., :frames]))
+            hidden = torch.nn.functional.gelu(encoder.conv2(hidden)).permute(0, 2, 1)
+            hidden = hidden + encoder.embed_positions.weight[: hidden.shape[1]]
+            for layer in encoder.layers:
+                hidden = layer(hidden, None)
+            return BaseModelOutput(last_hidden_state=encoder.layer_norm(hidden))
+
+    def _generate(
+        self, features: torch.Tensor, seconds: float, language: str, task: str, prompt_ids: torch.Tensor | None,
+        word_timestamps: bool = False, encoder_seconds: float | None = None, stop: Callable[[], bool] | None = None,
+    ) -> tuple[list[int], torch.Tensor, list[float] | None]:
+        """Greedy decoding of one window: the generated ids, the decoder's scores at each step and, if asked,
+        each generated token's start time in the window."""
+        with IMPORT_LOCK:
+            from transformers import StoppingCriteriaList
+
+        max_new_tokens = min(MAX_TOKENS_PER_WINDOW, int(MAX_TOKENS_PER_SECOND * seconds) + 16)
+        prompt_length = MAX_PROMPT_TOKENS + (len(prompt_ids) if prompt_ids is not None else 0)
+        max_length = min(max_new_tokens + prompt_length, self.model.config.max_target_positions)
+        options = dict(language=language, task=task) if self.multilingual else {}
+        if prompt_ids is not None:
+            options["prompt_ids"] = prompt_ids
+        if encoder_seconds is None:
+            options["input_features"] = features
+        else:
+            options["encoder_outputs"] = self._encode(features, encoder_seconds)
+        output = self.model.generate(
+            **options,
+            return_timestamps=self.timestamp_begin is not None,
+            return_token_timestamps=word_timestamps,
+            force_unique_generate_call=True,
+            return_dict_in_generate=True,
+            output_scores=True,
+            max_length=max_length,
+            stopping_criteria=StoppingCriteriaList([StopOnLoop(self._is_text)] + ([StopWhen(stop)] if stop else [])),
+        )
+        steps = len(output["scores"])  # a dict, not a ModelOutput, when token timestamps are asked for
+        generated = output["sequences"][0, -steps:].tolist()
+        times = output["token_timestamps"][0, -steps:].tolist() if word_timestamps else None
+        kept = self._without_loop(generated)
+        return generated[:kept], torch.stack(output["scores"])[:kept, 0].float(), times[:kept] if times else times
+
+    def _without_loop(self, generated: list[int]) -> int:
+        """How many generated tokens to keep: all but the repeated copies when the text ends in a loop."""
+        text_steps = [step for step, token_id in enumerate(generated) if self._is_text(token_id)]
+        start = loop_start([generated[step] for step in text_steps])
+        return len(generated) if start is None else text_steps[start]
+
+    def _is_timestamp(self, token_id: int) -> bool:
+        return self.timestamp_begin is not None and token_id >= self.timestamp_begin
+
+    def _is_text(self, token_id: int) -> bool:
+        return token_id < self.end_of_text
+
+    def _token_text(self, token_id: int) -> str:
+        if self._is_timestamp(token_id):
+            return f"<|{(token_id - self.timestamp_begin) * TIME_PER_TIMESTAMP:.2f}|>"
+        return self.tokenizer.decode([token_id])
+
+    def _segments(self, generated: list[int], offset: float, seconds: float) -> list[Segment]:
+        """Text between timestamp tokens becomes a segment; text without timestamps spans the window."""
+        segments, text_ids, start = [], [], 0.0
+
+        def close(end: float) -> None:
+            text = self.tokenizer.decode(text_ids).strip()
+            if text:
+                segments.append(Segment(round(offset + start, 2), round(offset + end, 2), text))
+            text_ids.clear()
+
+        for token_id in generated:
+            if self._is_timestamp(token_id):
+                time_in_window = min((token_id - self.timestamp_begin) * TIME_PER_TIMESTAMP, seconds)
+                if text_ids:
+                    close(time_in_window)
+                start = time_in_window
+            elif self._is_text(token_id):
+                text_ids.append(token_id)
+        if text_ids:
+            close(seconds)
+        return segments
+
+    def _words(self, generated: list[int], probabilities: torch.Tensor, times: list[float], offset: float,
+               seconds: float) -> list[Word]:
+        """Text tokens grouped into words (a token starting with a space starts one); a word lasts from its
+        first token's time to the next token's. Before a timestamp or the end, that next time is smeared over
+        the following silence, so such words are cut at twice the median word length, as openai/whisper does."""
+        words: list[Word] = []
+        token_probabilities: list[float] = []
+        open_ended = set()
+        for step, token_id in enumerate(generated):
+            if not self._is_text(token_id):
+                continue
+            text = self.tokenizer.decode([token_id])
+            next_is_text = step + 1 < len(generated) and self._is_text(generated[step + 1])
+            end = times[step + 1] if step + 1 < len(times) else seconds
+            if not words or text.startswith(" "):
+                words.append(Word(text.strip(), times[step], end, 0.0))
+                token_probabilities = []
+            else:
+                words[-1].text += text
+                words[-1].end = end
+            if next_is_text:
+                open_ended.discard(len(words) - 1)
+            else:
+                open_ended.add(len(words) - 1)
+            token_probabilities.append(float(probabilities[step, token_id]))
+            words[-1].probability = sum(token_probabilities) / len(token_probabilities)
+        durations = [word.end - word.start for index, word in enumerate(words) if index not in open_ended]
+        longest = 2 * min(0.7, float(np.median(durations))) if durations else 1.4
+        for index, word in enumerate(words):
+            if index in open_ended:
+                word.end = min(word.end, word.start + longest)
+            word.start, word.end = round(offset + word.start, 2), round(offset + min(word.end, seconds), 2)
+        return [word for word in words if word.text]
+
+    def _token_infos(self, generated: list[int], probabilities: torch.Tensor) -> list[TokenInfo]:
+        top_probabilities, top_ids = probabilities.topk(TOP_ALTERNATIVES, dim=-1)
+        infos = []
+        for step, token_id in enumerate(generated):
+            if not self._is_text(token_id):
+                continue
+            alternatives = [
+                (self._token_text(candidate), float(probability))
+                for candidate, probability in zip(top_ids[step].tolist(), top_probabilities[step].tolist())
+            ]
+            infos.append(TokenInfo(self._token_text(token_id), float(probabilities[step, token_id]), alternatives))
+        return infos
+
+
+def load_speech_model(source: str, device: torch.device, dtype: torch.dtype = torch.float32) -> SpeechRecognizer:
+    """"package:tiny.en" / "package:base" (offline, from pip packages), or a Hugging Face id / local folder."""
+    with IMPORT_LOCK:
+        from transformers import WhisperForConditionalGeneration, WhisperProcessor
+
+        from models.speech.whisper_ct2 import load_packaged_whisper
+
+    if source.startswith("package:"):
+        model, processor = load_packaged_whisper(source.removeprefix("package:"), device, dtype)
+        return SpeechRecognizer(model, processor)
+    try:
+        model = WhisperForConditionalGeneration.from_pretrained(source, dtype=dtype)
+        processor = WhisperProcessor.from_pretrained(source)
+    except OSError as error:
+        raise ModelUnavailable.of("model.whisper_load_failed", source=source, error=error) from error
+    return SpeechRecognizer(model.to(device).eval(), processor)

@@ -1,0 +1,371 @@
+"""The Bergamot "tiny" Marian translation model, in plain PyTorch.
+
+Mozilla's Firefox Translations ship student models trained with Marian: a 6-layer Transformer
+encoder and a 2-layer decoder whose self-attention is replaced by an SSRU (a cheap recurrent
+cell), stored as an int8 Marian binary. This file reads that binary and rebuilds the network:
+
+    source ids -> embedding * sqrt(d) + sinusoid -> 6 x [self-attention, FFN] -> memory
+    previous target id -> embedding * sqrt(d) + sinusoid
+        -> 2 x [SSRU, cross-attention over memory, FFN] -> tied output projection -> logits
+
+Every sub-layer is post-norm: x = LayerNorm(x + sublayer(x)) (Marian's "dan" postprocess).
+Decoding runs one target position at a time through `Marian.decode_step`; the search lives in
+models/translation/translators.py.
+"""
+import math
+import struct
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# ----------------------------------------------------------------------------------------------
+# Reading the Marian binary
+
+MARIAN_FLOAT32 = 0x0404
+MARIAN_INT8 = 0x4101  # int8 weights followed by one float32 quantisation multiplier
+MARIAN_TEXT = 0x0101  # the embedded model.yml
+_HEADER = struct.Struct("<4Q")  # name length, type, rank, data byte count
+
+
+def read_marian_binary(path: str | Path) -> dict[str, np.ndarray]:
+    """Read a Marian `.bin` model into float32 numpy arrays, keyed by Marian's parameter names.
+
+    Layout: u64 version, u64 item count, one header per item, then every name (NUL-terminated),
+    then every shape (i32 per dimension), then a u64 padding length and that many bytes, then the
+    data of each item in order. int8 matrices hold their int8 values followed by a float32
+    multiplier (W = int8 / multiplier) and are stored transposed, i.e. already in nn.Linear's
+    [out_features, in_features] order - except `Wemb`, stored as [vocab, d_model].
+    The activation multipliers (`*_QuantMultA`) and the embedded config are skipped.
+    """
+    blob = Path(path).read_bytes()
+    _version, count = struct.unpack_from("<2Q", blob, 0)
+    offset = 16
+    headers = [_HEADER.unpack_from(blob, offset + i * _HEADER.size) for i in range(count)]
+    offset += count * _HEADER.size
+
+    names = []
+    for name_length, *_ in headers:
+        names.append(blob[offset:offset + name_length].rstrip(b"\0").decode())
+        offset += name_length
+    shapes = []
+    for _, _, rank, _ in headers:
+        shapes.append(struct.unpack_from(f"<{rank}i", blob, offset))
+        offset += 4 * rank
+    (padding,) = struct.unpack_from("<Q", blob, offset)
+    offset += 8 + padding
+
+    params = {}
+    for name, (_, item_type, _, byte_count), shape in zip(names, headers, shapes):
+        data_offset, offset = offset, offset + byte_count
+        if name.endswith("_QuantMultA") or item_type == MARIAN_TEXT:
+            continue
+        size = int(np.prod(shape))
+        if item_type == MARIAN_FLOAT32:
+            params[name] = np.frombuffer(blob, np.float32, size, data_offset).reshape(shape)
+        elif item_type == MARIAN_INT8:
+            values = np.frombuffer(blob, np.int8, size, data_offset)
+            (multiplier,) = np.frombuffer(blob, np.float32, 1, data_offset + size)
+            rows, cols = shape if name == "Wemb" else shape[::-1]
+            params[name] = values.reshape(rows, cols).astype(np.float32) / multiplier
+        else:
+            raise ValueError(f"{path}: parameter {name} has unsupported Marian type {item_type:#x}")
+    return params
+
+
+class LexicalShortlist:
+    """Bergamot's lexical shortlist (`lex.*.s2t.bin`): for every source token, the target tokens
+    likely to appear in its translation. The decoder only scores these, which makes it faster and
+    stops it from inventing words unrelated to the source.
+
+    Layout: six u64 (magic, checksum, first_num, best_num, offsets count, targets count), the
+    offsets (u64, one per source id plus one), then the target ids (u32).
+    """
+    MAGIC = 0xF11A48D5013417F5
+
+    def __init__(self, path: str | Path):
+        blob = Path(path).read_bytes()
+        header = struct.unpack_from("<6Q", blob, 0)
+        magic, _checksum, self.first_num, _best_num, offsets_count, targets_count = header
+        if magic != self.MAGIC:
+            raise ValueError(f"{path} is not a Marian binary shortlist")
+        self.offsets = np.frombuffer(blob, np.uint64, offsets_count, 48).astype(np.int64)
+        self.targets = np.frombuffer(blob, np.uint32, targets_count, 48 + 8 * offsets_count)
+
+    def allowed(self, source_ids: list[int], vocab_size: int) -> np.ndarray:
+        """The target ids the decoder may produce for this source, as a [vocab_size] bool mask:
+        the `first_num` most frequent tokens, the source tokens themselves (the vocabulary is shared)
+        and every token the shortlist lists for a source token."""
+        allowed = np.zeros(vocab_size, dtype=bool)
+        allowed[:self.first_num] = True
+        for source_id in set(source_ids):
+            allowed[source_id] = True
+            allowed[self.targets[self.offsets[source_id]:self.offsets[source_id + 1]]] = True
+        # Marian pads the list to a multiple of eight (for intgemm) with the next unused ids.
+        missing = -int(allowed.sum()) % 8
+        unused = np.flatnonzero(~allowed[self.first_num:])[:missing] + self.first_num
+        allowed[unused] = True
+        return allowed
+
+
+# ----------------------------------------------------------------------------------------------
+# The network
+
+@dataclass
+class MarianConfig:
+    vocab_size: int = 32000
+    d_model: int = 256
+    n_heads: int = 8
+    d_ffn: int = 1536
+    encoder_layers: int = 6
+    decoder_layers: int = 2
+    eos_id: int = 0  # "</s>"; Marian also pads with it
+    layer_norm_eps: float = 1e-9  # Marian's default
+
+
+def sinusoid_positions(start: int, length: int, dim: int, device=None) -> torch.Tensor:
+    """Marian's (tensor2tensor's) position signal: [length, dim], sines in the first half."""
+    half = dim // 2
+    inverse_timescales = torch.exp(torch.arange(half, device=device) * -(math.log(10000.0) / (half - 1)))
+    angles = torch.arange(start, start + length, device=device)[:, None] * inverse_timescales[None, :]
+    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
+
+
+class Attention(nn.Module):
+    """Multi-head attention; `keys_values` come from `project_keys_values` so they can be cached."""
+
+    def __init__(self, config: MarianConfig):
+        super().__init__()
+        self.n_heads = config.n_heads
+        self.query = nn.Linear(config.d_model, config.d_model)
+        self.key = nn.Linear(config.d_model, config.d_model)
+        self.value = nn.Linear(config.d_model, config.d_model)
+        self.out = nn.Linear(config.d_model, config.d_model)
+
+    def split_heads(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, T, D] -> [B, H, T, D/H]"""
+        batch, length, dim = x.shape
+        return x.view(batch, length, self.n_heads, dim // self.n_heads).transpose(1, 2)
+
+    def project_keys_values(self, memory: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """memory [B, S, D] -> keys, values, each [B, H, S, D/H]"""
+        return self.split_heads(self.key(memory)), self.split_heads(self.value(memory))
+
+    def forward(self, x: torch.Tensor, keys_values: tuple[torch.Tensor, torch.Tensor],
+                key_padding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x [B, T, D], key_padding [B, S] (True = padding) -> output [B, T, D], weights [B, H, T, S]"""
+        keys, values = keys_values
+        queries = self.split_heads(self.query(x))
+        scores = queries @ keys.transpose(-1, -2) / math.sqrt(queries.shape[-1])
+        scores = scores.masked_fill(key_padding[:, None, None, :], float("-inf"))
+        weights = scores.softmax(dim=-1)
+        mixed = (weights @ values).transpose(1, 2).flatten(2)
+        return self.out(mixed), weights
+
+
+class FeedForward(nn.Module):
+    def __init__(self, config: MarianConfig):
+        super().__init__()
+        self.up = nn.Linear(config.d_model, config.d_ffn)
+        self.down = nn.Linear(config.d_ffn, config.d_model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """[..., D] -> [..., D]"""
+        return self.down(F.relu(self.up(x)))
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, config: MarianConfig):
+        super().__init__()
+        self.self_attention = Attention(config)
+        self.attention_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
+        self.feed_forward = FeedForward(config)
+        self.feed_forward_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
+
+    def forward(self, x: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+        """x [B, S, D], padding [B, S] -> [B, S, D]"""
+        attended, _ = self.self_attention(x, self.self_attention.project_keys_values(x), padding)
+        x = self.attention_norm(x + attended)
+        return self.feed_forward_norm(x + self.feed_forward(x))
+
+
+class SSRU(nn.Module):
+    """Simpler Simple Recurrent Unit: f = sigmoid(x W_f + b_f); c = f * c + (1 - f) * x W; h = relu(c)."""
+
+    def __init__(self, config: MarianConfig):
+        super().__init__()
+        self.candidate = nn.Linear(config.d_model, config.d_model, bias=False)
+        self.forget = nn.Linear(config.d_model, config.d_model)
+
+    def forward(self, x: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step: x [B, D], cell [B, D] -> output h [B, D], new cell [B, D]"""
+        forget = torch.sigmoid(self.forget(x))
+        cell = forget * cell + (1 - forget) * self.candidate(x)
+        return F.relu(cell), cell
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, config: MarianConfig):
+        super().__init__()
+        self.ssru = SSRU(config)
+        self.ssru_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
+        self.cross_attention = Attention(config)
+        self.cross_attention_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
+        self.feed_forward = FeedForward(config)
+        self.feed_forward_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
+
+    def forward(self, x: torch.Tensor, cell: torch.Tensor, memory_keys_values, source_padding: torch.Tensor):
+        """One step: x [B, D], cell [B, D] -> output [B, D], new cell [B, D], cross-attention [B, H, S]"""
+        recurrent, cell = self.ssru(x, cell)
+        x = self.ssru_norm(x + recurrent)
+        attended, weights = self.cross_attention(x[:, None, :], memory_keys_values, source_padding)
+        x = self.cross_attention_norm(x + attended[:, 0])
+        x = self.feed_forward_norm(x + self.feed_forward(x))
+        return x, cell, weights[:, :, 0]
+
+
+@dataclass
+class ShortlistedOutput:
+    """The output layer cut down to a lexical shortlist: reading all 32k rows of the tied embedding
+    dominates a decoder step, the shortlist (the union over the batch) has a few hundred."""
+    ids: torch.Tensor  # [K] vocabulary ids
+    weight: torch.Tensor  # [K, D]
+    bias: torch.Tensor  # [K]
+    allowed: torch.Tensor  # [N, K] bool: which of the K ids each row's own shortlist holds
+
+
+@dataclass
+class DecoderState:
+    """What the decoder carries from one target position to the next, for N rows (sentences or beams)."""
+    position: int
+    cells: list[torch.Tensor]  # per layer [N, D]
+    memory_keys_values: list[tuple[torch.Tensor, torch.Tensor]]  # per layer, each [N, H, S, D/H]
+    source_padding: torch.Tensor  # [N, S]
+    shortlist: ShortlistedOutput | None = None  # None: score the whole vocabulary
+
+    def select(self, rows: torch.Tensor) -> "DecoderState":
+        """Keep (and reorder, repeat) rows, e.g. the beams that survived a search step."""
+        return DecoderState(
+            self.position,
+            [cell[rows] for cell in self.cells],
+            [(keys[rows], values[rows]) for keys, values in self.memory_keys_values],
+            self.source_padding[rows],
+            None if self.shortlist is None else replace(self.shortlist, allowed=self.shortlist.allowed[rows]),
+        )
+
+
+class Marian(nn.Module):
+    def __init__(self, config: MarianConfig):
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(config.vocab_size, config.d_model)  # shared by source, target, output
+        self.output_bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.encoder = nn.ModuleList(EncoderLayer(config) for _ in range(config.encoder_layers))
+        self.decoder = nn.ModuleList(DecoderLayer(config) for _ in range(config.decoder_layers))
+
+    def embed(self, ids: torch.Tensor | None, start: int, rows: int) -> torch.Tensor:
+        """ids [N, T] -> [N, T, D] for positions start .. start + T - 1; ids None -> one all-zero
+        embedding per row, which is how Marian starts the target (it has no <s> token)."""
+        d_model = self.config.d_model
+        if ids is None:
+            ids_embedded = self.embedding.weight.new_zeros(rows, 1, d_model)
+        else:
+            ids_embedded = self.embedding(ids) * math.sqrt(d_model)
+        positions = sinusoid_positions(start, ids_embedded.shape[1], d_model, ids_embedded.device)
+        return ids_embedded + positions.to(ids_embedded.dtype)
+
+    def encode(self, source_ids: torch.Tensor, source_padding: torch.Tensor,
+               allowed_targets: torch.Tensor | None = None) -> DecoderState:
+        """source_ids [B, S] (each ending in </s>), source_padding [B, S],
+        allowed_targets [B, V] bool from a lexical shortlist or None -> the decoder's start state"""
+        x = self.embed(source_ids, 0, source_ids.shape[0])
+        for layer in self.encoder:
+            x = layer(x, source_padding)
+        cells = [x.new_zeros(x.shape[0], self.config.d_model) for _ in self.decoder]
+        memory = [layer.cross_attention.project_keys_values(x) for layer in self.decoder]
+        if allowed_targets is None:
+            return DecoderState(0, cells, memory, source_padding)
+        ids = allowed_targets.any(dim=0).nonzero()[:, 0]
+        shortlist = ShortlistedOutput(ids, self.embedding.weight[ids], self.output_bias[ids],
+                                      allowed_targets[:, ids])
+        return DecoderState(0, cells, memory, source_padding, shortlist)
+
+    def decode_step(self, previous_ids: torch.Tensor | None, state: DecoderState
+                    ) -> tuple[torch.Tensor, torch.Tensor, DecoderState]:
+        """previous_ids [N] (None at the first position) -> log-probs [N, V] (-inf outside the shortlist),
+        cross-attention [layers, N, H, S], the state for the next position."""
+        rows = state.source_padding.shape[0]
+        previous = None if previous_ids is None else previous_ids[:, None]
+        x = self.embed(previous, state.position, rows)[:, 0]
+        cells, attentions = [], []
+        for layer, cell, keys_values in zip(self.decoder, state.cells, state.memory_keys_values):
+            x, cell, weights = layer(x, cell, keys_values, state.source_padding)
+            cells.append(cell)
+            attentions.append(weights)
+        if state.shortlist is None:
+            logits = x @ self.embedding.weight.T + self.output_bias
+        else:
+            shortlist = state.shortlist
+            scored = (x @ shortlist.weight.T + shortlist.bias).masked_fill(~shortlist.allowed, float("-inf"))
+            logits = scored.new_full((x.shape[0], self.config.vocab_size), float("-inf"))
+            logits = logits.index_copy(1, shortlist.ids, scored)
+        next_state = DecoderState(state.position + 1, cells, state.memory_keys_values, state.source_padding,
+                                  state.shortlist)
+        return logits.float().log_softmax(dim=-1), torch.stack(attentions), next_state
+
+    @classmethod
+    def from_marian_file(cls, path: str | Path) -> "Marian":
+        """Build the model from a Bergamot `model.*.intgemm.alphas.bin`."""
+        params = read_marian_binary(path)
+        vocab_size, d_model = params["Wemb"].shape
+        config = MarianConfig(
+            vocab_size=vocab_size,
+            d_model=d_model,
+            d_ffn=params["encoder_l1_ffn_W1"].shape[0],
+            encoder_layers=sum(1 for name in params if name.endswith("_self_Wq")),
+            decoder_layers=sum(1 for name in params if name.endswith("_context_Wq")),
+        )
+        model = cls(config)
+        model.load_state_dict(marian_to_torch_names(params, config))
+        return model.eval()
+
+
+def marian_to_torch_names(params: dict[str, np.ndarray], config: MarianConfig) -> dict[str, torch.Tensor]:
+    """Rename Marian parameters (`encoder_l1_self_Wq`, ...) to this module's state_dict keys."""
+    def attention(marian: str, ours: str) -> dict[str, str]:
+        renamed = {}
+        for projection, name in [("q", "query"), ("k", "key"), ("v", "value"), ("o", "out")]:
+            renamed[f"{marian}_W{projection}"] = f"{ours}.{name}.weight"
+            renamed[f"{marian}_b{projection}"] = f"{ours}.{name}.bias"
+        return renamed
+
+    def norm(marian: str, ours: str) -> dict[str, str]:
+        return {f"{marian}_ln_scale": f"{ours}.weight", f"{marian}_ln_bias": f"{ours}.bias"}
+
+    def feed_forward(marian: str, ours: str) -> dict[str, str]:
+        return {f"{marian}_W1": f"{ours}.up.weight", f"{marian}_b1": f"{ours}.up.bias",
+                f"{marian}_W2": f"{ours}.down.weight", f"{marian}_b2": f"{ours}.down.bias"}
+
+    renamed = {"Wemb": "embedding.weight", "decoder_ff_logit_out_b": "output_bias"}
+    for i in range(config.encoder_layers):
+        marian, ours = f"encoder_l{i + 1}", f"encoder.{i}"
+        renamed |= attention(f"{marian}_self", f"{ours}.self_attention")
+        renamed |= norm(f"{marian}_self_Wo", f"{ours}.attention_norm")
+        renamed |= feed_forward(f"{marian}_ffn", f"{ours}.feed_forward")
+        renamed |= norm(f"{marian}_ffn_ffn", f"{ours}.feed_forward_norm")
+    for i in range(config.decoder_layers):
+        marian, ours = f"decoder_l{i + 1}", f"decoder.{i}"
+        renamed |= {f"{marian}_rnn_W": f"{ours}.ssru.candidate.weight",
+                    f"{marian}_rnn_Wf": f"{ours}.ssru.forget.weight",
+                    f"{marian}_rnn_bf": f"{ours}.ssru.forget.bias"}
+        renamed |= norm(f"{marian}_rnn_ffn", f"{ours}.ssru_norm")
+        renamed |= attention(f"{marian}_context", f"{ours}.cross_attention")
+        renamed |= norm(f"{marian}_context_Wo", f"{ours}.cross_attention_norm")
+        renamed |= feed_forward(f"{marian}_ffn", f"{ours}.feed_forward")
+        renamed |= norm(f"{marian}_ffn_ffn", f"{ours}.feed_forward_norm")
+    # Marian keeps vectors as [1, n] matrices; squeeze(0) makes them nn's 1-D biases and scales.
+    return {ours: torch.from_numpy(np.array(params[marian], dtype=np.float32)).squeeze(0)
+            for marian, ours in renamed.items()}

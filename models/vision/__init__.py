@@ -1,0 +1,1 @@
+"""Vision: images opened safely, the ImageNet classifier and its Grad-CAM, the digits CNN and ViT."""

@@ -1,0 +1,1 @@
+"""What the tabs draw, from data that models/ prepared: plotly figures, SVG / PNG / HTML, colour overlays."""

