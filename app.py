@@ -1,7 +1,7 @@
 """Model Studio: see how modern AI models work, live, in the browser.
 
     python app.py [--host 127.0.0.1] [--port 7860] [--device cpu|cuda|mps] [--preload] [--share]
-                  [--lang en|zh] [--teacher]
+                  [--lang en|zh-CN|…] [--teacher]
 """
 import argparse
 import logging
@@ -10,6 +10,7 @@ import os
 import gradio as gr
 
 from models.device import pick_device
+from models.errors import InputError
 from models.libraries import import_model_libraries
 from models.limits import LIMITS
 from models.registry import ModelRegistry, hub_spec
@@ -24,20 +25,20 @@ from studio import (
     training,
     translation,
 )
-from studio.i18n import t
-
-TITLE = "Model Studio"
+from studio.common import in_user_language
+from studio.i18n import language_code, redraw_on_language_change, say, t
 
 
 def build_app(registry: ModelRegistry, teacher: bool = False) -> gr.Blocks:
     """The studio; `teacher` pre-fills the examples (fonts and hidden controls are CSS: classroom.css)."""
-    with gr.Blocks(title=TITLE, delete_cache=exports.DELETE_CACHE) as demo:
+    with gr.Blocks(title=say("app.title"), delete_cache=exports.DELETE_CACHE) as demo:  # the launch language
         with gr.Row(elem_id="studio-header"):
             gr.Markdown(t("app.subtitle"))
             language = gr.Radio([(name, code) for code, name in i18n.LANGUAGE_NAMES.items()], label=t("app.language"),
                                 elem_id="studio-language", scale=0, min_width=200)
         if registry.failures:  # models that failed to load at --preload: left out of every tab's choices
-            gr.Markdown("\n\n".join(f"⚠️ {reason}" for reason in registry.failures.values()), elem_id="studio-failures")
+            failures = gr.Markdown(lambda: failure_notes(registry), elem_id="studio-failures")
+            redraw_on_language_change(lambda: failure_notes(registry), failures)
         with gr.Tabs() as tabs:
             speech_outputs = speech.build(registry, teacher)
             image.build(registry, teacher)
@@ -54,8 +55,20 @@ def build_app(registry: ModelRegistry, teacher: bool = False) -> gr.Blocks:
     return demo
 
 
+def failure_notes(registry: ModelRegistry) -> str:
+    return "\n\n".join(f"⚠️ {in_user_language(failure)}" for failure in registry.failures.values())
+
+
 def running_on_spaces() -> bool:
     return bool(os.environ.get("SPACE_ID"))
+
+
+def interface_language(name: str) -> str:
+    """--lang: a language with a locale file, by its code or any tag of the same language ("zh" -> "zh-CN")."""
+    code = language_code(name)
+    if code is None:
+        raise argparse.ArgumentTypeError(f"no locale file for {name!r}; choose one of {', '.join(i18n.TABLES)}")
+    return code
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -68,8 +81,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                                        "STUDIO_DEVICE also sets it)")
     parser.add_argument("--preload", action="store_true", help="load every model at start instead of on first use")
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
-    parser.add_argument("--lang", choices=["en", "zh"], default=None,
-                        help="interface language (default: the browser's; STUDIO_LANG also sets it)")
+    parser.add_argument("--lang", type=interface_language, default=None,
+                        help=f"interface language: {', '.join(i18n.TABLES)} or a tag of the same language "
+                             "(default: the browser's; STUDIO_LANG also sets it)")
     parser.add_argument("--teacher", action="store_true", default=os.environ.get("STUDIO_TEACHER", "0") not in ("", "0", "false"),
                         help="classroom projector: preload every model, pre-fill examples, large fonts, "
                              "no developer controls (STUDIO_TEACHER=1 also sets it)")
@@ -83,7 +97,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.lang:
         os.environ["STUDIO_LANG"] = args.lang  # read by studio.i18n, for the page and the server alike
-    registry = ModelRegistry(pick_device(args.device))
+    try:
+        registry = ModelRegistry(pick_device(args.device))
+    except InputError as error:
+        raise SystemExit(in_user_language(error)) from error
     for entry in args.hub_model:
         task, _, hub_id = entry.partition("=")
         registry.add(hub_spec(task, hub_id))

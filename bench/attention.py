@@ -13,7 +13,6 @@ import argparse
 import json
 import platform
 import statistics
-import tempfile
 from pathlib import Path
 
 import torch
@@ -30,12 +29,14 @@ from models.attention.maps import (
 from models.speech.audio import load_audio
 from models.vision.digits import shared_digit_models
 from models.registry import ModelRegistry
-from studio.attention_views import (
+from studio import exports
+from studio.common import in_user_language
+from studio.views.attention import (
     aggregate_figure,
+    export_files,
     grid_figure,
     head_figure,
     token_figure,
-    write_exports,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,9 +63,8 @@ def render(maps) -> int:
 
 def export(maps) -> None:
     weights = maps.head(maps.layers - 1, None)
-    with tempfile.TemporaryDirectory() as folder:
-        write_exports(Path(folder), weights, maps.query_tokens, maps.key_tokens, "export",
-                      [head_figure(weights, maps.query_tokens, maps.key_tokens, "head")])
+    exports.write("attention", export_files(weights, maps.query_tokens, maps.key_tokens, "export",
+                                            [head_figure(weights, maps.query_tokens, maps.key_tokens, "head")]))
 
 
 def timed(function, repeats: int) -> tuple[float, object]:
@@ -106,7 +106,7 @@ def measure(found: list[tuple[str, object]], repeats: int, with_exports: bool = 
         for block in maps:
             render_seconds, json_bytes = timed(lambda block=block: render(block), repeats)
             export_seconds = timed(lambda block=block: export(block), repeats)[0] if with_exports else None
-            rows.append({"input": name, "block": block.name, "shape": list(block.weights.shape),
+            rows.append({"input": name, "block": in_user_language(block.name), "shape": list(block.weights.shape),
                          "extract_s": extract_seconds, "render_s": render_seconds,
                          "figure_json_kb": round(json_bytes / 1024), "export_s": export_seconds})
     return rows

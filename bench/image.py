@@ -14,6 +14,7 @@ from models.vision import cam
 from models.registry import ModelRegistry
 from models.vision.classifier import ImageClassifier, preprocess
 from studio.image import photo_for_display
+from studio.views.overlays import heat_overlay
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = str(ROOT / "assets" / "images" / "chelsea.jpg")
@@ -43,7 +44,7 @@ def measure(classifier: ImageClassifier, photo: str, repeats: int) -> ImageResul
         return cam.explain(classifier, photo_for_display(photo))
 
     def studio_with_overlay():  # ... and the next step, which paints the overlay
-        return cam.overlay(photo_for_display(photo), studio_classify().heatmap, 0.5)
+        return heat_overlay(photo_for_display(photo), studio_classify().heatmap, 0.5)
 
     def batched():
         with torch.inference_mode():

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.load import launch_studio
+from studio.launcher import launch_studio
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"

@@ -23,17 +23,10 @@ import numpy as np
 import torch
 
 from bench.asr import PAUSE_SECONDS, english_clips
-from models.speech.audio import SAMPLE_RATE
 from models.metrics import word_error_rate, words_of
 from models.registry import ModelRegistry
-from models.speech.streaming import (
-    FRAME_SECONDS,
-    LIVE_CHUNK_SECONDS,
-    StreamingOptions,
-    StreamingTranscriber,
-    loud_frames,
-    whisper_decoder,
-)
+from models.speech.audio import FRAME_SECONDS, SAMPLE_RATE, loud_frames
+from models.speech.streaming import LIVE_CHUNK_SECONDS, StreamingOptions, StreamingTranscriber, whisper_decoder
 
 ROOT = Path(__file__).resolve().parent.parent
 # The microphone is stopped this long after the speech ends (someone clicks stop after the last word).

@@ -23,11 +23,10 @@ import torch
 
 from bench.timing import CPU, synchronize
 from models.training.config import TrainConfig
-from models.training.data import load_task
 from models.training.loop import fit, loss_of, make_optimizer, steps_per_epoch
 from models.training.runner import Runner
 from models.training.store import RunStore
-from models.training.variants import build_model
+from models.training.tasks import build_model, load_task
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = [TrainConfig("digits", "mlp", "adam", 3e-3, 32), TrainConfig("digits", "cnn", "adam", 3e-3, 32),

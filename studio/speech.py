@@ -3,36 +3,35 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from models.speech.audio import load_audio, to_16k_mono
+from models.errors import InputError
 from models.limits import LIMITS
 from models.registry import ModelRegistry
+from models.speech.audio import load_audio, to_16k_mono
+from models.speech.recognizer import Segment
 from models.speech.streaming import LIVE_CHUNK_SECONDS, StreamingTranscriber, StreamUpdate, whisper_decoder
 from models.speech.subtitles import to_srt, to_text, to_vtt
 from studio import concepts, exports
-from studio.common import ASSETS, MODEL_QUEUE, load_model, model_choices, user_errors
+from studio.common import ASSETS, MODEL_QUEUE, in_user_language, load_model, model_choices, user_errors
+from studio.handlers import bind
 from studio.i18n import say, t
-from studio.speech_views import audio_figure, live_html, token_html
+from studio.views.speech import audio_figure, live_html, token_html
 
+TRANSCRIBE_API = "transcribe"  # the tab's one public endpoint: (audio file, model, language, task); the live path is private
+# Each language in its own name (not translated, as language pickers do).
 LANGUAGES = [(t("speech.language.auto"), "auto"), ("English", "en"), ("中文", "zh"),
              ("Português", "pt"), ("Español", "es"), ("Français", "fr"), ("Deutsch", "de"),
              ("日本語", "ja")]
 TASKS = [(t("speech.task.transcribe"), "transcribe"), (t("speech.task.translate"), "translate")]
+WORD_COLUMNS = ["word", "start", "end", "p"]  # keys speech.column.*
+LIVE_TIME_LIMIT_SECONDS = 600  # one microphone stream runs at most this long
 LIVE_PLOT_SECONDS = 2.0  # the live spectrogram is redrawn on a timer, apart from the audio chunks
 LIVE_PLOT_FRAMES = 250  # and kept light for the browser
+STREAM_TTL_SECONDS = 900  # a live stream's state is freed this long after its last use (or when the browser tab closes)
 CSS = """
 #asr-transcript .committed { color: var(--body-text-color); }
 #asr-transcript .tentative { color: var(--body-text-color-subdued); font-style: italic; }
 #asr-tokens-view .asr-token { border-radius: 3px; padding: 1px 0; cursor: help; }
 """
-
-
-def language_option(language: str) -> str | None:
-    return None if language == "auto" else language
-
-
-def subtitle_files(segments) -> list[str]:
-    return exports.write("transcript", {"transcript.srt": to_srt(segments), "transcript.vtt": to_vtt(segments),
-                                        "transcript.txt": to_text(segments)})
 
 
 @dataclass
@@ -45,75 +44,112 @@ class SpeechOutputs:
     send_to_attention: gr.Button
 
 
+# ----------------------------------------------------------------------------------------------
+# Handlers
+
+def language_option(language: str) -> str | None:
+    return None if language == "auto" else language
+
+
+def word_headers() -> list[str]:
+    return [say(f"speech.column.{column}") for column in WORD_COLUMNS]
+
+
+def subtitle_files(segments: list[Segment]) -> list[str]:
+    return exports.write("transcript", {"transcript.srt": to_srt(segments), "transcript.vtt": to_vtt(segments),
+                                        "transcript.txt": to_text(segments)})
+
+
+@user_errors
+def transcribe(registry: ModelRegistry, audio_path: str | None, model_key: str, language: str, task: str,
+               progress=gr.Progress()):
+    """A whole clip: its text, segments, word table, tokens by probability, summary, what the model hears,
+    and the subtitle files."""
+    if not audio_path:
+        raise InputError.of("speech.no_audio")
+    samples = load_audio(audio_path)
+    recognizer = load_model(registry, model_key, progress)
+    transcript = recognizer.transcribe(samples, language=language_option(language), task=task, word_timestamps=True,
+                                       progress=lambda fraction, message: progress(fraction,
+                                                                                   desc=in_user_language(message)))
+    segments = [{"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text} for s in transcript.segments]
+    summary = say("speech.summary", audio=transcript.audio_seconds, decode=transcript.decode_seconds,
+                  rtf=transcript.real_time_factor, spoken=transcript.language)
+    words = [[word.text, word.start, word.end, round(word.probability, 2)] for word in transcript.words]
+    return (transcript.text, segments, {"data": words, "headers": word_headers()}, token_html(transcript), summary,
+            audio_figure(samples, recognizer.log_mel(samples)), subtitle_files(transcript.segments))
+
+
+def start_live():
+    """A fresh stream at once, so no audio is lost while the model loads."""
+    return StreamingTranscriber(), live_html(None), say("speech.loading"), gr.Timer(active=True)
+
+
+@user_errors
+def attach_model(registry: ModelRegistry, stream: StreamingTranscriber | None, model_key: str, language: str,
+                 task: str, progress=gr.Progress()):
+    """The model, once loaded, starts decoding the stream (with the audio kept meanwhile)."""
+    if stream is None:
+        return gr.skip()
+    recognizer = load_model(registry, model_key, progress)
+    recognizer.check_options(language_option(language), task)
+    stream.decode = whisper_decoder(recognizer, language_option(language), task)
+    return say("speech.listening")
+
+
+@user_errors
+def live_chunk(chunk, stream: StreamingTranscriber | None, shown: StreamUpdate | None):
+    """Only adds audio and shows the latest decode: the browser drops audio while a chunk is pending."""
+    if chunk is None or stream is None:
+        return gr.skip(), stream, shown, gr.skip()
+    sample_rate, samples = chunk
+    stream.add_audio(to_16k_mono(samples, sample_rate))
+    update = stream.update_in_background()
+    if update is None or update is shown:
+        return gr.skip(), stream, shown, gr.skip()
+    latency = say("speech.latency", ms=update.latency_seconds * 1000, buffer=update.buffer_seconds)
+    return live_html(update), stream, update, latency
+
+
+@user_errors
+def live_plot_now(registry: ModelRegistry, stream: StreamingTranscriber | None, model_key: str):
+    """What the model hears now: the stream's buffer (once the model is loaded)."""
+    if stream is None or not registry.is_loaded(model_key):
+        return gr.skip()
+    buffer = stream.buffered_audio()
+    if buffer.size == 0:
+        return gr.skip()
+    return audio_figure(buffer, registry.get(model_key).log_mel(buffer), max_frames=LIVE_PLOT_FRAMES)
+
+
+@user_errors
+def stop_live(stream: StreamingTranscriber | None):
+    if stream is None:
+        return gr.skip(), None, gr.skip(), gr.Timer(active=False)
+    update = stream.finish()
+    return (live_html(update), None, say("speech.final", ms=update.latency_seconds * 1000),
+            gr.Timer(active=False))
+
+
+def reset_live():
+    return None, live_html(None), ""
+
+
+# ----------------------------------------------------------------------------------------------
+# Layout
+
 def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
     """Build the tab; returns its outputs and "send" buttons for the app to wire.
     `teacher`: the first example clip is already in the File tab."""
     models = model_choices(registry, "speech")
-
-    @user_errors
-    def transcribe(audio_path, model_key, language, task, progress=gr.Progress()):
-        if not audio_path:
-            raise gr.Error(say("speech.no_audio"))
-        samples = load_audio(audio_path)
-        recognizer = load_model(registry, model_key, progress)
-        transcript = recognizer.transcribe(samples, language=language_option(language), task=task, word_timestamps=True,
-                                           progress=lambda fraction, message: progress(fraction, desc=message))
-        segments = [{"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text} for s in transcript.segments]
-        summary = say("speech.summary", audio=transcript.audio_seconds, decode=transcript.decode_seconds,
-                      rtf=transcript.decode_seconds / max(transcript.audio_seconds, 1e-6), spoken=transcript.language)
-        words = [[word.text, word.start, word.end, round(word.probability, 2)] for word in transcript.words]
-        return (transcript.text, segments, words, token_html(transcript), summary,
-                audio_figure(samples, recognizer.log_mel(samples)), subtitle_files(transcript.segments))
-
-    def start_live():
-        """A fresh stream at once, so no audio is lost while the model loads."""
-        return StreamingTranscriber(), live_html(None), say("speech.loading"), gr.Timer(active=True)
-
-    @user_errors
-    def attach_model(stream: StreamingTranscriber | None, model_key, language, task, progress=gr.Progress()):
-        if stream is None:
-            return gr.skip()
-        recognizer = load_model(registry, model_key, progress)
-        recognizer.check_options(language_option(language), task)
-        stream.decode = whisper_decoder(recognizer, language_option(language), task)
-        return say("speech.listening")
-
-    @user_errors
-    def live_chunk(chunk, stream: StreamingTranscriber | None, shown: StreamUpdate | None):
-        """Only adds audio and shows the latest decode: the browser drops audio while a chunk is pending."""
-        if chunk is None or stream is None:
-            return gr.skip(), stream, shown, gr.skip()
-        sample_rate, samples = chunk
-        stream.add_audio(to_16k_mono(samples, sample_rate))
-        update = stream.update_in_background()
-        if update is None or update is shown:
-            return gr.skip(), stream, shown, gr.skip()
-        latency = say("speech.latency", ms=update.latency_seconds * 1000, buffer=update.buffer_seconds)
-        return live_html(update), stream, update, latency
-
-    @user_errors
-    def live_plot_now(stream: StreamingTranscriber | None, model_key):
-        if stream is None or stream.buffer.size == 0 or not registry.is_loaded(model_key):
-            return gr.skip()
-        buffer = stream.buffer
-        return audio_figure(buffer, registry.get(model_key).log_mel(buffer), max_frames=LIVE_PLOT_FRAMES)
-
-    @user_errors
-    def stop_live(stream: StreamingTranscriber | None):
-        if stream is None:
-            return gr.skip(), None, gr.skip(), gr.Timer(active=False)
-        update = stream.finish()
-        return (live_html(update), None, say("speech.final", ms=update.latency_seconds * 1000),
-                gr.Timer(active=False))
-
     with gr.Tab(t("speech.tab"), id="speech"):
         with gr.Row():
             model = gr.Dropdown(models, value=models[0][1] if models else None, label=t("speech.model"), elem_id="asr-model")
             language = gr.Dropdown(LANGUAGES, value="auto", label=t("speech.language"), elem_id="asr-language")
             task = gr.Radio(TASKS, value="transcribe", label=t("speech.task"), elem_id="asr-task")
         with gr.Tab(t("speech.live_tab"), id="speech-live"):
-            stream = gr.State(None, time_to_live=900)  # also freed when the browser tab closes
-            shown = gr.State(None, time_to_live=900)  # the update on screen, so each is drawn once
+            stream = gr.State(None, time_to_live=STREAM_TTL_SECONDS)
+            shown = gr.State(None, time_to_live=STREAM_TTL_SECONDS)  # the update on screen, so each is drawn once
             with gr.Row():
                 with gr.Column():
                     mic = gr.Audio(sources=["microphone"], streaming=True, type="numpy", label=t("speech.microphone"),
@@ -140,23 +176,24 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
                         send = gr.Button(t("speech.send"), size="sm", elem_id="asr-send-translation")
                         to_attention = gr.Button(t("speech.to_attention"), size="sm", elem_id="asr-send-attention")
                     summary = gr.Markdown()
-                    tokens = gr.HTML(label=t("speech.tokens"),
-                                     elem_id="asr-tokens")
+                    tokens = gr.HTML(label=t("speech.tokens"), elem_id="asr-tokens")
                     downloads = gr.File(label=t("speech.downloads"), file_count="multiple", elem_classes=["developer"])
             segments = gr.JSON(label=t("speech.segments"), elem_id="asr-segments", elem_classes=["developer"])
-            words = gr.Dataframe(headers=["word", "start", "end", "p"], datatype=["str", "number", "number", "number"],
+            words = gr.Dataframe(headers=word_headers(), datatype=["str", "number", "number", "number"],
                                  label=t("speech.words"), interactive=False, max_height=300, elem_id="asr-words")
             plot = gr.Plot(label=t("speech.hears"), elem_id="asr-plot")
         concepts.note("speech")
 
         mic.start_recording(start_live, None, [stream, live, latency, plot_timer], api_visibility="private").then(
-            attach_model, [stream, model, language, task], latency, api_visibility="private", **MODEL_QUEUE)
+            bind(attach_model, registry), [stream, model, language, task], latency,
+            api_visibility="private", **MODEL_QUEUE)
         mic.stream(live_chunk, [mic, stream, shown], [live, stream, shown, latency], stream_every=LIVE_CHUNK_SECONDS,
-                   trigger_mode="multiple", time_limit=600, concurrency_limit=LIMITS.live_speech_concurrency, api_visibility="private",
-                   show_progress="hidden")
+                   trigger_mode="multiple", time_limit=LIVE_TIME_LIMIT_SECONDS,
+                   concurrency_limit=LIMITS.live_speech_concurrency, api_visibility="private", show_progress="hidden")
         mic.stop_recording(stop_live, [stream], [live, stream, latency, plot_timer], api_visibility="private")
-        plot_timer.tick(live_plot_now, [stream, model], live_plot, api_visibility="private", show_progress="hidden")
-        reset.click(lambda: (None, live_html(None), ""), None, [stream, live, latency], api_visibility="private")
-        run.click(transcribe, [audio, model, language, task], [text, segments, words, tokens, summary, plot, downloads],
-                  api_name="transcribe", **MODEL_QUEUE)
+        plot_timer.tick(bind(live_plot_now, registry), [stream, model], live_plot,
+                        api_visibility="private", show_progress="hidden")
+        reset.click(reset_live, None, [stream, live, latency], api_visibility="private")
+        run.click(bind(transcribe, registry), [audio, model, language, task],
+                  [text, segments, words, tokens, summary, plot, downloads], api_name=TRANSCRIBE_API, **MODEL_QUEUE)
     return SpeechOutputs(text, send, audio, model, to_attention)

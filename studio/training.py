@@ -1,26 +1,49 @@
-"""Training tab: train small variants side by side, watch their loss curves grow live, keep every run."""
+"""Training tab: train small variants side by side, watch their loss curves grow live, keep every run.
+
+The handlers are plain functions taking the tab's `Runner` first (its store is `runner.store`); `build`
+only lays out and wires, binding them to the runner it starts.
+"""
 import time
 
 import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
 
-from models.errors import InputError
+from models.errors import InputError, Phrase
 from models.registry import ModelRegistry
 from models.training import saved
-from models.training.config import OPTIMIZER_TITLES, TASK_DEFAULTS, TASK_TITLES, VARIANTS, TrainConfig
+from models.training.config import OPTIMIZERS, TrainConfig
 from models.training.paths import START, optimizer_paths, rosenbrock
 from models.training.runner import Runner
 from models.training.store import RunRecord, RunStore
+from models.training.tasks import TASKS
 from studio import concepts, exports
-from studio.common import user_errors
+from studio.common import in_user_language, user_errors
+from studio.handlers import bind
 from studio.i18n import redraw_on_language_change, say, t
 from studio.training_panels import build_class_panel, build_keyword_panel, image_set_id
 
+ENDPOINTS = {"train": "train", "runs": "runs", "stop_run": "stop", "run_curve": "curve"}
 RUN_COLUMNS = ["run", "task", "variant", "optimizer", "lr", "batch", "epochs", "seed", "status",
                "val_loss", "val_accuracy", "seconds"]  # keys training.column.*
 MAX_PLOTTED_STEPS = 600  # per run; longer runs are thinned so the plot stays quick to send and draw
 COLOURS = ["#4338ca", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d"]
+INITIAL_TASK = "digits"
+FOLLOW_SECONDS = 0.5  # how often the progress bar is updated while runs train
+STOP_WAIT_SECONDS = 30
+
+
+# ---- what the tab shows ------------------------------------------------------------------------------------
+
+def run_label(config: TrainConfig) -> str:
+    """How a run is named in legends: variant · optimizer · lr."""
+    return say("training.run_label", variant=config.variant, optimizer=say(f"training.optimizer.{config.optimizer}"),
+               learning_rate=config.learning_rate)
+
+
+def said(message: Phrase | None) -> str:
+    """A run's message in the user's language; "" when it has none."""
+    return "" if message is None else in_user_language(message)
 
 
 def run_rows(runs: list[RunRecord]) -> list[list]:
@@ -28,7 +51,7 @@ def run_rows(runs: list[RunRecord]) -> list[list]:
         value = run.metrics.get(name)
         return None if value is None else round(value, digits)
 
-    return [[run.id, run.config.task, run.config.variant, OPTIMIZER_TITLES[run.config.optimizer],
+    return [[run.id, run.config.task, run.config.variant, say(f"training.optimizer.{run.config.optimizer}"),
              run.config.learning_rate, run.config.batch_size, run.config.epochs, run.config.seed, run.status,
              metric(run, "validation_loss", 4), metric(run, "validation_accuracy", 3), metric(run, "seconds", 1)]
             for run in runs]
@@ -40,11 +63,11 @@ def run_table(runs: list[RunRecord]) -> dict:
 
 
 def variant_choices(task: str) -> list[tuple]:
-    return [(t(f"training.variant.{variant}"), variant) for variant in VARIANTS[task]]
+    return [(t(f"training.variant.{variant}"), variant) for variant in TASKS[task].variants]
 
 
 def run_choices(runs: list[RunRecord]) -> list[tuple[str, int]]:
-    return [(f"{run.label} ({run.config.task}, {run.status})", run.id) for run in runs]
+    return [(f"#{run.id} {run_label(run.config)} ({run.config.task}, {run.status})", run.id) for run in runs]
 
 
 def curve_figures(store: RunStore, run_ids: list[int], log_scale: bool) -> tuple[go.Figure, go.Figure]:
@@ -58,15 +81,15 @@ def curve_figures(store: RunStore, run_ids: list[int], log_scale: bool) -> tuple
         train = [p for p in points if p.split == "train"]
         train = train[::max(1, len(train) // MAX_PLOTTED_STEPS)]
         validation = [p for p in points if p.split == "validation"]
-        colour, name = COLOURS[number % len(COLOURS)], f"#{run.id} {run.config.label}"
+        colour, name = COLOURS[number % len(COLOURS)], f"#{run.id} {run_label(run.config)}"
         if run.status == "diverged":
             name += " " + say("training.plot.diverged")
         loss.add_trace(go.Scatter(x=[p.epoch for p in train], y=[p.loss for p in train], mode="lines",
                                   name=f"{name} · {say('training.plot.train')}", legendgroup=name, opacity=0.55,
                                   line=dict(color=colour, width=1)))
         loss.add_trace(go.Scatter(x=[p.epoch for p in validation], y=[p.loss for p in validation],
-                                  mode="lines+markers", name=f"{name} · {say('training.plot.validation')}", legendgroup=name,
-                                  line=dict(color=colour, width=2.5, dash="dash")))
+                                  mode="lines+markers", name=f"{name} · {say('training.plot.validation')}",
+                                  legendgroup=name, line=dict(color=colour, width=2.5, dash="dash")))
         accuracy.add_trace(go.Scatter(x=[p.epoch for p in validation], y=[p.accuracy for p in validation],
                                       mode="lines+markers", name=name, line=dict(color=colour)))
     loss.update_layout(title=say("training.plot.loss"), height=420, xaxis_title=say("training.plot.epoch"),
@@ -75,8 +98,7 @@ def curve_figures(store: RunStore, run_ids: list[int], log_scale: bool) -> tuple
     loss.update_yaxes(type="log" if log_scale else "linear")
     accuracy.update_layout(title=say("training.plot.accuracy"), height=300, xaxis_title=say("training.plot.epoch"),
                            yaxis=dict(range=[0, 1.02], title=say("training.plot.accuracy_axis")),
-                           legend=dict(orientation="h", y=-0.35),
-                           margin=dict(t=50, r=20), uirevision="keep")
+                           legend=dict(orientation="h", y=-0.35), margin=dict(t=50, r=20), uirevision="keep")
     return loss, accuracy
 
 
@@ -88,172 +110,193 @@ def paths_figure(steps: int, learning_rate_scale: float) -> go.Figure:
     for (name, path), colour in zip(optimizer_paths(int(steps), float(learning_rate_scale)).items(), COLOURS):
         end = path[-1]
         figure.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", line=dict(color=colour, width=2),
-                                    name=say("training.plot.path", name=name, steps=len(path) - 1, loss=rosenbrock(*end))))
+                                    name=say("training.plot.path", name=say(f"training.path.{name}"),
+                                             steps=len(path) - 1, loss=rosenbrock(*end))))
         figure.add_trace(go.Scatter(x=[end[0]], y=[end[1]], mode="markers", marker=dict(color=colour, size=9),
                                     showlegend=False))
     figure.add_trace(go.Scatter(x=[START[0], 1], y=[START[1], 1], mode="markers+text",
-                             text=[say("training.plot.start"), say("training.plot.minimum")],
+                                text=[say("training.plot.start"), say("training.plot.minimum")],
                                 textposition="top center", marker=dict(symbol="star", size=13, color="black"),
                                 showlegend=False))
     figure.update_layout(height=460, xaxis=dict(range=[-2, 2]), yaxis=dict(range=[-1, 3]),
-                         legend=dict(orientation="h", y=-0.15), margin=dict(t=20, r=20),
-                         title=None)
+                         legend=dict(orientation="h", y=-0.15), margin=dict(t=20, r=20), title=None)
     return figure
 
 
 def describe(runner: Runner, run_ids: list[int]) -> str:
+    """One Markdown line per run: its label, status, and progress or message."""
     lines = []
     for run_id in run_ids:
         state = runner.state(run_id)
         if state is None:
             continue
-        line = f"**#{run_id} {state.config.label}**: {say(f'training.status.{state.status}')}"
+        line = f"**#{run_id} {run_label(state.config)}**: {say(f'training.status.{state.status}')}"
         if state.status == "running":
             line += ", " + say("training.step", step=state.step, total=state.total_steps)
             if state.eta_seconds is not None:
                 line += ", " + say("training.eta", seconds=state.eta_seconds)
         elif state.message:
-            line += f" — {state.message}"
+            line += f" — {said(state.message)}"
         lines.append(("⚠️ " if state.status in ("diverged", "failed") else "") + line)
     return "\n\n".join(lines)
 
 
+def runs_view(runner: Runner, shown: list[int]):
+    """The runs table and the shown-runs choices, keeping only the shown runs that still exist."""
+    runs = runner.store.runs()
+    known = {run.id for run in runs}
+    return run_table(runs), gr.CheckboxGroup(choices=run_choices(runs), value=[i for i in shown or [] if i in known])
+
+
+# ---- the tab's events ---------------------------------------------------------------------------------------
+
+@user_errors
+def start_runs(runner: Runner, task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split,
+               shown, *classes):
+    """Check every ticked variant's config, then queue them all: (their run ids, table, choices, timer, status)."""
+    if not variants:
+        raise InputError.of("training.no_variant")
+    dataset = image_set_id(*classes) if TASKS[task].uses_dataset else ""
+    chosen = [TrainConfig(task, variant, optimizer, learning_rate, batch_size, epochs, seed, validation_split, dataset)
+              for variant in variants]
+    for config in chosen:  # all checked before any starts
+        config.validate()
+    started = [runner.start(config) for config in chosen]
+    table, choices = runs_view(runner, list(shown or []) + started)
+    return started, table, choices, gr.Timer(active=True), describe(runner, started)
+
+
+def follow(runner: Runner, active: list[int], progress=gr.Progress()):
+    """Holds the progress bar until this session's runs end; the timer draws the curves meanwhile."""
+    while active:
+        states = [runner.state(run_id) for run_id in active]
+        total = sum(state.total_steps for state in states) or 1
+        left = sum((state.eta_seconds or 0) for state in states)
+        progress(sum(state.step for state in states) / total,
+                 desc=say("training.progress", count=sum(s.status in ("queued", "running") for s in states))
+                      + (", " + say("training.eta", seconds=left) if left else ""))
+        if all(state.done.is_set() for state in states):
+            break
+        time.sleep(FOLLOW_SECONDS)
+    return describe(runner, active), gr.Timer(active=False)
+
+
+def stop_runs(runner: Runner, active: list[int]):
+    for run_id in active or []:
+        runner.stop(run_id)
+    return describe(runner, active or [])
+
+
+def refresh(runner: Runner, shown, log_scale, active, statuses):
+    """The curves every tick; the runs list only when a run changed status, so it is not redrawn each second."""
+    loss, accuracy = curve_figures(runner.store, shown or [], log_scale)
+    now = [(run_id, runner.state(run_id).status) for run_id in active or []]
+    table, choices = runs_view(runner, shown) if now != statuses else (gr.skip(), gr.skip())
+    return loss, accuracy, describe(runner, active or []), table, choices, now
+
+
+def toggle_from_table(shown: list[int], event: gr.SelectData):
+    """A click on a run's row shows it in the plots, or hides it."""
+    run_id = int(event.row_value[0])
+    shown = list(shown or [])
+    return [i for i in shown if i != run_id] if run_id in shown else shown + [run_id]
+
+
+def delete_runs(runner: Runner, shown: list[int]):
+    """Delete the shown runs that ended, with their saved models; a run still training is kept, with a warning."""
+    for run_id in shown or []:
+        run = runner.store.run(run_id)
+        if run and run.status in ("queued", "running"):
+            gr.Warning(say("training.still_running", run=run_id))
+        elif run:
+            runner.store.delete(run_id)
+            saved.delete(run_id)
+    return runs_view(runner, shown or [])
+
+
+@user_errors
+def export_runs(runner: Runner, shown: list[int]):
+    if not shown:
+        raise InputError.of("training.nothing_to_export")
+    folder = exports.folder("runs")
+    return gr.File(str(runner.store.export_csv(sorted(shown), folder / "runs.csv")), visible=True)
+
+
+def task_defaults(task: str):
+    """On a task change: its variants all ticked, its one-click settings, and the class panel for my-images."""
+    defaults = TASKS[task].defaults
+    return (gr.CheckboxGroup(choices=variant_choices(task), value=list(TASKS[task].variants)), defaults.optimizer,
+            defaults.learning_rate, defaults.batch_size, defaults.epochs, gr.Column(visible=TASKS[task].uses_dataset))
+
+
+# ---- the API (gr.api reads the type hints and docstrings) ----------------------------------------------------
+
+@user_errors
+def train(runner: Runner, task: str = "digits", variant: str = "mlp", optimizer: str = "adam",
+          learning_rate: float = 3e-3, batch_size: int = 32, epochs: int = 10, seed: int = 0,
+          validation_split: float = 0.2, dataset: str = "") -> dict:
+    """Train one run to the end and return its id, status, final metrics and the key of the model it saved
+    (image and keyword tasks; an image model is then a model choice of /classify). `dataset`: the my-images
+    task's image set."""
+    run_id = runner.start(TrainConfig(task, variant, optimizer, learning_rate, batch_size, epochs, seed,
+                                      validation_split, dataset))
+    state = runner.wait(run_id)
+    return {"run_id": run_id, "status": state.status, "message": said(state.message),
+            "metrics": runner.store.run(run_id).metrics, "config": state.config.__dict__,
+            "saved_model": state.saved_model}
+
+
+def runs(runner: Runner) -> list[dict]:
+    """Every stored run, newest first: id, status, config and final metrics."""
+    return [{"run_id": run.id, "status": run.status, "message": said(run.message), "config": run.config.__dict__,
+             "metrics": run.metrics} for run in runner.store.runs()]
+
+
+@user_errors
+def stop_run(runner: Runner, run_id: int) -> dict:
+    """Stop run `run_id` and return its status; stopping a run that already ended changes nothing."""
+    run = runner.store.run(int(run_id))
+    if run is None:
+        raise InputError.of("training.no_run", run_id=run_id)
+    runner.stop(run.id)
+    state = runner.state(run.id)
+    if state is None:  # a run of an earlier process: already ended or interrupted
+        return {"run_id": run.id, "status": run.status}
+    return {"run_id": run.id, "status": runner.wait(run.id, timeout=STOP_WAIT_SECONDS).status}
+
+
+@user_errors
+def run_curve(runner: Runner, run_id: int) -> list[dict]:
+    """The points of run `run_id` so far: split (train / validation), step, epoch, loss, accuracy."""
+    if runner.store.run(int(run_id)) is None:
+        raise InputError.of("training.no_run", run_id=run_id)
+    return [{"split": p.split, "step": p.step, "epoch": p.epoch, "loss": p.loss, "accuracy": p.accuracy}
+            for p in runner.store.points(int(run_id))]
+
+
+# ---- layout and wiring --------------------------------------------------------------------------------------
+
 def build(registry: ModelRegistry) -> None:
-    store = RunStore()
-    runner = Runner(store, registry.device)
-
-    def configs(task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split, dataset):
-        if not variants:
-            raise InputError(say("training.no_variant"))
-        return [TrainConfig(task, variant, optimizer, learning_rate, batch_size, epochs, seed, validation_split,
-                            dataset) for variant in variants]
-
-    def runs_view(shown: list[int]):
-        runs = store.runs()
-        known = {run.id for run in runs}
-        return run_table(runs), gr.CheckboxGroup(choices=run_choices(runs), value=[i for i in shown if i in known])
-
-    @user_errors
-    def start_runs(task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split, shown,
-                   *classes):
-        dataset = image_set_id(*classes) if task == "my-images" else ""
-        chosen = configs(task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split, dataset)
-        for config in chosen:  # all checked before any starts
-            config.validate()
-        started = [runner.start(config) for config in chosen]
-        table, overlay = runs_view(list(shown or []) + started)
-        return started, table, overlay, gr.Timer(active=True), describe(runner, started)
-
-    def follow(active: list[int], progress=gr.Progress()):
-        """Holds the progress bar until this session's runs end; the timer draws the curves meanwhile."""
-        while active:
-            states = [runner.state(run_id) for run_id in active]
-            total = sum(state.total_steps for state in states) or 1
-            left = sum((state.eta_seconds or 0) for state in states)
-            progress(sum(state.step for state in states) / total,
-                     desc=say("training.progress", count=sum(s.status in ("queued", "running") for s in states))
-                          + (", " + say("training.eta", seconds=left) if left else ""))
-            if all(state.done.is_set() for state in states):
-                break
-            time.sleep(0.5)
-        return describe(runner, active), gr.Timer(active=False)
-
-    def stop_runs(active: list[int]):
-        for run_id in active or []:
-            runner.stop(run_id)
-        return describe(runner, active or [])
-
-    def refresh(shown, log_scale, active, statuses):
-        """The curves every tick; the runs list only when a run changed status, so it is not redrawn each second."""
-        loss, accuracy = curve_figures(store, shown or [], log_scale)
-        now = [(run_id, runner.state(run_id).status) for run_id in active or []]
-        table, overlay = runs_view(shown) if now != statuses else (gr.skip(), gr.skip())
-        return loss, accuracy, describe(runner, active or []), table, overlay, now
-
-    def toggle_from_table(shown: list[int], event: gr.SelectData):
-        run_id = int(event.row_value[0])
-        shown = list(shown or [])
-        return [i for i in shown if i != run_id] if run_id in shown else shown + [run_id]
-
-    def delete_runs(shown: list[int]):
-        for run_id in shown or []:
-            run = store.run(run_id)
-            if run and run.status in ("queued", "running"):
-                gr.Warning(say("training.still_running", run=run_id))
-            elif run:
-                store.delete(run_id)
-                saved.delete(run_id)
-        return runs_view(shown or [])
-
-    @user_errors
-    def export_runs(shown: list[int]):
-        if not shown:
-            raise InputError(say("training.nothing_to_export"))
-        folder = exports.folder("runs")
-        return gr.File(str(store.export_csv(sorted(shown), folder / "runs.csv")), visible=True)
-
-    def task_defaults(task):
-        optimizer, learning_rate, batch_size, epochs = TASK_DEFAULTS[task]
-        return (gr.CheckboxGroup(choices=variant_choices(task), value=list(VARIANTS[task])), optimizer,
-                learning_rate, batch_size, epochs, gr.Column(visible=task == "my-images"))
-
-    @user_errors
-    def train(task: str = "digits", variant: str = "mlp", optimizer: str = "adam", learning_rate: float = 3e-3,
-              batch_size: int = 32, epochs: int = 10, seed: int = 0, validation_split: float = 0.2,
-              dataset: str = "") -> dict:
-        """Train one run to the end and return its id, status, final metrics and the key of the model it saved
-        (image and keyword tasks; an image model is then a model choice of /classify). `dataset`: the my-images
-        task's image set."""
-        run_id = runner.start(TrainConfig(task, variant, optimizer, learning_rate, batch_size, epochs, seed,
-                                          validation_split, dataset))
-        state = runner.wait(run_id)
-        return {"run_id": run_id, "status": state.status, "message": state.message,
-                "metrics": store.run(run_id).metrics, "config": state.config.__dict__,
-                "saved_model": state.saved_model}
-
-    def runs() -> list[dict]:
-        """Every stored run, newest first: id, status, config and final metrics."""
-        return [{"run_id": run.id, "status": run.status, "message": run.message, "config": run.config.__dict__,
-                 "metrics": run.metrics} for run in store.runs()]
-
-    @user_errors
-    def stop_run(run_id: int) -> dict:
-        """Stop run `run_id` and return its status; stopping a run that already ended changes nothing."""
-        run = store.run(int(run_id))
-        if run is None:
-            raise InputError(say("training.error.no_run", run_id=run_id))
-        runner.stop(run.id)
-        state = runner.state(run.id)
-        if state is None:  # a run of an earlier process: already ended or interrupted
-            return {"run_id": run.id, "status": run.status}
-        return {"run_id": run.id, "status": runner.wait(run.id, timeout=30).status}
-
-    @user_errors
-    def run_curve(run_id: int) -> list[dict]:
-        """The points of run `run_id` so far: split (train / validation), step, epoch, loss, accuracy."""
-        if store.run(int(run_id)) is None:
-            raise InputError(say("training.error.no_run", run_id=run_id))
-        return [{"split": p.split, "step": p.step, "epoch": p.epoch, "loss": p.loss, "accuracy": p.accuracy}
-                for p in store.points(int(run_id))]
-
-    initial_task = "digits"
-    optimizer_default, lr_default, batch_default, epochs_default = TASK_DEFAULTS[initial_task]
+    runner = Runner(RunStore(), registry.device)
+    store = runner.store
+    defaults = TASKS[INITIAL_TASK].defaults
     with gr.Tab(t("training.tab"), id="training"):
         gr.Markdown(t("training.intro"))
         if store.notice:
-            gr.Markdown(f"⚠️ {store.notice}")
+            gr.Markdown(f"⚠️ {said(store.notice)}")
         with gr.Row():
             with gr.Column(scale=1, min_width=280):
-                task = gr.Dropdown([(t(f"training.task.{key}"), key) for key in TASK_TITLES], value=initial_task,
+                task = gr.Dropdown([(t(f"training.task.{key}"), key) for key in TASKS], value=INITIAL_TASK,
                                    label=t("training.task"), elem_id="train-task")
-                variants = gr.CheckboxGroup(variant_choices(initial_task), value=list(VARIANTS[initial_task]),
+                variants = gr.CheckboxGroup(variant_choices(INITIAL_TASK), value=list(TASKS[INITIAL_TASK].variants),
                                             label=t("training.variants"))
-                optimizer = gr.Dropdown([(t(f"training.optimizer.{key}"), key) for key in OPTIMIZER_TITLES],
-                                        value=optimizer_default, label=t("training.optimizer"))
-                learning_rate = gr.Number(lr_default, label=t("training.learning_rate"))
+                optimizer = gr.Dropdown([(t(f"training.optimizer.{key}"), key) for key in OPTIMIZERS],
+                                        value=defaults.optimizer, label=t("training.optimizer"))
+                learning_rate = gr.Number(defaults.learning_rate, label=t("training.learning_rate"))
                 with gr.Row():
-                    batch_size = gr.Number(batch_default, label=t("training.batch_size"), precision=0)
-                    epochs = gr.Number(epochs_default, label=t("training.epochs"), precision=0, elem_id="train-epochs")
+                    batch_size = gr.Number(defaults.batch_size, label=t("training.batch_size"), precision=0)
+                    epochs = gr.Number(defaults.epochs, label=t("training.epochs"), precision=0,
+                                       elem_id="train-epochs")
                     seed = gr.Number(0, label=t("training.seed"), precision=0)
                 validation_split = gr.Slider(0.05, 0.5, 0.2, step=0.05, label=t("training.validation_split"))
                 with gr.Row():
@@ -266,8 +309,7 @@ def build(registry: ModelRegistry) -> None:
                 accuracy_plot = gr.Plot(label=t("training.accuracy"), elem_id="train-accuracy")
         classes = build_class_panel()
         gr.Markdown(t("training.runs_heading"))
-        runs_table = gr.Dataframe(lambda: run_table(store.runs()), interactive=False,
-                                  elem_id="train-runs")
+        runs_table = gr.Dataframe(lambda: run_table(store.runs()), interactive=False, elem_id="train-runs")
         shown = gr.CheckboxGroup(run_choices(store.runs()), value=[], label=t("training.shown"))
         with gr.Row():
             refresh_runs = gr.Button(t("training.refresh"), size="sm")
@@ -290,28 +332,26 @@ def build(registry: ModelRegistry) -> None:
         timer = gr.Timer(1.0, active=False)
 
         settings = [task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split]
-        task.change(task_defaults, task, [variants, optimizer, learning_rate, batch_size, epochs, classes.panel],
-                    api_name=False)
         live = [shown, log_scale, active, statuses]
         live_outputs = [loss_plot, accuracy_plot, status, runs_table, shown, statuses]
-        start.click(start_runs, [*settings, shown, *classes.inputs], [active, runs_table, shown, timer, status],
-                    api_name=False) \
-            .success(follow, active, [status, timer], api_name=False) \
-            .then(refresh, live, live_outputs, api_name=False)
-        stop.click(stop_runs, active, status, api_name=False)
-        timer.tick(refresh, live, live_outputs, api_name=False, show_progress="hidden")
+        task.change(task_defaults, task, [variants, optimizer, learning_rate, batch_size, epochs, classes.panel],
+                    api_name=False)
+        start.click(bind(start_runs, runner), [*settings, shown, *classes.inputs],
+                    [active, runs_table, shown, timer, status], api_name=False) \
+            .success(bind(follow, runner), active, [status, timer], api_name=False) \
+            .then(bind(refresh, runner), live, live_outputs, api_name=False)
+        stop.click(bind(stop_runs, runner), active, status, api_name=False)
+        timer.tick(bind(refresh, runner), live, live_outputs, api_name=False, show_progress="hidden")
         for control in (shown, log_scale):
-            control.change(refresh, live, live_outputs, api_name=False, show_progress="hidden")
+            control.change(bind(refresh, runner), live, live_outputs, api_name=False, show_progress="hidden")
         runs_table.select(toggle_from_table, shown, shown, api_name=False)
         redraw_on_language_change(lambda: run_table(store.runs()), runs_table)
         redraw_on_language_change(concepts.activation_figure, activations)
         redraw_on_language_change(paths_figure, paths_plot, [path_steps, path_scale])
-        refresh_runs.click(runs_view, shown, [runs_table, shown], api_name=False)
-        delete.click(delete_runs, shown, [runs_table, shown], api_name=False)
-        export.click(export_runs, shown, csv_file, api_name=False)
+        refresh_runs.click(bind(runs_view, runner), shown, [runs_table, shown], api_name=False)
+        delete.click(bind(delete_runs, runner), shown, [runs_table, shown], api_name=False)
+        export.click(bind(export_runs, runner), shown, csv_file, api_name=False)
         for control in (path_steps, path_scale):
             control.release(user_errors(paths_figure), [path_steps, path_scale], paths_plot, api_name=False)
-        gr.api(train, api_name="train")
-        gr.api(runs, api_name="runs")
-        gr.api(stop_run, api_name="stop")
-        gr.api(run_curve, api_name="curve")
+        for handler in (train, runs, stop_run, run_curve):
+            gr.api(bind(handler, runner), api_name=ENDPOINTS[handler.__name__])

@@ -1,15 +1,27 @@
 """The Training tab's two extra panels: your own image classes (Teachable-Machine style) and trying a keyword
-model trained here with the microphone."""
+model trained here with the microphone; and how a model trained here is named."""
 from dataclasses import dataclass
 
 import gradio as gr
 
-from models.speech.audio import load_audio
 from models.errors import InputError
+from models.speech.audio import load_audio
 from models.training import saved
 from models.training.image_sets import MAX_CLASSES, save_image_set
 from studio.common import MODEL_QUEUE, user_errors
 from studio.i18n import say, t
+
+ENDPOINTS = {"hear": "try_keyword"}
+TITLE_CLASSES = 4  # a saved model's name lists this many of its classes
+
+
+def saved_model_title(model: saved.SavedModel) -> str:
+    """"#7 frozen on cat, coffee, 95% validation accuracy (trained here)", in the user's language."""
+    classes = ", ".join(model.classes[:TITLE_CLASSES]) + ("…" if len(model.classes) > TITLE_CLASSES else "")
+    if model.accuracy is None:
+        return say("training.saved_title", run=model.run_id, variant=model.variant, classes=classes)
+    return say("training.saved_title_scored", run=model.run_id, variant=model.variant, classes=classes,
+               accuracy=model.accuracy)
 
 
 @dataclass
@@ -30,16 +42,17 @@ def image_set_id(*names_then_photos) -> str:
     for name, gallery in zip(names, galleries, strict=True):
         photos = [item[0] if isinstance(item, (list, tuple)) else item for item in gallery or []]
         if photos and not (name or "").strip():
-            raise InputError(say("training.mine.unnamed"))
+            raise InputError.of("training.mine.unnamed")
         if name and name.strip() in classes:
-            raise InputError(say("training.mine.duplicate", name=name.strip()))
+            raise InputError.of("training.mine.duplicate", name=name.strip())
         classes[(name or "").strip()] = photos
     return save_image_set(classes)
 
 
+@user_errors
 def add_shot(shot, gallery):
     if not shot:
-        raise gr.Error(say("training.mine.no_shot"))
+        raise InputError.of("training.mine.no_shot")
     return [item[0] if isinstance(item, (list, tuple)) else item for item in gallery or []] + [shot]
 
 
@@ -64,7 +77,14 @@ def build_class_panel() -> ClassPanel:
 
 
 def keyword_choices() -> list[tuple[str, str]]:
-    return [(model.title, model.key) for model in saved.saved_models("keyword")]
+    return [(saved_model_title(model), model.key) for model in saved.saved_models("keyword")]
+
+
+def refreshed_keyword_models(current: str | None):
+    """The keyword models saved so far, `current` still chosen if it is one of them."""
+    options = keyword_choices()
+    known = [key for _, key in options]
+    return gr.Dropdown(choices=options, value=current if current in known else (known or [None])[0])
 
 
 @user_errors
@@ -72,9 +92,9 @@ def hear(model_key: str, recording: str) -> dict[str, float]:
     """Which word a keyword model trained here hears in `recording` (an audio file); `model_key`: trained-run-<id>."""
     model = saved.find(model_key or "")
     if model is None or model.kind != "keyword":
-        raise InputError(say("training.try.no_model"))
+        raise InputError.of("training.try.no_model")
     if not recording:
-        raise InputError(say("training.try.no_audio"))
+        raise InputError.of("training.try.no_audio")
     return saved.load_keyword_classifier(model.folder).classify(load_audio(recording))
 
 
@@ -92,11 +112,5 @@ def build_keyword_panel() -> None:
                                      elem_id="train-keyword-audio")
                 listen = gr.Button(t("training.try.run"), variant="primary")
             heard = gr.Label(num_top_classes=3, label=t("training.try.heard"), elem_id="train-keyword-heard")
-
-        def refreshed(current):
-            options = keyword_choices()
-            known = [key for _, key in options]
-            return gr.Dropdown(choices=options, value=current if current in known else (known or [None])[0])
-
-        refresh.click(refreshed, model, model, api_visibility="private")
-        listen.click(hear, [model, recording], heard, api_name="try_keyword", **MODEL_QUEUE)
+    refresh.click(refreshed_keyword_models, model, model, api_visibility="private")
+    listen.click(hear, [model, recording], heard, api_name=ENDPOINTS["hear"], **MODEL_QUEUE)

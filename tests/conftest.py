@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import launch_studio
+from studio.launcher import launch_studio
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -15,20 +15,25 @@ from typing import Literal
 import numpy as np
 import torch
 
-from models.speech.audio import SAMPLE_RATE, check_speech
-from models.vision.digits import DigitModels, rollout
+from models.attention.hooks import hooked_calls
 from models.errors import InputError, Phrase
 from models.language.causal_lm import LanguageModel
-from models.limits import LIMITS
-from models.speech.recognizer import SpeechRecognizer
 from models.language.sentence_encoder import SentenceEncoder
+from models.limits import LIMITS
+from models.pooling import blocks, pool
+from models.speech.audio import SAMPLE_RATE, check_speech
+from models.speech.recognizer import SpeechRecognizer
+from models.training.tasks.digits import INK_LEVEL, digit_images
 from models.translation.translators import BergamotTranslator, Translator
+from models.vision.digits import DigitModels, rollout
 
 MAX_TOKENS = LIMITS.attention_tokens
 MAX_AUDIO_SECONDS = LIMITS.attention_audio_seconds
 SECONDS_PER_FRAME = 0.02  # one Whisper encoder position
 MAX_AUDIO_FRAMES = 250  # encoder frames are pooled to at most this many (0.12 s each for 30 s)
 PADDING_LABEL = "(padding)"  # Whisper always encodes 30 s: the silence after the clip is one key
+
+WHISPER_SPECIAL = "<|"  # Whisper's prompt tokens (<|startoftranscript|>, <|en|>, ...) start with it
 
 Kind = Literal["self", "cross", "causal"]
 
@@ -40,16 +45,24 @@ class Backdrop:
     kind: Literal["image", "spectrogram"]
     pixels: np.ndarray  # [rows, columns]: ink 0–16, or log-mel (mels × encoder frames)
     key_of_cell: np.ndarray  # the key each pixel ([rows, columns]) or each column ([columns]) belongs to
+    outside_key: int  # the key with no place on it: CLS (0) for the digit, the padding after the clip (-1)
 
     def spread(self, row: np.ndarray) -> np.ndarray:
         """One query's weights over the keys -> [rows, columns]: each cell gets its key's weight."""
         return np.broadcast_to(row[self.key_of_cell], self.pixels.shape)
 
 
+@dataclass(frozen=True)
+class Aggregate:
+    """Every layer of a map summed up in one [queries, keys] map whose rows sum to 1."""
+    method: Literal["rollout", "mean"]  # rollout through the layers, or the mean over every layer and head
+    weights: np.ndarray
+
+
 @dataclass
 class AttentionMaps:
     model: str  # registry key
-    name: str  # which block: "encoder self-attention", "decoder → encoder cross-attention", ...
+    name: Phrase  # which block ("attention.block.encoder_self", "attention.block.cross", ...)
     kind: Kind
     query_tokens: list[str]
     key_tokens: list[str]
@@ -85,6 +98,24 @@ class AttentionMaps:
             raise InputError.of("attention.no_rollout", model=self.name)
         return rollout(self.weights).astype(np.float32)
 
+    def aggregate(self) -> Aggregate:
+        """The rollout where the layers chain, else (cross-attention, Whisper's padding key) the mean
+        over every layer and head."""
+        if self.chains:
+            return Aggregate("rollout", self.rollout())
+        return Aggregate("mean", self.weights.mean(axis=(0, 1)))
+
+    def first_query(self) -> int:
+        """The query worth looking at first: CLS for an image (it makes the prediction), the first
+        written token of Whisper's cross-attention (after its prompt), else the first token after the start."""
+        if self.backdrop is not None and self.backdrop.kind == "image":
+            return 0
+        if self.kind == "cross":
+            written = [i for i, token in enumerate(self.query_tokens) if not token.startswith(WHISPER_SPECIAL)]
+            if written:
+                return written[0]
+        return min(1, len(self.query_tokens) - 1)
+
 
 def check_length(count: int, too_long: str = "attention.text_too_long") -> None:
     if count > MAX_TOKENS:
@@ -92,53 +123,7 @@ def check_length(count: int, too_long: str = "attention.text_too_long") -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# Downsampling for display: pooled rows stay distributions
-
-def blocks(count: int, most: int) -> list[np.ndarray]:
-    """Split positions 0..count-1 into at most `most` consecutive blocks of near-equal size."""
-    return np.array_split(np.arange(count), min(count, most))
-
-
-def block_label(labels: list[str], block: np.ndarray) -> str:
-    return labels[block[0]] if len(block) == 1 else f"{labels[block[0]]}…{labels[block[-1]]}"
-
-
-def pool(weights: np.ndarray, query_blocks: list[np.ndarray], key_blocks: list[np.ndarray]) -> np.ndarray:
-    """[..., queries, keys] -> [..., query blocks, key blocks]: a key block gets the sum of its keys'
-    weights and a query block the mean of its queries' rows, so every row still sums to 1."""
-    summed = np.stack([weights[..., block].sum(axis=-1) for block in key_blocks], axis=-1)
-    return np.stack([summed[..., block, :].mean(axis=-2) for block in query_blocks], axis=-2)
-
-
-def downsample(weights: np.ndarray, query_tokens: list[str], key_tokens: list[str], most: int
-               ) -> tuple[np.ndarray, list[str], list[str]]:
-    """A map at most `most` × `most`, with "first…last" labels for merged tokens."""
-    query_blocks, key_blocks = blocks(len(query_tokens), most), blocks(len(key_tokens), most)
-    return (pool(weights, query_blocks, key_blocks), [block_label(query_tokens, b) for b in query_blocks],
-            [block_label(key_tokens, b) for b in key_blocks])
-
-
-# ----------------------------------------------------------------------------------------------
 # Extractors, one per kind of model
-
-@contextlib.contextmanager
-def hooked_outputs(modules: list[torch.nn.Module]):
-    """Collect each module's forward output, in call order, from this thread only: the registry
-    shares one model between requests, which may run at the same time."""
-    caller = threading.get_ident()
-    outputs: list = []
-
-    def keep(module, inputs, output):
-        if threading.get_ident() == caller:
-            outputs.append(output)
-
-    handles = [module.register_forward_hook(keep) for module in modules]
-    try:
-        yield outputs
-    finally:
-        for handle in handles:
-            handle.remove()
-
 
 @torch.inference_mode()
 def text_attention(encoder: SentenceEncoder, text: str, model: str) -> list[AttentionMaps]:
@@ -150,7 +135,7 @@ def text_attention(encoder: SentenceEncoder, text: str, model: str) -> list[Atte
     output = encoder.network(**batch.to(encoder.device), output_attentions=True)
     tokens = encoder.tokenizer.convert_ids_to_tokens(batch["input_ids"][0])
     weights = torch.cat(output.attentions).float().cpu().numpy()
-    return [AttentionMaps(model, "self-attention", "self", tokens, tokens, weights)]
+    return [AttentionMaps(model, Phrase("attention.block.self"), "self", tokens, tokens, weights)]
 
 
 def translation_attention(translator: Translator, text: str, model: str) -> list[AttentionMaps]:
@@ -161,14 +146,15 @@ def translation_attention(translator: Translator, text: str, model: str) -> list
         raise InputError.of("attention.no_translation_text")
     encoder_modules = ([layer.self_attention for layer in translator.model.encoder]
                        if isinstance(translator, BergamotTranslator) else [])
-    with hooked_outputs(encoder_modules) as outputs:
+    with hooked_calls(encoder_modules) as calls:
         translation = translator.translate([text], with_attention=True)[0]
     source, target = translation.source_tokens, translation.target_tokens
     maps = []
-    if outputs:
-        encoder_weights = torch.cat([weights for _, weights in outputs]).float().cpu().numpy()
-        maps.append(AttentionMaps(model, "encoder self-attention", "self", source, source, encoder_weights))
-    maps.append(AttentionMaps(model, "decoder → encoder cross-attention", "cross", target, source,
+    if calls:
+        encoder_weights = torch.cat([call.output[1] for call in calls]).float().cpu().numpy()
+        maps.append(AttentionMaps(model, Phrase("attention.block.encoder_self"), "self", source, source,
+                                  encoder_weights))
+    maps.append(AttentionMaps(model, Phrase("attention.block.cross"), "cross", target, source,
                               translation.cross_attention))
     return maps
 
@@ -234,11 +220,11 @@ def speech_attention(recognizer: SpeechRecognizer, samples: np.ndarray, model: s
     cross = with_padding_key(stacked(output.cross_attentions), frames)
     spectrogram = spectrogram_backdrop(features.input_features[0].float().numpy(), frame_blocks)
     return [
-        AttentionMaps(model, "encoder self-attention over audio frames", "self", frame_labels,
+        AttentionMaps(model, Phrase("attention.block.audio_self"), "self", frame_labels,
                       frame_labels + [PADDING_LABEL], pool(encoder, frame_blocks, key_blocks), spectrogram),
-        AttentionMaps(model, "decoder self-attention (causal)", "causal", tokens, tokens,
+        AttentionMaps(model, Phrase("attention.block.decoder_causal"), "causal", tokens, tokens,
                       stacked(output.decoder_attentions)),
-        AttentionMaps(model, "decoder → audio cross-attention", "cross", tokens, frame_labels + [PADDING_LABEL],
+        AttentionMaps(model, Phrase("attention.block.audio_cross"), "cross", tokens, frame_labels + [PADDING_LABEL],
                       pool(cross, token_blocks, key_blocks), spectrogram),
     ]
 
@@ -251,7 +237,7 @@ def spectrogram_backdrop(log_mel: np.ndarray, frame_blocks: list[np.ndarray]) ->
     key_of_column = np.zeros(frames, dtype=np.int64)
     for key, block in enumerate(frame_blocks):
         key_of_column[block] = key
-    return Backdrop("spectrogram", columns, key_of_column)
+    return Backdrop("spectrogram", columns, key_of_column, outside_key=-1)
 
 
 @torch.inference_mode()
@@ -263,8 +249,8 @@ def digit_attention(digits: DigitModels, digit: np.ndarray, model: str) -> list[
     side = digit.shape[0] // patch
     tokens = ["CLS"] + [f"patch r{row + 1}c{column + 1}" for row in range(side) for column in range(side)]
     rows, columns = np.indices(digit.shape) // patch
-    picture = Backdrop("image", digit, 1 + rows * side + columns)  # key 0 is CLS, 1.. the patches row by row
-    return [AttentionMaps(model, "ViT self-attention over patches", "self", tokens, tokens,
+    picture = Backdrop("image", digit, 1 + rows * side + columns, outside_key=0)  # key 0 is CLS, 1.. the patches
+    return [AttentionMaps(model, Phrase("attention.block.patches"), "self", tokens, tokens,
                           torch.cat(output.attentions).numpy(), picture)]
 
 
@@ -274,7 +260,7 @@ def language_attention(language: LanguageModel, text: str, model: str) -> list[A
     ids = language.encode(text)
     output = language.network(input_ids=ids, output_attentions=True)
     tokens = language.labels(ids[0])
-    return [AttentionMaps(model, "causal self-attention", "causal", tokens, tokens,
+    return [AttentionMaps(model, Phrase("attention.block.causal"), "causal", tokens, tokens,
                           torch.cat(output.attentions).float().cpu().numpy())]
 
 
@@ -294,7 +280,7 @@ class HeadSteps:
     weights: np.ndarray  # softmax of the scores, rows sum to 1
     output: np.ndarray  # weights · V, [tokens, d]: this head's slice of the layer's attention output
     model_weights: np.ndarray  # what the model itself returned for this head, to compare
-    note: str = ""  # what this model adds to the plain formula (RoPE, shared key/value heads, mask)
+    note: Phrase | None = None  # what this model adds to the plain formula (RoPE, shared key/value heads, mask)
 
 
 @torch.inference_mode()
@@ -311,18 +297,9 @@ def head_steps(encoder: SentenceEncoder, text: str, layer: int, head: int) -> He
         raise InputError.of("attention.no_sentence")
     batch = encoder.tokenizer(text, return_tensors="pt")
     check_length(batch["input_ids"].shape[1])
-    caller, inputs = threading.get_ident(), []
-
-    def keep_input(module, args, kwargs):
-        if threading.get_ident() == caller:
-            inputs.append(args[0] if args else kwargs["hidden_states"])
-
-    handle = attention.register_forward_pre_hook(keep_input, with_kwargs=True)
-    try:
+    with hooked_calls([attention]) as calls:
         output = encoder.network(**batch.to(encoder.device), output_attentions=True)
-    finally:
-        handle.remove()
-    hidden = inputs[0][0].float()
+    hidden = calls[0].argument("hidden_states")[0].float()
     size = attention.attention_head_size
     columns = slice(head * size, (head + 1) * size)
 
@@ -357,19 +334,10 @@ def language_head_steps(language: LanguageModel, text: str, layer: int, head: in
         raise InputError.of("attention.model_bad_head", last=config.num_attention_heads - 1, head=head)
     attention = layers[layer].self_attn
     ids = language.encode(text)
-    caller, inputs = threading.get_ident(), []
-
-    def keep_input(module, args, kwargs):
-        if threading.get_ident() == caller:
-            inputs.append((args[0] if args else kwargs["hidden_states"], kwargs["position_embeddings"]))
-
-    handle = attention.register_forward_pre_hook(keep_input, with_kwargs=True)
-    try:
+    with hooked_calls([attention]) as calls:
         output = language.network(input_ids=ids, output_attentions=True)
-    finally:
-        handle.remove()
-    hidden, (cos, sin) = inputs[0]
-    hidden, cos, sin = hidden[0].float(), cos[0].float(), sin[0].float()
+    cos, sin = calls[0].kwargs["position_embeddings"]
+    hidden, cos, sin = calls[0].argument("hidden_states")[0].float(), cos[0].float(), sin[0].float()
     size = attention.head_dim
     sharing = config.num_attention_heads // config.num_key_value_heads
     shared = head // sharing  # transformers' repeat_kv: each K/V head serves `sharing` consecutive query heads
@@ -393,7 +361,5 @@ def language_head_steps(language: LanguageModel, text: str, layer: int, head: in
 
 def example_digit(label: int) -> np.ndarray:
     """The first `label` drawing of scikit-learn's 8×8 digits (0–16 ink per pixel)."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    return digits.images[int(np.flatnonzero(digits.target == label)[0])].astype(np.float32)
+    images, labels = digit_images()
+    return (images[int(np.flatnonzero(labels.numpy() == label)[0]), 0].numpy() * INK_LEVEL).astype(np.float32)

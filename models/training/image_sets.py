@@ -1,43 +1,31 @@
-"""The image sets the fine-tuning task trains on: scikit-learn's digits made into small photos, or the user's own
-classes (a few uploads or webcam shots each, Teachable-Machine style), kept in the data folder.
+"""The user's own image classes (a few uploads or webcam shots each, Teachable-Machine style), kept in the data
+folder: what the my-images task (tasks/my_images.py) trains on.
 
-Every image becomes what EfficientNet-Lite0 reads, as models/vision/classifier.py prepares it: short side scaled to
-256/224 of the input size, centre crop, pixels in [-1, 1]. A user's photo also gives random crops and
-mirror images, so a handful of shots is a few dozen examples; copies of one photo share a group, so
-none of them lands in training while another is held out for validation.
+Every photo becomes what EfficientNet-Lite0 reads, as models/vision/classifier.py prepares it: short side scaled
+to 256/224 of the input size, centre crop, pixels in [-1, 1]. A photo also gives random crops and mirror
+images, so a handful of shots is a few dozen examples; copies of one photo share a group, so none of them
+lands in training while another is held out for validation.
 """
 import hashlib
 import random
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 from models.errors import InputError
-from models.vision.images import open_image
 from models.training.data import TaskData
+from models.training.folders import data_folder
+from models.vision.classifier import to_tensor
+from models.vision.images import open_image
 
-DIGIT_SIDE = 64  # the 8×8 digits upscaled: Lite0 needs a few pixels per cell of its last (2×2) feature map
-DIGITS_PER_CLASS = 20  # 200 of the 1,797 digits: enough to compare the variants in about a minute
 PHOTO_SIDE = 64
 CROPS_PER_PHOTO = 8  # the centre crop and 7 random crops / mirrorings
 MIN_CLASSES, MAX_CLASSES = 2, 4
 MIN_PHOTOS, MAX_PHOTOS = 2, 60  # per class
 STORED_SIDE = 384  # photos are kept at most this large in the data folder
 SETS_FOLDER = "image-sets"
-
-
-def to_tensor(image: Image.Image, side: int, box: tuple[float, float, float, float] | None = None) -> torch.Tensor:
-    """[3, side, side] in [-1, 1] of `box` (default: the centre crop Lite0 is evaluated on)."""
-    if box is None:
-        short, resized = min(image.size), round(side * 256 / 224)
-        crop = short * side / resized
-        box = ((image.width - crop) / 2, (image.height - crop) / 2, (image.width + crop) / 2, (image.height + crop) / 2)
-    pixels = np.asarray(image.resize((side, side), Image.BICUBIC, box=box), dtype=np.float32) / 255.0
-    return (torch.from_numpy(pixels).permute(2, 0, 1) - 0.5) / 0.5
 
 
 def random_crop(image: Image.Image, side: int, generator: random.Random) -> torch.Tensor:
@@ -49,22 +37,7 @@ def random_crop(image: Image.Image, side: int, generator: random.Random) -> torc
     return to_tensor(image, side, (left, top, left + crop, top + crop))
 
 
-@cache
-def digit_photos() -> TaskData:
-    """The first DIGITS_PER_CLASS digits of each class, dark ink on white, DIGIT_SIDE px square, RGB."""
-    from sklearn.datasets import load_digits
-
-    data = load_digits()
-    chosen = np.concatenate([np.flatnonzero(data.target == digit)[:DIGITS_PER_CLASS] for digit in range(10)])
-    ink = torch.tensor(data.images[chosen] / 16, dtype=torch.float32).unsqueeze(1)
-    paper = 1 - F.interpolate(ink, size=(DIGIT_SIDE, DIGIT_SIDE), mode="bilinear", align_corners=False)
-    images = ((paper - 0.5) / 0.5).expand(-1, 3, -1, -1).contiguous()
-    return TaskData((images,), torch.tensor(data.target[chosen]), [str(digit) for digit in range(10)])
-
-
 def sets_folder() -> Path:
-    from models.training.store import data_folder
-
     return data_folder() / SETS_FOLDER
 
 

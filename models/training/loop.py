@@ -1,4 +1,8 @@
-"""The training loop: mini-batch steps, a point per step and per epoch, a stop flag, divergence caught."""
+"""The one training loop: mini-batch steps, a point per step and per epoch, a stop flag, divergence caught.
+
+The Training tab's runs (models/training/runner.py) and the Image tab's digit models (models/vision/digits.py)
+both train through `fit`.
+"""
 import math
 import time
 from dataclasses import dataclass, field
@@ -8,12 +12,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from models.errors import Phrase
 from models.training.config import TrainConfig
 from models.training.data import IGNORE, TaskData
-from models.training.variants import parameter_groups
 
 DIVERGENCE_FACTOR = 10  # a train loss this many times the first one means the run has blown up
 VALIDATION_BATCH = 256
+PRETRAINED_LEARNING_RATE_SCALE = 0.05  # fine-tune pretrained weights gently, the new head at full speed
 
 
 @dataclass
@@ -32,7 +37,17 @@ class Outcome:
     steps: int
     total_steps: int
     metrics: dict = field(default_factory=dict)  # last train loss, last validation loss and accuracy, seconds
-    message: str = ""
+    message: Phrase | None = None  # why it stopped early
+
+
+def parameter_groups(model: nn.Module, learning_rate: float) -> list[dict]:
+    """One group at `learning_rate`, or for a model with a `pretrained` part that part at a fraction of it."""
+    pretrained = getattr(model, "pretrained", None)
+    if pretrained is None:
+        return [{"params": list(model.parameters()), "lr": learning_rate}]
+    body = {id(parameter) for parameter in pretrained.parameters()}
+    return [{"params": list(pretrained.parameters()), "lr": learning_rate * PRETRAINED_LEARNING_RATE_SCALE},
+            {"params": [p for p in model.parameters() if id(p) not in body], "lr": learning_rate}]
 
 
 def make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
@@ -88,15 +103,15 @@ def fit(model: nn.Module, train: TaskData, validation: TaskData, config: TrainCo
         order = torch.randperm(len(train), generator=generator).to(train.targets.device)
         for batch in order.split(config.batch_size):
             if should_stop():
-                outcome.status, outcome.message = "stopped", f"Stopped after {outcome.steps} steps."
+                outcome.status, outcome.message = "stopped", Phrase("training.stopped_after", steps=outcome.steps)
                 return _finish(outcome, started)
             loss = loss_of(model(*(tensor[batch] for tensor in train.inputs)), train.targets[batch])
             value = loss.item()
             first_loss = first_loss or value
             if not math.isfinite(value) or value > DIVERGENCE_FACTOR * first_loss:
                 outcome.status = "diverged"
-                outcome.message = (f"Diverged at step {outcome.steps + 1}: the loss went from {first_loss:.3g} to "
-                                   f"{value:.3g}. Lower the learning rate.")
+                outcome.message = Phrase("training.diverged", step=outcome.steps + 1, first_loss=first_loss,
+                                         loss=value)
                 return _finish(outcome, started)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

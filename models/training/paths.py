@@ -11,11 +11,12 @@ import torch
 from models.errors import InputError
 
 START = (-1.5, 2.0)
-# the largest steps that keep each one stable from START; Adam's step is in units of x and y, not gradient
+# the largest steps that keep each one stable from START; Adam's step is in units of x and y, not gradient.
+# Named in the studio as training.path.<name>.
 OPTIMIZERS = {
-    "Gradient descent": (lambda p, scale: torch.optim.SGD(p, lr=5e-4 * scale)),
-    "Momentum (0.9)": (lambda p, scale: torch.optim.SGD(p, lr=5e-4 * scale, momentum=0.9)),
-    "Adam": (lambda p, scale: torch.optim.Adam(p, lr=5e-2 * scale)),
+    "gradient_descent": (lambda p, scale: torch.optim.SGD(p, lr=5e-4 * scale)),
+    "momentum": (lambda p, scale: torch.optim.SGD(p, lr=5e-4 * scale, momentum=0.9)),
+    "adam": (lambda p, scale: torch.optim.Adam(p, lr=5e-2 * scale)),
 }
 ESCAPED = 1e3  # a path this far out has diverged; it stops there
 

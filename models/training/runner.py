@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 import torch
 
+from models.errors import Phrase
 from models.training import saved
 from models.training.config import TrainConfig
-from models.training.data import load_task
 from models.training.finetune import trained_part
 from models.training.loop import Point, fit, steps_per_epoch
 from models.training.store import RunStore
-from models.training.variants import build_model
+from models.training.tasks import TASKS, build_model, load_task
 
 FLUSH_SECONDS = 0.5  # how often points reach the store: the curves update live, SQLite is not hit per step
 log = logging.getLogger("studio.training")
@@ -27,7 +27,7 @@ class RunState:
     step: int = 0
     total_steps: int = 0
     seconds: float = 0.0  # training time so far
-    message: str = ""
+    message: Phrase | None = None
     saved_model: str | None = None  # the key of the model it saved, for tasks whose models can be used
     stop_requested: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
@@ -81,12 +81,12 @@ class Runner:
         while (state := self._queue.get()) is not None:
             try:
                 if state.stop_requested.is_set():
-                    self._end(state, "stopped", {}, "Stopped before it started.")
+                    self._end(state, "stopped", {}, Phrase("training.stopped_before_start"))
                 else:
                     self._train(state)
             except Exception as error:  # a bug or out of memory must not kill the worker or leave "running"
                 log.exception("training run %s failed", state.run_id)
-                self._end(state, "failed", {}, f"Training failed: {type(error).__name__}: {error}")
+                self._end(state, "failed", {}, Phrase("training.failed", error=f"{type(error).__name__}: {error}"))
 
     def _train(self, state: RunState) -> None:
         config = state.config
@@ -113,12 +113,12 @@ class Runner:
         outcome = fit(trained, train, validation, config, on_point, state.stop_requested.is_set)
         if pending:
             self.store.add_points(state.run_id, pending)
-        if outcome.status == "finished" and config.task in saved.SAVED_KINDS:
+        if outcome.status == "finished" and TASKS[config.task].saved_kind:
             state.saved_model = saved.save(state.run_id, config, model, train.classes,
                                            outcome.metrics.get("validation_accuracy")).key
         self._end(state, outcome.status, outcome.metrics, outcome.message)
 
-    def _end(self, state: RunState, status: str, metrics: dict, message: str) -> None:
+    def _end(self, state: RunState, status: str, metrics: dict, message: Phrase | None) -> None:
         self.store.set_status(state.run_id, status, metrics, message)
         state.status, state.message = status, message
         state.done.set()

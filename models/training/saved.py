@@ -1,34 +1,39 @@
 """Models trained in the studio, kept to be used: safetensors weights plus a small JSON config, one folder per run.
 
-<data folder>/trained/run-<id>/model.safetensors + config.json (the variant, the class names and how inputs
-are prepared). Loading reads safetensors only, never a pickle. A fine-tuned image model is an
-EfficientNet-Lite0 with its own classes: the Image tab lists it beside the ImageNet models.
+<data folder>/trained/run-<id>/model.safetensors + config.json (the task, the variant, the class names and
+how inputs are prepared). Which runs are kept, and how a kept model is loaded back, is the task's
+(`Task.saved_kind`, `Task.reload`). Loading reads safetensors only, never a pickle. A fine-tuned image
+model is an EfficientNet-Lite0 with its own classes: `register_image_models` lists it beside the ImageNet
+models of the registry, for the Image tab.
 """
 import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from models.errors import ModelUnavailable
+from models.registry import ModelRegistry, ModelSpec
 from models.training.config import TrainConfig
+from models.training.folders import data_folder
+from models.training.tasks import TASKS
 
 TRAINED_FOLDER = "trained"
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
-# task -> what its saved model does: "image" (the Image tab) or "keyword" (the Training tab's try-it panel)
-SAVED_KINDS = {"images": "image", "my-images": "image", "keywords": "keyword"}
 KEY_PREFIX = "trained-run-"
+IMAGE_LOADER = "models.training.saved:load_image_classifier"
 
 
 @dataclass(frozen=True)
 class SavedModel:
     run_id: int
-    kind: str
-    title: str
+    kind: str  # the task's saved_kind: "image" or "keyword"
+    variant: str
     classes: list[str]
+    accuracy: float | None  # validation accuracy at the end of training
     folder: Path
 
     @property
@@ -37,40 +42,20 @@ class SavedModel:
 
 
 def trained_folder() -> Path:
-    from models.training.store import data_folder
-
     return data_folder() / TRAINED_FOLDER
-
-
-def preprocessing(task: str) -> dict:
-    """How the saved model's inputs are made, for the config (and for anyone reading it outside the studio)."""
-    if task == "keywords":
-        from models.speech.audio import HOP_LENGTH, N_FFT, SAMPLE_RATE
-        from models.training.keywords import DYNAMIC_RANGE, N_MELS, WINDOW_SAMPLES
-
-        return {"sample_rate": SAMPLE_RATE, "window_samples": WINDOW_SAMPLES, "n_fft": N_FFT,
-                "hop_length": HOP_LENGTH, "n_mels": N_MELS, "log10_dynamic_range": DYNAMIC_RANGE,
-                "scale": "log-mel minus its maximum, floored at -range, then / (range / 2) + 1"}
-    from models.training.image_sets import DIGIT_SIDE, PHOTO_SIDE
-
-    return {"side": DIGIT_SIDE if task == "images" else PHOTO_SIDE, "crop": "centre square, 224/256 of the short side",
-            "scale": "RGB / 255, then (x - 0.5) / 0.5"}
 
 
 def save(run_id: int, config: TrainConfig, model: nn.Module, classes: list[str],
          accuracy: float | None) -> SavedModel:
     """Write the weights (for a fine-tuned Lite0, the plain EfficientNet inside) and the config."""
-    from safetensors.torch import save_file
-
+    task = TASKS[config.task]
     network = getattr(model, "network", model)
     folder = trained_folder() / f"run-{run_id}"
     folder.mkdir(parents=True, exist_ok=True)
     save_file({name: tensor.detach().cpu().contiguous() for name, tensor in network.state_dict().items()},
               folder / WEIGHTS)
-    scored = f", {accuracy:.0%} validation accuracy" if accuracy is not None else ""
-    title = f"#{run_id} {config.variant} on {', '.join(classes[:4])}{'…' if len(classes) > 4 else ''}{scored}"
-    description = {"run_id": run_id, "kind": SAVED_KINDS[config.task], "title": title, "task": config.task,
-                   "variant": config.variant, "classes": classes, "preprocessing": preprocessing(config.task),
+    description = {"run_id": run_id, "kind": task.saved_kind, "task": config.task, "variant": config.variant,
+                   "classes": classes, "validation_accuracy": accuracy, "preprocessing": task.preprocessing,
                    "config": json.loads(config.to_json())}
     (folder / CONFIG).write_text(json.dumps(description, indent=1), encoding="utf-8")
     return _described(folder)
@@ -96,60 +81,41 @@ def delete(run_id: int) -> None:
     shutil.rmtree(trained_folder() / f"run-{run_id}", ignore_errors=True)
 
 
-def image_spec(model: SavedModel):
+def image_spec(model: SavedModel) -> ModelSpec:
     """A registry entry for a saved image model, so the Image tab loads it like any other."""
-    from models.registry import ModelSpec
+    return ModelSpec(model.key, "image", str(model.folder), None, None, None, 4.0, 0, IMAGE_LOADER)
 
-    return ModelSpec(model.key, "image", f"{model.title} (trained here)", str(model.folder), None, None,
-                     "yours", 4.0, 0, "models.training.saved:load_image_classifier")
+
+def register_image_models(registry: ModelRegistry) -> list[SavedModel]:
+    """Add every saved image model the registry does not know yet (calling it again adds nothing); returns
+    the saved image models, newest first. A deleted run's entry stays in the registry, its files gone."""
+    saved = saved_models("image")
+    known = {spec.key for spec in registry.specs}
+    for model in saved:
+        if model.key not in known:
+            registry.add(image_spec(model))
+    return saved
 
 
 def _described(folder: Path) -> SavedModel:
     description = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
-    return SavedModel(description["run_id"], description["kind"], description["title"], description["classes"],
-                      folder)
+    return SavedModel(description["run_id"], description["kind"], description["variant"], description["classes"],
+                      description.get("validation_accuracy"), folder)
 
 
-def _read(folder: Path) -> tuple[dict, dict[str, torch.Tensor]]:
-    from safetensors.torch import load_file
-
+def _reloaded(folder: Path, device: torch.device, dtype: torch.dtype):
     folder = Path(folder)
     if not (folder / WEIGHTS).is_file() or not (folder / CONFIG).is_file():
-        raise ModelUnavailable.of("training.model_gone", folder=folder)
-    return json.loads((folder / CONFIG).read_text(encoding="utf-8")), load_file(folder / WEIGHTS)
+        raise ModelUnavailable.of("training.model_gone", folder=str(folder))
+    description = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
+    return TASKS[description["task"]].reload(description, load_file(folder / WEIGHTS), device, dtype)
 
 
 def load_image_classifier(source: str, device: torch.device, dtype: torch.dtype = torch.float32):
     """The registry's loader for a saved image model: `source` is its folder."""
-    from models.training.finetune import efficientnet_lite0
-    from models.training.image_sets import to_tensor
-    from models.vision.classifier import ImageClassifier
-
-    description, weights = _read(Path(source))
-    network = efficientnet_lite0(len(description["classes"]), pretrained=False)
-    network.load_state_dict(weights)
-    side = description["preprocessing"]["side"]
-    return ImageClassifier(network, description["classes"], device, dtype,
-                           to_tensor=lambda image: to_tensor(image, side).unsqueeze(0))
+    return _reloaded(Path(source), device, dtype)
 
 
-class KeywordClassifier:
-    def __init__(self, network: nn.Module, classes: list[str]):
-        self.network, self.classes = network.eval(), classes
-
-    @torch.inference_mode()
-    def classify(self, samples: np.ndarray) -> dict[str, float]:
-        """float32 mono 16 kHz samples -> {word: probability}; InputError if the recording is empty or silent."""
-        from models.training.keywords import recording_features
-
-        probabilities = self.network(recording_features(samples)).softmax(-1)[0]
-        return {word: float(p) for word, p in zip(self.classes, probabilities, strict=True)}
-
-
-def load_keyword_classifier(folder: Path) -> KeywordClassifier:
-    from models.training.variants import keyword_model
-
-    description, weights = _read(Path(folder))
-    network = keyword_model(description["variant"], len(description["classes"]))
-    network.load_state_dict(weights)
-    return KeywordClassifier(network, description["classes"])
+def load_keyword_classifier(folder: Path):
+    """A saved keyword model, ready to classify a recording (models/training/tasks/keywords.py)."""
+    return _reloaded(folder, torch.device("cpu"), torch.float32)

@@ -15,7 +15,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.errors import Phrase
 from models.training.config import TrainConfig
+from models.training.folders import data_folder
 from models.training.loop import Point
 
 FILE_NAME = "runs.sqlite"
@@ -53,22 +55,14 @@ class RunRecord:
     config: TrainConfig
     status: str
     metrics: dict
-    message: str
-
-    @property
-    def label(self) -> str:
-        return f"#{self.id} {self.config.label}"
-
-
-def data_folder() -> Path:
-    return Path(os.environ.get("STUDIO_DATA_DIR") or Path.home() / ".model-studio")
+    message: Phrase | None  # why the run ended as it did, when there is something to say
 
 
 class RunStore:
     def __init__(self, folder: Path | None = None):
         self.path = (folder or data_folder()) / FILE_NAME
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.notice = ""  # for the user, when the store had to be repaired
+        self.notice: Phrase | None = None  # for the user, when the store had to be repaired
         self._lock = threading.Lock()
         try:
             self._connection = self._open()
@@ -77,9 +71,8 @@ class RunStore:
             for suffix in ("", "-wal", "-shm"):
                 if Path(f"{self.path}{suffix}").exists():
                     Path(f"{self.path}{suffix}").rename(f"{aside}{suffix}")
-            self.notice = (f"The run store {self.path} could not be read ({error}); it was moved to {aside} "
-                           "and a new, empty store was started.")
-            log.warning(self.notice)
+            self.notice = Phrase("training.store_moved", path=str(self.path), error=str(error), aside=str(aside))
+            log.warning("run store %s could not be read (%s); moved to %s", self.path, error, aside)
             self._connection = self._open()
         self._mark_orphans_interrupted()
 
@@ -105,8 +98,7 @@ class RunStore:
             pid, _, token = owner.partition(":")
             if not _process_alive(int(pid)) or (int(pid) == os.getpid() and token != PROCESS_TOKEN):
                 self._execute("UPDATE runs SET status = 'interrupted', message = ? WHERE id = ?",
-                              ("The app stopped while this run was training; the curve is kept up to that point.",
-                               run_id))
+                              (_stored(Phrase("training.interrupted")), run_id))
 
     def create_run(self, config: TrainConfig) -> int:
         with self._lock:
@@ -115,9 +107,9 @@ class RunStore:
                 (time.time(), config.to_json(), f"{os.getpid()}:{PROCESS_TOKEN}"))
             return cursor.lastrowid
 
-    def set_status(self, run_id: int, status: str, metrics: dict | None = None, message: str = "") -> None:
+    def set_status(self, run_id: int, status: str, metrics: dict | None = None, message: Phrase | None = None) -> None:
         self._execute("UPDATE runs SET status = ?, metrics = ?, message = ? WHERE id = ?",
-                      (status, json.dumps(metrics or {}), message, run_id))
+                      (status, json.dumps(metrics or {}), _stored(message), run_id))
 
     def add_points(self, run_id: int, points: list[Point]) -> None:
         with self._lock:
@@ -168,7 +160,21 @@ class RunStore:
 
 def _record(row: tuple) -> RunRecord:
     run_id, created, config, status, metrics, message = row
-    return RunRecord(run_id, created, TrainConfig.from_json(config), status, json.loads(metrics), message)
+    return RunRecord(run_id, created, TrainConfig.from_json(config), status, json.loads(metrics), _phrase(message))
+
+
+def _stored(message: Phrase | None) -> str:
+    """A message as the message column keeps it: its key and values as JSON, or "" for none."""
+    return "" if message is None else json.dumps({"key": message.key, "values": message.values})
+
+
+def _phrase(stored: str) -> Phrase | None:
+    """The message column back as a Phrase; "" (and the English sentences of older stores) as None."""
+    try:
+        message = json.loads(stored)
+    except json.JSONDecodeError:
+        return None
+    return Phrase(message["key"], **message["values"]) if isinstance(message, dict) else None
 
 
 def _process_alive(pid: int) -> bool:

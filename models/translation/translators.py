@@ -10,16 +10,16 @@ Two kinds of model sit behind one `Translator` interface:
 """
 import importlib.util
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from models.errors import InputError, ModelUnavailable
+from models.errors import InputError, ModelUnavailable, Phrase
 from models.libraries import IMPORT_LOCK
 from models.limits import LIMITS
+from models.progress import Progress
 from models.translation.marian import DecoderState, LexicalShortlist, Marian
 
 MAX_SOURCE_TOKENS = LIMITS.sentence_tokens
@@ -27,8 +27,9 @@ MAX_LENGTH_FACTOR = 2.5  # a translation may be at most this many times the sour
 BATCH_SIZE = 16
 
 BERGAMOT_MODEL_DIRS = {"en-pt": "enpt-1693087644", "pt-en": "pten-1693087646"}
-
-Progress = Callable[[float, str], None]
+# What the vocabulary cuts a source into when it knows none of its characters (emoji, a script other
+# than the Latin alphabet): word starts, unknowns and the end.
+UNREADABLE_PIECES = {"▁", "<unk>", "</s>"}
 
 
 @dataclass
@@ -47,6 +48,11 @@ class Translation:
     target_tokens: list[str]  # the best hypothesis' tokens
     nbest: list[Hypothesis]  # best first
     cross_attention: np.ndarray | None  # [layers, heads, target_len, source_len], rows sum to 1
+
+    @property
+    def unreadable(self) -> bool:
+        """Whether the model knows none of the source's characters, so the translation means nothing."""
+        return set(self.source_tokens) <= UNREADABLE_PIECES
 
 
 # ----------------------------------------------------------------------------------------------
@@ -163,13 +169,13 @@ class Translator(ABC):
         translations = []
         for start in range(0, len(texts), BATCH_SIZE):
             if progress:
-                progress(start / len(texts), f"Translating {start + 1}-{min(start + BATCH_SIZE, len(texts))} "
-                                             f"of {len(texts)}")
+                progress(start / len(texts), Phrase("translation.progress", first=start + 1,
+                                                    last=min(start + BATCH_SIZE, len(texts)), total=len(texts)))
             batch = texts[start:start + BATCH_SIZE]
             with torch.inference_mode():
                 translations += self.translate_batch(batch, beam_size, n_best, length_penalty, with_attention)
         if progress:
-            progress(1.0, "Done")
+            progress(1.0, Phrase("translation.done"))
         return translations
 
     @abstractmethod

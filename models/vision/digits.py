@@ -1,7 +1,8 @@
 """A small CNN and a small vision transformer, trained here on scikit-learn's 8×8 digits, side by side.
 
-Both train on first use in a few seconds and are cached under .studio/ so restarts reuse them.
-The ViT cuts the 8×8 image into 16 patches of 2×2; its attention shows which patches each patch reads.
+Both train on first use in a few seconds, through the Training tab's loop (models/training/loop.py) on
+the digits task's images, and are cached under .studio/ so restarts reuse them. The ViT cuts the 8×8
+image into a 4×4 grid of 2×2 patches (`patch_grid`); its attention shows which patches each patch reads.
 """
 import threading
 from dataclasses import dataclass
@@ -9,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
@@ -17,13 +17,19 @@ from torch import nn
 
 from models.errors import InputError
 from models.libraries import IMPORT_LOCK
-from models.training.variants import digits_cnn
+from models.training.config import TrainConfig
+from models.training.data import TaskData
+from models.training.loop import fit
+from models.training.tasks.digits import CLASSES, INK_LEVEL, digit_images, digits_cnn
 
 CACHE = Path(__file__).resolve().parent.parent / ".studio" / "digits.safetensors"
 SEED = 0
 TEST_FRACTION = 0.2
-CACHE_VERSION = 1  # bump when the architectures or the training change
-INK_LEVEL = 16  # a fully inked block of load_digits
+CACHE_VERSION = 2  # bump when the architectures or the training change
+IMAGE_SIZE, PATCH_SIZE = 8, 2
+# fit() reads the optimizer settings of these; the task and variant only name what the settings were made for
+CNN_TRAINING = TrainConfig("digits", "cnn", "adamw", 3e-3, batch_size=64, epochs=15, seed=SEED)
+VIT_TRAINING = TrainConfig("digits", "cnn", "adamw", 3e-3, batch_size=64, epochs=30, seed=SEED)
 
 
 @dataclass
@@ -33,6 +39,16 @@ class DigitPredictions:
     vit: np.ndarray  # [10] probabilities
     attention: np.ndarray  # [layers, heads, 17, 17]: row = query token (CLS, then patches row by row), col = key
     rollout: np.ndarray  # [17, 17]: attention rolled out through all layers; rows sum to 1
+    patch_grid: int  # the patches form a patch_grid × patch_grid grid
+
+    def cls_attention(self) -> np.ndarray:
+        """[layers, heads, grid, grid]: how much the CLS token reads each patch, at each layer and head."""
+        layers, heads = self.attention.shape[:2]
+        return self.attention[:, :, 0, 1:].reshape(layers, heads, self.patch_grid, self.patch_grid)
+
+    def cls_rollout(self) -> np.ndarray:
+        """[grid, grid]: the rollout's CLS row over the patches, where the prediction's evidence came from."""
+        return self.rollout[0, 1:].reshape(self.patch_grid, self.patch_grid)
 
 
 def small_cnn() -> nn.Module:
@@ -44,20 +60,17 @@ def small_vit() -> nn.Module:
     with IMPORT_LOCK:
         from transformers import ViTConfig, ViTForImageClassification
 
-    config = ViTConfig(image_size=8, patch_size=2, num_channels=1, hidden_size=64, num_hidden_layers=3,
-                       num_attention_heads=4, intermediate_size=128, num_labels=10,
+    config = ViTConfig(image_size=IMAGE_SIZE, patch_size=PATCH_SIZE, num_channels=1, hidden_size=64,
+                       num_hidden_layers=3, num_attention_heads=4, intermediate_size=128, num_labels=10,
                        attn_implementation="eager")  # eager: returns attention weights
     return ViTForImageClassification(config)
 
 
 def digits_split() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The seeded train / test split of load_digits: images as [n, 1, 8, 8] floats in [0, 1], labels."""
-    from sklearn.datasets import load_digits
+    """The seeded, stratified train / test split of load_digits: images as [n, 1, 8, 8] floats in [0, 1], labels."""
     from sklearn.model_selection import train_test_split
 
-    digits = load_digits()
-    images = torch.tensor(digits.images / INK_LEVEL, dtype=torch.float32).unsqueeze(1)
-    labels = torch.tensor(digits.target)
+    images, labels = digit_images()
     train_x, test_x, train_y, test_y = train_test_split(images, labels, test_size=TEST_FRACTION,
                                                         random_state=SEED, stratify=labels)
     return train_x, train_y, test_x, test_y
@@ -68,18 +81,22 @@ def logits_of(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
     return output.logits if hasattr(output, "logits") else output
 
 
-def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: int, learning_rate: float) -> nn.Module:
-    generator = torch.Generator().manual_seed(SEED)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, learning_rate, total_steps=epochs * -(-len(images) // 64))
-    model.train()
-    for _ in range(epochs):
-        for batch in torch.randperm(len(images), generator=generator).split(64):
-            loss = F.cross_entropy(logits_of(model, images[batch]), labels[batch])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
+class _Logits(nn.Module):
+    """A model whose output carries .logits (the ViT), as fit() calls it: images -> logits."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return logits_of(self.model, images)
+
+
+def train(model: nn.Module, config: TrainConfig) -> nn.Module:
+    """`model` trained on the train split, the test split as fit()'s validation; returns it in eval mode."""
+    train_x, train_y, test_x, test_y = digits_split()
+    torch.manual_seed(config.seed)
+    fit(_Logits(model), TaskData((train_x,), train_y, CLASSES), TaskData((test_x,), test_y, CLASSES), config)
     return model.eval()
 
 
@@ -92,6 +109,11 @@ class DigitModels:
     def __init__(self, cnn: nn.Module, vit: nn.Module):
         self.cnn, self.vit = cnn.eval(), vit.eval()
 
+    @property
+    def patch_grid(self) -> int:
+        """The ViT's patches per side: its image size over its patch size."""
+        return self.vit.config.image_size // self.vit.config.patch_size
+
     @torch.inference_mode()
     def classify_drawing(self, image) -> DigitPredictions:
         """`image`: a sketchpad drawing (dark strokes on white, or strokes on a transparent canvas)."""
@@ -100,7 +122,8 @@ class DigitModels:
         cnn = self.cnn(batch).softmax(-1)[0].numpy()
         output = self.vit(batch, output_attentions=True)
         attention = torch.cat(output.attentions).numpy()  # [layers, heads, 17, 17]
-        return DigitPredictions(digit, cnn, output.logits.softmax(-1)[0].numpy(), attention, rollout(attention))
+        return DigitPredictions(digit, cnn, output.logits.softmax(-1)[0].numpy(), attention, rollout(attention),
+                                self.patch_grid)
 
 
 def rollout(attention: np.ndarray) -> np.ndarray:
@@ -159,9 +182,8 @@ def load_digit_models(cache: Path = CACHE) -> DigitModels:
             cnn.load_state_dict({name[4:]: tensor for name, tensor in tensors.items() if name[:4] == "cnn."})
             vit.load_state_dict({name[4:]: tensor for name, tensor in tensors.items() if name[:4] == "vit."})
             return DigitModels(cnn, vit)
-    train_x, train_y, _, _ = digits_split()
-    train(cnn, train_x, train_y, epochs=15, learning_rate=3e-3)
-    train(vit, train_x, train_y, epochs=30, learning_rate=3e-3)
+    train(cnn, CNN_TRAINING)
+    train(vit, VIT_TRAINING)
     cache.parent.mkdir(parents=True, exist_ok=True)
     temporary = cache.with_suffix(".tmp")
     tensors = {f"{name}.{key}": value.contiguous() for name, model in (("cnn", cnn), ("vit", vit))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from tests.browser.test_pages import (
+from tests.browser.browser_harness import (
     ASSETS,
     MODEL_SECONDS,
     UI_SECONDS,

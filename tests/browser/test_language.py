@@ -5,12 +5,14 @@ import re
 
 import pytest
 from selenium.webdriver.common.by import By
-from tests.browser.test_pages import UI_SECONDS, open_studio, open_tab, screenshot, top_tabs, wait_for
 
-from studio.i18n import CHINESE, COOKIE, EN, ENGLISH, ZH_CN
+from studio.i18n import COOKIE, EN, ENGLISH, TABLES
+from tests.browser.browser_harness import UI_SECONDS, open_studio, open_tab, screenshot, top_tabs, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+CHINESE = "zh-CN"
+ZH_CN = TABLES[CHINESE]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 # English texts that the Chinese page must not show (those the tables translate to something else).
 ENGLISH_ONLY = {english for key, english in EN.items() if ZH_CN[key] != english}

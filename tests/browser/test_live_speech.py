@@ -10,9 +10,9 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
-from tests.browser.browser_harness import running_in_ci
 from models.metrics import word_error_rate
-from tests.browser.test_pages import MODEL_SECONDS, UI_SECONDS, WHISPER_DEFAULT, open_studio, open_tab, screenshot, wait_for
+from tests.browser.browser_harness import (MODEL_SECONDS, UI_SECONDS, WHISPER_DEFAULT, open_studio, open_tab, running_in_ci,
+                                           screenshot, wait_for)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -3,203 +3,28 @@ talks to nobody but the local server.
 
 Screenshots go to tests/artifacts/screenshots/; look at them, they are the evidence.
 """
-import base64
 import csv
 import math
 import re
 import shutil
 import subprocess
-import time
 import wave
 from pathlib import Path
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.browser_harness import ROOT, is_local, network_requests, running_in_ci
+from tests.browser.browser_harness import (ASSETS, MODEL_SECONDS, UI_SECONDS, button, error_toasts, has_tab,
+                                           is_local, network_requests, open_speech_file_tab, open_studio, open_tab,
+                                           running_in_ci, screenshot, table_rows, textarea_value, top_tabs, upload,
+                                           wait_for, wait_for_upload)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TABS = {"Speech": "speech", "Image": "image", "Translation": "translation", "Models": "models"}  # must be there
-# What each tab (and the Speech tab's sub-tabs) must show once opened: any one of these elements.
-TAB_CONTENT = {"speech": ("#asr-mic", "#asr-file"), "speech-live": ("#asr-mic",), "speech-file": ("#asr-file",),
-               "image": ("#image-input",), "translation": ("#translation-input",), "models": ("#model-table",),
-               "attention": ("#attention-model",)}
-UI_SECONDS = 30  # page and widgets
-MODEL_SECONDS = 120  # first use loads the model, on a 2-core CPU
-MAX_SCREENSHOT_HEIGHT = 8000  # px
-ASSETS = ROOT / "assets"
 CAT_IMAGE = ASSETS / "images" / "chelsea.jpg"
 EN_PT = "English → Portuguese"
-WHISPER_DEFAULT = "whisper-tiny.en"  # the Speech tab's default model
-
-
-# ---------------------------------------------------------------- helpers
-
-def error_toasts(driver) -> list[str]:
-    """Texts of the error toasts (gr.Error) the page shows now."""
-    texts = []
-    for toast in driver.find_elements(By.CSS_SELECTOR, "[data-testid='toast-body']"):
-        try:
-            text = toast.text.strip()
-            if "error" in (toast.get_attribute("class") or "").lower() or text.lower().startswith("error"):
-                texts.append(" ".join(text.split()))
-        except StaleElementReferenceException:
-            continue
-    return texts
-
-
-def wait_for(driver, condition, seconds: float, what: str, shows=None):
-    """WebDriverWait(condition), failing at once with the message if the app shows an error toast.
-
-    shows(driver) -> str, if given, says on a timeout what the page showed instead."""
-    def check(d):
-        errors = error_toasts(d)
-        if errors:
-            pytest.fail(f"while waiting for {what}, the studio showed an error: {errors}", pytrace=False)
-        return condition(d)
-
-    try:
-        return WebDriverWait(driver, seconds, poll_frequency=0.25,
-                             ignored_exceptions=(StaleElementReferenceException,)).until(check)
-    except TimeoutException:
-        pass  # fail outside the handler, without selenium's empty message and stack chained to it
-    seen = ""
-    if shows is not None:
-        try:
-            seen = f"; the page shows {shows(driver)!r}"
-        except Exception as error:
-            seen = f"; (could not read the page: {error})"
-    pytest.fail(f"timed out after {seconds} s waiting for {what}{seen}", pytrace=False)
-
-
-def open_studio(driver, url: str) -> None:
-    driver.get(url)
-    wait_for(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[role='tablist'] button[role='tab']")),
-             UI_SECONDS, "the tab bar")
-
-
-def top_tabs(driver) -> dict[str, str]:
-    """{label: tab id} of the top-level tab bar, in order (the first tablist; the Speech tab nests its own)."""
-    pairs = driver.execute_script("""
-        const bar = document.querySelector("[role='tablist']");
-        return bar ? Array.from(bar.querySelectorAll("button[role='tab']"),
-                                b => [b.textContent.trim(), b.dataset.tabId]) : [];""")
-    return dict(pairs)
-
-
-def open_tab(driver, tab_id: str) -> None:
-    """Click the tab (top-level or nested) whose gr.Tab id is `tab_id`; wait for its content to show."""
-    button = wait_for(driver, EC.element_to_be_clickable(
-        (By.CSS_SELECTOR, f"button[role='tab'][data-tab-id='{tab_id}']")), UI_SECONDS, f"the {tab_id} tab button")
-    button.click()
-    wait_for(driver, lambda d: button.get_attribute("aria-selected") == "true", UI_SECONDS, f"{tab_id} selected")
-
-    content = TAB_CONTENT.get(tab_id)
-    if content is None:  # a tab this suite does not know yet: selected is all it can check
-        return
-
-    def content_shown(d):
-        return any(element.is_displayed() for selector in content
-                   for element in d.find_elements(By.CSS_SELECTOR, selector))
-
-    wait_for(driver, content_shown, UI_SECONDS, f"the content of the {tab_id} tab ({', '.join(content)})")
-
-
-def has_tab(driver, tab_id: str) -> bool:
-    return bool(driver.find_elements(By.CSS_SELECTOR, f"button[role='tab'][data-tab-id='{tab_id}']"))
-
-
-def open_speech_file_tab(driver) -> None:
-    """The whole-clip transcription UI (#asr-file): the Speech tab's File sub-tab where there is one."""
-    open_tab(driver, "speech")
-    if has_tab(driver, "speech-file"):
-        open_tab(driver, "speech-file")
-
-
-def button(driver, text: str):
-    """The visible button whose text is exactly `text` (hidden tabs keep their buttons in the DOM)."""
-    def find(d):
-        for candidate in d.find_elements(By.XPATH, f"//button[normalize-space()='{text}']"):
-            if candidate.is_displayed() and candidate.is_enabled():
-                return candidate
-        return False
-
-    return wait_for(driver, find, UI_SECONDS, f"a visible {text!r} button")
-
-
-def upload(driver, container: str, path: Path) -> None:
-    """Give `path` to the hidden <input type=file> inside the component with elem_id `container`."""
-    field = wait_for(driver, EC.presence_of_element_located((By.CSS_SELECTOR, f"#{container} input[type='file']")),
-                     UI_SECONDS, f"the file input in #{container}")
-    field.send_keys(str(path.resolve()))
-
-
-def uploads_finished(driver, since: int) -> list[dict]:
-    """Finished file uploads (POST /gradio_api/upload) among the requests made after the first `since`."""
-    return [r for r in network_requests(driver)[since:]
-            if r["method"] == "POST" and "/gradio_api/upload" in r["url"] and r["done"] and r["status"] == 200]
-
-
-def wait_for_upload(driver, since: int, what: str) -> None:
-    """A component can show a file before the server has it: wait until its upload request has finished."""
-    wait_for(driver, lambda d: uploads_finished(d, since), UI_SECONDS, f"the upload of {what} to finish")
-
-
-def textarea_value(driver, selector: str) -> str:
-    return driver.find_element(By.CSS_SELECTOR, selector).get_property("value") or ""
-
-
-def table_rows(driver, elem_id: str) -> list[list[str]]:
-    """The body rows of the gr.Dataframe with that elem_id, as cell texts (hidden columns included)."""
-    return driver.execute_script("""
-        const rows = document.querySelectorAll(`#${arguments[0]} [role='row']`);
-        return Array.from(rows, row => Array.from(row.querySelectorAll("[role='gridcell']"),
-                                                  cell => cell.textContent.trim()))
-                    .filter(cells => cells.length > 0);""", elem_id)
-
-
-def settle(driver, seconds: float = MODEL_SECONDS, quiet: float = 3.0) -> bool:
-    """Best effort, for screenshots: wait until no component has shown a pending status for `quiet` seconds
-    (chained follow-up events, such as plots, start after the first one ends). True if it went quiet in time."""
-    quiet_since: list[float] = []
-
-    def idle(d):
-        busy = not d.execute_script("""
-            return Array.from(document.querySelectorAll("[data-testid='status-tracker']"))
-                        .every(tracker => tracker.classList.contains("hide") || tracker.offsetParent === null);""")
-        if busy:
-            quiet_since.clear()
-            return False
-        if not quiet_since:
-            quiet_since.append(time.monotonic())
-        return time.monotonic() - quiet_since[0] >= quiet
-
-    try:
-        WebDriverWait(driver, seconds, poll_frequency=0.25).until(idle)
-        return True
-    except TimeoutException:
-        return False
-
-
-def screenshot(driver, folder: Path, name: str, settled: bool = True) -> Path:
-    """The whole page (not just the 1400×1000 window) as folder/name.png, once the page is idle."""
-    if settled:
-        settle(driver)
-    path = folder / f"{name}.png"
-    try:
-        size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-        clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], MAX_SCREENSHOT_HEIGHT),
-                "scale": 1}
-        shot = driver.execute_cdp_cmd("Page.captureScreenshot",
-                                      {"format": "png", "captureBeyondViewport": True, "clip": clip})
-        path.write_bytes(base64.b64decode(shot["data"]))
-    except Exception:  # CDP unavailable: the visible window will do
-        driver.save_screenshot(str(path))
-    return path
 
 
 def english_clips(tmp_dir: Path, count: int) -> list[tuple[Path, str]]:

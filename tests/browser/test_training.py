@@ -6,7 +6,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 
-from tests.browser.test_pages import ASSETS, MODEL_SECONDS, UI_SECONDS, open_studio, open_tab, screenshot, table_rows, wait_for
+from tests.browser.browser_harness import ASSETS, MODEL_SECONDS, UI_SECONDS, open_studio, open_tab, screenshot, table_rows, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

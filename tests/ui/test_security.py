@@ -5,15 +5,16 @@ import urllib.error
 import urllib.request
 
 import pytest
+import torch
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from tests.tests_paths import ASSETS, ROOT
 
 from app import parse_args
-from bench.load import launch_studio
 from models.errors import InputError
 from models.registry import ModelRegistry
 from studio.common import load_model
+from studio.launcher import launch_studio
 
 
 def test_binds_localhost_without_share_unless_asked(monkeypatch):
@@ -51,9 +52,9 @@ def test_the_server_does_not_serve_files_outside_uploads(studio_url, path):
 
 
 def test_only_registry_models_load():
-    registry = ModelRegistry("cpu")
+    registry = ModelRegistry(torch.device("cpu"))
     for name in ("os:system", "../../etc/passwd", "openai/whisper-large-v3", "models.speech.recognizer:load_speech_model"):
-        with pytest.raises(InputError, match="No model named"):
+        with pytest.raises(InputError, match="model.unknown"):
             load_model(registry, name, lambda *args, **kwargs: None)
     assert not registry.loads and not any(registry.is_loaded(spec.key) for spec in registry.specs)
 

@@ -1,16 +1,48 @@
+"""The Speech tab: its handlers called directly (the live path on a scripted decoder), and /transcribe through
+the launched app."""
+import threading
 from pathlib import Path
 
+import numpy as np
+import gradio as gr
 import pytest
 from gradio_client import handle_file
+
+from models.speech.audio import SAMPLE_RATE
+from models.speech.streaming import BufferHypothesis
+from studio import speech
 from tests.tests_paths import speech_clips
 
-pytestmark = pytest.mark.slow
+LOUD = (0.1 * np.sin(np.arange(SAMPLE_RATE // 2) * 0.05) * 32767).astype(np.int16)  # a microphone chunk
+QUIET = np.zeros(SAMPLE_RATE // 2, np.int16)
 
 
 def english_clip():
     return speech_clips("en")[0]
 
 
+def test_live_handlers_show_each_decode_once_then_the_final_text():
+    stream, html, status, timer = speech.start_live()
+    assert stream is not None and 'class="committed"></span>' in html
+    stream.decode = lambda audio, prompt, abandon: BufferHypothesis("hello there".split(), [])
+    assert speech.live_chunk((SAMPLE_RATE, LOUD), stream, None)[2] is None  # decoding in the background
+    for _ in range(100):
+        if stream.latest is not None and not stream.busy:
+            break
+        threading.Event().wait(0.05)
+    live, same_stream, shown, latency = speech.live_chunk((SAMPLE_RATE, QUIET), stream, None)
+    assert same_stream is stream and shown is stream.latest and "hello there" in live and "buffer" in latency
+    assert speech.live_chunk((SAMPLE_RATE, QUIET), stream, shown) == (gr.skip(), stream, shown, gr.skip())  # on screen
+    final, cleared, message, _ = speech.stop_live(stream)
+    assert '<span class="committed">hello there</span>' in final and cleared is None and "final text" in message
+
+
+def test_live_handlers_wait_for_a_stream():
+    assert speech.live_chunk((SAMPLE_RATE, LOUD), None, None)[1] is None
+    assert speech.stop_live(None)[1] is None
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("model, language", [("whisper-tiny.en", "auto"), ("whisper-base", "en")])
 def test_transcribe_endpoint_in_both_models(client, model, language):
     clip, reference = english_clip()
@@ -21,6 +53,7 @@ def test_transcribe_endpoint_in_both_models(client, model, language):
     assert len(reference_words & heard) >= len(reference_words) / 2
     assert segments and segments[0]["start"] >= 0 and segments[-1]["end"] > segments[0]["start"]
     rows = words["data"]
+    assert words["headers"] == ["word", "start", "end", "p"]
     assert [row[0] for row in rows] == text.split()
     assert all(0 <= start < end <= segments[-1]["end"] + 1 for _, start, end, _ in rows)
     assert "real-time factor" in summary

@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 from xml.etree import ElementTree
 
 import numpy as np
@@ -10,26 +11,28 @@ from tests.tests_paths import ASSETS
 from models.attention.maps import (
     MAX_TOKENS,
     AttentionMaps,
+    Backdrop,
     digit_attention,
-    downsample,
     example_digit,
     head_steps,
     speech_attention,
     text_attention,
     translation_attention,
 )
+from models.pooling import downsample
 from models.speech.audio import load_audio
 from models.vision.digits import DigitModels, small_cnn, small_vit
-from models.errors import InputError
+from models.errors import InputError, Phrase
 from models.registry import ModelRegistry
-from studio.attention_views import (
+from studio import exports
+from studio.views.attention import (
     aggregate_figure,
+    export_files,
     grid_figure,
     head_figure,
     overlay_figure,
     steps_figure,
     token_figure,
-    write_exports,
 )
 
 SENTENCE = "The cat sat on the mat because it was tired."
@@ -62,7 +65,7 @@ def test_rollout_and_mean_over_heads_keep_rows_summing_to_one(minilm_maps):
     [maps] = minilm_maps
     np.testing.assert_allclose(maps.rollout().sum(axis=-1), 1.0, atol=1e-5)
     np.testing.assert_allclose(maps.head(2, None).sum(axis=-1), 1.0, atol=1e-5)
-    with pytest.raises(InputError, match="heads 0–11"):
+    with pytest.raises(InputError, match="attention.bad_head.*last=11"):
         maps.head(0, 12)
 
 
@@ -75,7 +78,7 @@ def test_step_through_softmax_equals_the_models_own_attention(registry, layer, h
 
 
 def test_text_longer_than_the_cap_is_refused_with_its_length(registry):
-    with pytest.raises(InputError, match=f"at most {MAX_TOKENS}"):
+    with pytest.raises(InputError, match=f"attention.text_too_long.*limit={MAX_TOKENS}"):
         text_attention(registry.get("all-minilm-l6-v2"), "word " * 600, "all-minilm-l6-v2")
 
 
@@ -87,7 +90,7 @@ def test_translation_gives_encoder_self_attention_and_cross_attention(registry):
     assert cross.key_tokens == encoder.query_tokens and "▁gato" in cross.query_tokens
     for maps in (encoder, cross):
         assert_rows_are_distributions(maps)
-    with pytest.raises(InputError, match="does not chain"):
+    with pytest.raises(InputError, match="attention.no_rollout"):
         cross.rollout()
 
 
@@ -146,6 +149,34 @@ def test_digit_overlay_puts_each_patchs_weight_on_its_two_by_two_pixels():
     assert "rollout" in figure.layout.annotations[1].text and "on CLS" in figure.layout.annotations[0].text
 
 
+def synthetic_maps(kind, queries: list[str], keys: list[str], backdrop=None) -> AttentionMaps:
+    weights = np.random.default_rng(0).dirichlet(np.ones(len(keys)), size=(3, 2, len(queries))).astype(np.float32)
+    return AttentionMaps("test", Phrase("attention.block.self"), kind, queries, keys, weights, backdrop)
+
+
+def test_the_aggregate_is_the_rollout_where_layers_chain_else_the_mean_over_layers_and_heads():
+    tokens = ["CLS", "a", "b", "c"]
+    for kind in ("self", "causal"):
+        chaining = synthetic_maps(kind, tokens, tokens)
+        aggregate = chaining.aggregate()
+        assert aggregate.method == "rollout"
+        np.testing.assert_allclose(aggregate.weights, chaining.rollout())
+    for maps in (synthetic_maps("cross", tokens, tokens),  # cross-attention never chains
+                 synthetic_maps("self", tokens[:3], tokens[:3] + ["(padding)"])):  # Whisper's padding key
+        aggregate = maps.aggregate()
+        assert aggregate.method == "mean"
+        np.testing.assert_allclose(aggregate.weights, maps.weights.mean(axis=(0, 1)), rtol=1e-6)
+        np.testing.assert_allclose(aggregate.weights.sum(axis=-1), 1.0, atol=1e-5)
+
+
+def test_the_views_start_from_cls_the_first_written_token_or_the_token_after_the_start():
+    digit = Backdrop("image", np.zeros((2, 2)), np.ones((2, 2), dtype=int), outside_key=0)
+    assert synthetic_maps("self", ["CLS", "p1"], ["CLS", "p1"], digit).first_query() == 0
+    prompt = ["<|startoftranscript|>", "<|en|>", "<|notimestamps|>", " The", " cat"]
+    assert synthetic_maps("cross", prompt, ["0.00 s", "(padding)"]).first_query() == 3
+    assert synthetic_maps("self", ["[CLS]", "the", "[SEP]"], ["[CLS]", "the", "[SEP]"]).first_query() == 1
+
+
 def test_downsampling_keeps_rows_distributions_and_labels_the_merged_tokens():
     weights = np.random.default_rng(0).dirichlet(np.ones(300), size=(2, 300)).astype(np.float32)
     tokens = [f"t{i}" for i in range(300)]
@@ -155,7 +186,7 @@ def test_downsampling_keeps_rows_distributions_and_labels_the_merged_tokens():
     np.testing.assert_allclose(pooled.sum(axis=-1), 1.0, atol=1e-5)
 
 
-def test_figures_and_exports_are_valid_png_svg_and_offline_html(minilm_maps, registry, tmp_path):
+def test_figures_and_exports_are_valid_png_svg_and_offline_html(minilm_maps, registry):
     [maps] = minilm_maps
     weights = maps.head(5, 2)
     figures = [head_figure(weights, maps.query_tokens, maps.key_tokens, "head"),
@@ -166,7 +197,9 @@ def test_figures_and_exports_are_valid_png_svg_and_offline_html(minilm_maps, reg
     cell = np.asarray(grid.customdata)[4 * (tokens + 1):][:tokens, 2 * (tokens + 1):][:, :tokens]
     np.testing.assert_allclose(cell, maps.weights[4, 2], atol=1e-3)  # layer 5, head 3 in its place
     steps_figure(head_steps(registry.get("all-minilm-l6-v2"), SENTENCE, 0, 0))
-    png, svg, page = write_exports(tmp_path, weights, maps.query_tokens, maps.key_tokens, "Layer 6, head 3", figures)
+    png, svg, page = map(Path, exports.write("attention", export_files(weights, maps.query_tokens, maps.key_tokens,
+                                                                        "Layer 6, head 3", figures)))
+    assert [path.name for path in (png, svg, page)] == ["attention.png", "attention.svg", "attention.html"]
     with Image.open(png) as image:
         image.verify()
         assert image.format == "PNG"

@@ -10,7 +10,7 @@ from models.attention.maps import language_attention, language_head_steps
 from models.errors import InputError
 from models.language.causal_lm import packaged_smollm2_file
 from models.registry import ModelRegistry
-from studio.attention_views import continuation_html, predictions_figure, steps_figure
+from studio.views.attention import continuation_html, predictions_figure, steps_figure
 
 pytestmark = pytest.mark.slow  # dequantising the GGUF file takes 15–60 s on a 2-core CPU
 
@@ -57,7 +57,7 @@ def test_step_through_with_rope_and_shared_key_value_heads_equals_the_models_att
     steps = language_head_steps(language, PROMPT, layer, head)
     np.testing.assert_allclose(steps.weights, steps.model_weights, atol=1e-5)
     assert steps.queries.shape == steps.keys.shape == steps.values.shape == (5, 64)
-    assert np.isneginf(steps.scores[0, 1]) and "RoPE" in steps.note
+    assert np.isneginf(steps.scores[0, 1]) and steps.note.key == "attention.rope_note"
 
 
 def test_heads_sharing_a_key_value_head_differ_only_in_their_queries(language):
@@ -80,7 +80,7 @@ def test_prediction_views_show_every_position_and_the_continuation(language):
 
 
 def test_empty_and_too_long_text_is_refused(language):
-    with pytest.raises(InputError, match="Type some text"):
+    with pytest.raises(InputError, match="language.no_text"):
         language.next_tokens("  ")
-    with pytest.raises(InputError, match="at most 512"):
+    with pytest.raises(InputError, match="language.too_long.*limit=512"):
         language_attention(language, "word " * 600, "smollm2-135m")

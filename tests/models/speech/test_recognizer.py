@@ -104,11 +104,11 @@ def test_base_transcribes_english_and_detects_chinese(base):
 def test_english_only_model_refuses_other_languages_and_translation(tiny_en):
     samples = load_audio(speech_clips("en")[0][0])
     assert tiny_en.languages == ["en"] and not tiny_en.multilingual
-    with pytest.raises(InputError, match="English only"):
+    with pytest.raises(InputError, match="speech.english_only_language"):
         tiny_en.transcribe(samples, language="zh")
-    with pytest.raises(InputError, match="translate"):
+    with pytest.raises(InputError, match="speech.english_only_translate"):
         tiny_en.transcribe(samples, task="translate")
-    with pytest.raises(InputError, match="task"):
+    with pytest.raises(InputError, match="speech.unknown_task"):
         tiny_en.check_options(None, "summarise")
     assert tiny_en.check_options(None, "transcribe") == "en"
 
@@ -178,6 +178,8 @@ def test_long_audio_is_split_into_windows_with_progress(tiny_en):
     transcript = tiny_en.transcribe(np.concatenate([speech, gap, speech]), progress=lambda *update: updates.append(update),
                                     word_timestamps=True)
     assert [fraction for fraction, _ in updates] == [0.5, 1.0]
+    assert all(message.key == "speech.transcribed" for _, message in updates)  # said by the studio
+    assert updates[-1][1].values == {"seconds": transcript.audio_seconds, "total": transcript.audio_seconds}
     assert transcript.text.count("breeze") == 2
     breezes = [word for word in transcript.words if "breeze" in word.text]
     assert breezes[0].end < 4.5 and 30 < breezes[1].start < transcript.audio_seconds
@@ -218,11 +220,11 @@ def test_bad_audio_is_an_input_error(tmp_path):
         load_audio(b"this is not audio at all" * 10)
     with pytest.raises(InputError):
         load_audio(tmp_path / "missing.wav")
-    with pytest.raises(InputError, match="empty"):
+    with pytest.raises(InputError, match="audio.empty"):
         check_speech(np.zeros(0, dtype=np.float32))
-    with pytest.raises(InputError, match="silent"):
+    with pytest.raises(InputError, match="audio.silent"):
         check_speech(np.zeros(SAMPLE_RATE * 2, dtype=np.float32))
-    with pytest.raises(InputError, match="limit"):
+    with pytest.raises(InputError, match="audio.too_long"):
         check_speech(np.full(SAMPLE_RATE * (MAX_AUDIO_SECONDS + 1), 0.1, dtype=np.float32))
     check_speech(load_audio(speech_clips("en")[0][0]))
 

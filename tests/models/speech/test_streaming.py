@@ -1,10 +1,10 @@
-"""The streaming policy on scripted hypotheses: agreement, trimming and prompting, step by step."""
+"""StreamingTranscriber on scripted decoders: agreement, pauses, trimming and prompting step by step, decodes\nbeside incoming audio, and which lock each piece of its state is used under."""
 import threading
 
 import numpy as np
 
 from models.speech.audio import SAMPLE_RATE
-from models.speech.streaming import Hypothesis, StreamingOptions, StreamingTranscriber, agreed_prefix_length
+from models.speech.streaming import BufferHypothesis, StreamingOptions, StreamingTranscriber
 
 SPEECH = (0.1 * np.sin(np.arange(SAMPLE_RATE // 2) * 0.05)).astype(np.float32)  # 0.5 s, loud enough
 SILENCE = np.zeros(SAMPLE_RATE // 2, np.float32)
@@ -23,12 +23,7 @@ class ScriptedDecoder:
 
 
 def words(text, segment_ends=()):
-    return Hypothesis(text.split(), list(segment_ends))
-
-
-def test_agreed_prefix_ignores_case_and_punctuation():
-    assert agreed_prefix_length([["The", "cat", "sat."], ["the", "cat,", "sits"]]) == 2
-    assert agreed_prefix_length([["a"], ["b"]]) == 0
+    return BufferHypothesis(text.split(), list(segment_ends))
 
 
 def test_words_commit_only_when_two_hypotheses_agree():
@@ -138,7 +133,7 @@ def test_audio_that_arrives_during_a_background_decode_is_decoded_right_after_it
     assert stream.update_in_background() is None  # busy: no second thread, the running one carries on
     release.set()
     for _ in range(100):
-        if stream.latest is not None and len(seen_seconds) == 2 and not stream._decode_lock.locked():
+        if stream.latest is not None and len(seen_seconds) == 2 and not stream.busy:
             break
         threading.Event().wait(0.05)
     assert seen_seconds == [0.5, 1.0] and stream.latest.committed == "one two"  # "three" is the newest word
@@ -233,3 +228,116 @@ def test_a_decode_that_missed_the_end_of_the_speech_is_abandoned_at_the_pause():
     update = stream.update()
     assert decoder.abandoned == [True] and decoder.seen_seconds == [0.5, 0.75]
     assert (update.committed, update.tentative) == ("hello there", "")
+
+
+class OwnedLock:
+    """A threading.Lock that knows which thread holds it."""
+
+    def __init__(self):
+        self._lock, self.owner = threading.Lock(), None
+
+    def acquire(self, blocking=True, timeout=-1):
+        if not self._lock.acquire(blocking, timeout):
+            return False
+        self.owner = threading.get_ident()
+        return True
+
+    def release(self):
+        self.owner = None
+        self._lock.release()
+
+    def locked(self):
+        return self._lock.locked()
+
+    def held(self):
+        return self.owner == threading.get_ident()
+
+    def __enter__(self):
+        self.acquire()
+
+    def __exit__(self, *exception):
+        self.release()
+
+
+class Guarded:
+    """Stands in for `target`: using one of its attributes without holding `lock` is recorded in `violations`
+    (except reading one named in `free_reads`)."""
+
+    def __init__(self, target, lock, violations, name, free_reads=()):
+        object.__setattr__(self, "_guard", (target, lock, violations, name, set(free_reads)))
+
+    def __getattr__(self, attribute):
+        target, lock, violations, name, free_reads = object.__getattribute__(self, "_guard")
+        if attribute not in free_reads and not lock.held():
+            violations.append(f"read {name}.{attribute}")
+        return getattr(target, attribute)
+
+    def __setattr__(self, attribute, value):
+        target, lock, violations, name, _ = object.__getattribute__(self, "_guard")
+        if not lock.held():
+            violations.append(f"wrote {name}.{attribute}")
+        setattr(target, attribute, value)
+
+
+def lock_checked(stream, monkeypatch):
+    """Swap the stream's locks for OwnedLocks and its state for Guarded stand-ins, each checked against the lock
+    that StreamingTranscriber's comments say guards it; returns the list that collects violations."""
+    import models.speech.streaming as streaming
+
+    violations = []
+    audio_lock, decode_lock = stream._audio_lock, stream._decode_lock = OwnedLock(), OwnedLock()
+    stream.buffer = Guarded(stream.buffer, audio_lock, violations, "buffer")
+    stream.text = Guarded(stream.text, decode_lock, violations, "text")
+    stream.last_decode = Guarded(stream.last_decode, decode_lock, violations, "last_decode")
+    # `abandons` is the policy's one method for the audio thread; it reads options only
+    stream.policy = Guarded(stream.policy, decode_lock, violations, "policy", free_reads={"abandons"})
+    running_decode = streaming.RunningDecode  # the decode polls `abandoned`; `seconds` never changes
+    monkeypatch.setattr(streaming, "RunningDecode", lambda seconds: Guarded(
+        running_decode(seconds), audio_lock, violations, "running", free_reads={"seconds", "abandoned"}))
+    guarded_by = {"buffer": audio_lock, "running": audio_lock, "_decode": decode_lock, "text": decode_lock,
+                  "policy": decode_lock, "last_decode": decode_lock, "latest": decode_lock}
+
+    class Checked(type(stream)):
+        def __setattr__(self, attribute, value):
+            if attribute in guarded_by and not guarded_by[attribute].held():
+                violations.append(f"wrote {attribute}")
+            super().__setattr__(attribute, value)
+
+    stream.__class__ = Checked
+    return violations
+
+
+def wait_until(condition, seconds=5):
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        threading.Event().wait(0.05)
+    raise AssertionError("timed out")
+
+
+def test_feeding_pauses_cuts_trims_and_finish_use_the_state_under_its_lock(monkeypatch):
+    decoder = ScriptedDecoder([words("one two"), words("one two three four", [(2, 0.4), (4, 1.5)]),
+                               words("three four five six", [(2, 0.9), (4, 1.4)])] + [words("five six")] * 20)
+    stream = StreamingTranscriber(None, StreamingOptions(trim_after_seconds=1.0, max_buffer_seconds=1.5))
+    violations = lock_checked(stream, monkeypatch)
+    stream.feed(SPEECH)  # before the model is ready
+    stream.decode = decoder
+    updates = [stream.feed(chunk) for chunk in (SILENCE, SPEECH, SILENCE, SPEECH, SPEECH, SILENCE)]
+    assert (updates[0].committed, updates[0].tentative) == ("one two", "")  # committed at the pause
+    assert updates[2].buffer_seconds < 0.5  # trimmed
+    assert stream.finish().committed.startswith("one two three four")
+    assert violations == []
+
+
+def test_a_background_decode_abandoned_by_newer_audio_uses_the_state_under_its_lock(monkeypatch):
+    decoder = AbandonableDecoder()
+    stream = StreamingTranscriber(decoder)
+    violations = lock_checked(stream, monkeypatch)
+    stream.add_audio(SPEECH)
+    stream.update_in_background()
+    decoder.decoding.wait(5)
+    stream.add_audio(SILENCE[: SAMPLE_RATE // 4])  # from this thread, while the decode runs on another
+    wait_until(lambda: stream.latest is not None and not stream.busy)
+    assert decoder.abandoned == [True] and stream.latest.committed == "hello there"
+    stream.finish()
+    assert violations == []

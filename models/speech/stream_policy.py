@@ -1,0 +1,99 @@
+"""What a live-transcription commit policy is: it decides which decoded words are final.
+
+StreamingTranscriber decodes its audio buffer again and again; after each decode it hands the
+hypothesis to its policy, which moves words from the tentative tail into the committed text (committed
+words never change). Policies: models/speech/agreement.py (LocalAgreement-n with pause-ended phrases).
+"""
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models.speech.stream_buffer import Cut
+
+
+@dataclass
+class BufferHypothesis:
+    """One decode of the audio buffer: its words, and where its segments end."""
+
+    words: list[str]
+    segment_ends: list[tuple[int, float]]  # (words in this and earlier segments, segment end in buffer seconds)
+
+
+@dataclass
+class StreamText:
+    """The transcript so far: committed words said before the buffer (the decoder's prompt), committed
+    words said in it, and the tentative tail of the last hypothesis."""
+
+    before_buffer: list[str] = field(default_factory=list)
+    committed: list[str] = field(default_factory=list)  # in the buffer: the first words of every hypothesis
+    tentative: list[str] = field(default_factory=list)
+
+    @property
+    def committed_text(self) -> str:
+        return " ".join(self.before_buffer + self.committed)
+
+    def commit(self, words: list[str]) -> None:
+        """Commit `words` (a hypothesis of the buffer, or its first words) past the words already committed."""
+        self.committed += words[len(self.committed):]
+
+    def commit_tentative(self) -> None:
+        self.committed += self.tentative
+        self.tentative = []
+
+    def cut(self, words: int) -> None:
+        """The buffer was cut after its first `words` committed words: they are now before it."""
+        self.before_buffer += self.committed[:words]
+        self.committed = self.committed[words:]
+
+    def close(self) -> None:
+        """End of speech: everything committed is before the (now empty) buffer."""
+        self.before_buffer += self.committed
+        self.committed, self.tentative = [], []
+
+    def prompt(self, words: int) -> str:
+        """The last `words` committed words before the buffer: what the decoder is told was said before."""
+        return " ".join(self.before_buffer[-words:])
+
+
+@dataclass(frozen=True)
+class PauseCommit:
+    """A pause made the tentative words final; `cut`: where to cut the buffer now, if anywhere."""
+
+    cut: Cut | None
+
+
+class CommitPolicy(ABC):
+    """Decides which words of the buffer's hypotheses are committed.
+
+    StreamingTranscriber calls every method under its decode lock, one at a time, except `abandons`.
+    `loud` arguments are `StreamBuffer.loud_frames()` of the buffer as it is now."""
+
+    @abstractmethod
+    def hear(self, hypothesis: BufferHypothesis, text: StreamText) -> None:
+        """A decode of the buffer said `hypothesis`: commit into `text` what is now final, and set its tentative tail."""
+
+    @abstractmethod
+    def cut(self, words: int, at_pause: bool) -> None:
+        """The buffer's first `words` committed words and their audio were cut off: at a pause that `pause`
+        chose (`at_pause`), or where the buffer was trimmed. Renumber what the policy keeps."""
+
+    @abstractmethod
+    def reset(self) -> None:
+        """End of speech: the buffer is empty and everything committed; start afresh."""
+
+    def pause(self, loud: np.ndarray, decoded_seconds: float, text: StreamText) -> PauseCommit | None:
+        """Between decodes: commit at a pause the last decode (of `decoded_seconds` of the buffer) heard, if
+        the policy does that; None if nothing changed."""
+        return None
+
+    def final_words(self, loud: np.ndarray, decoded_seconds: float) -> list[str] | None:
+        """At the end of speech: the buffer's words if the last decode already has them all, else None
+        (the buffer is decoded once more)."""
+        return None
+
+    def abandons(self, loud: np.ndarray, decoding_seconds: float) -> bool:
+        """Whether the decode running on the first `decoding_seconds` of the buffer is stale now (the next one
+        will do better sooner). Called from the thread that adds audio, without the decode lock: it may
+        read the policy's options only, never its state."""
+        return False

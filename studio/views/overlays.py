@@ -1,0 +1,43 @@
+"""The Image tab's pictures: a Grad-CAM heatmap painted over its photo, and feature maps laid out in a grid."""
+import numpy as np
+from PIL import Image
+
+from models.errors import InputError
+from models.vision.images import open_image
+
+# Anchors of the classic "jet" colour map: blue (cold) → cyan → yellow → red (hot).
+JET_STOPS = np.array([0.0, 0.125, 0.375, 0.625, 0.875, 1.0])
+JET_COLOURS = np.array([[0, 0, 143], [0, 0, 255], [0, 255, 255], [255, 255, 0], [255, 0, 0], [128, 0, 0]])
+GRID_COLUMNS = 8
+GRID_GAP = 2  # white pixels between two maps
+
+
+def jet(values: np.ndarray) -> np.ndarray:
+    """Values in [0, 1], shape [...] -> float RGB in 0–255, shape [..., 3]."""
+    return np.stack([np.interp(values, JET_STOPS, JET_COLOURS[:, channel]) for channel in range(3)], axis=-1)
+
+
+def heat_overlay(image, heatmap: np.ndarray, opacity: float = 0.5) -> Image.Image:
+    """The photo with the [H, W] heatmap (in [0, 1], the photo's size) painted over it in the jet colour map, up to
+    `opacity` at the hottest point."""
+    picture = open_image(image)
+    if heatmap.shape != (picture.height, picture.width):
+        raise InputError.of("cam.size_mismatch", heatmap_width=heatmap.shape[1], heatmap_height=heatmap.shape[0],
+                            width=picture.width, height=picture.height)
+    # Colour in proportion to the heat: where there is no evidence (or the network saw nothing) the photo shows.
+    alpha = opacity * heatmap[..., None]
+    blended = (1 - alpha) * np.asarray(picture, np.float32) + alpha * jet(heatmap)
+    return Image.fromarray(blended.clip(0, 255).astype(np.uint8))
+
+
+def feature_grid(maps: np.ndarray, columns: int = GRID_COLUMNS, gap: int = GRID_GAP) -> Image.Image:
+    """[channels, h, w] -> one grey image of the maps in a grid, each scaled to its own range."""
+    channels, height, width = maps.shape
+    rows = -(-channels // columns)
+    grid = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), 255, np.uint8)
+    for index, feature in enumerate(maps):
+        span = max(float(feature.max() - feature.min()), 1e-6)
+        row, column = divmod(index, columns)
+        top, left = row * (height + gap), column * (width + gap)
+        grid[top: top + height, left: left + width] = ((feature - feature.min()) / span * 255).astype(np.uint8)
+    return Image.fromarray(grid)
