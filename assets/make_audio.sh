@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the example clips in assets/audio/ with espeak-ng and sox (16 kHz mono 16-bit wav,
-# no dither, so reruns give the same bytes)
-# and writes assets/audio/transcripts.tsv (file, language, reference text).
+# no dither, so reruns give the same bytes) and writes their rows of assets/audio/transcripts.tsv
+# (file, language, reference text, voice); the rows of make_natural_audio.py (the piper voice) are kept.
 set -euo pipefail
 cd "$(dirname "$0")/audio"
 
@@ -17,12 +17,14 @@ clips=(
   "zh_library.wav|zh|cmn-latn-pinyin+f3|我每天早上去图书馆看书。"
 )
 
-raw=$(mktemp --suffix=.wav)
-printf 'file\tlanguage\ttext\n' > transcripts.tsv
+raw=$(mktemp --suffix=.wav) kept=$(mktemp)
+awk -F'\t' 'NR > 1 && $4 != "" && $4 !~ /^espeak-ng/' transcripts.tsv > "$kept"
+printf 'file\tlanguage\ttext\tvoice\n' > transcripts.tsv
 for clip in "${clips[@]}"; do
   IFS='|' read -r file language voice text <<< "$clip"
   espeak-ng -v "$voice" -s 150 -w "$raw" "$text"
   sox "$raw" -D -r 16000 -c 1 -b 16 "$file"
-  printf '%s\t%s\t%s\n' "$file" "$language" "$text" >> transcripts.tsv
+  printf '%s\t%s\t%s\t%s\n' "$file" "$language" "$text" "espeak-ng $voice" >> transcripts.tsv
 done
-rm -f "$raw"
+cat "$kept" >> transcripts.tsv
+rm -f "$raw" "$kept"

@@ -44,10 +44,17 @@ class AsrResult:
     engines: dict[str, EngineResult]  # "studio", "bare pipeline", "ctranslate2 <type>", ...
 
 
-def english_clips() -> list[tuple[str, np.ndarray, str]]:
+def recorded_clips(prefix: str, language: str) -> list[tuple[str, np.ndarray, str]]:
+    """(file, samples, transcript) of the clips in assets/audio/transcripts.tsv whose file starts with `prefix`."""
     with open(AUDIO / "transcripts.tsv", encoding="utf-8") as table:
-        rows = [row for row in csv.DictReader(table, delimiter="\t") if row["language"] == "en"]
+        rows = [row for row in csv.DictReader(table, delimiter="\t")
+                if row["language"] == language and row["file"].startswith(prefix)]
     return [(row["file"], load_audio(AUDIO / row["file"]), row["text"]) for row in rows]
+
+
+def english_clips() -> list[tuple[str, np.ndarray, str]]:
+    """The espeak-ng English clips (en_*.wav; the natural-voice ones are natural_*.wav)."""
+    return recorded_clips("en_", "en")
 
 
 def speech_of_length(seconds_wanted: float) -> np.ndarray:

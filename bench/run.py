@@ -5,7 +5,8 @@ peer where there is one), measured in the same run, so the ratios hold on a nois
 
 Sections (the bench module each one calls):
   asr        studio transcribe vs a bare transformers pipeline vs CTranslate2, WER; time vs audio length (bench.asr)
-  streaming  live path replayed in real time, in the Speech tab's chunks: first partial, final text, flicker (bench.streaming)
+  streaming  both live policies through stream_file: streaming vs offline WER (espeak and natural voices), first
+             word and final latency, non-speech, 4 concurrent streams, beside a CPU hog, Chinese CER (bench.streaming)
   image      classify vs bare model call, Grad-CAM overlay overhead, batch of 32 (bench.image)
   translation  studio vs native engine vs bare module, greedy and beam 4, chrF; time vs text length
              (bench.translation)
@@ -58,8 +59,10 @@ class Sizes:
     repeats: int  # interleaved rounds per comparison (median reported)
     image_repeats: int
     asr_lengths: tuple[float, ...]  # seconds of audio for the growth curve
-    streaming_clips: int
-    streaming_long_talk: bool  # also all clips as one 20 s talk
+    streaming_clips: int  # clips per voice (espeak, natural)
+    streaming_long_talk: bool  # also all clips of a voice as one talk
+    streaming_under_load: bool  # 4 concurrent streams, and the clips beside a CPU hog
+    streaming_chinese: bool  # CER of the zh clips with whisper-base
     mt_directions: tuple[str, ...]
     mt_sentences: int | None  # reference sentences timed (None: all 30)
     mt_text_sentences: tuple[int, ...]  # sentences per text for the growth curve
@@ -70,10 +73,11 @@ class Sizes:
 
 
 QUICK = Sizes(repeats=1, image_repeats=5, asr_lengths=(5, 15, 30, 60), streaming_clips=3, streaming_long_talk=False,
+              streaming_under_load=False, streaming_chinese=False,
               mt_directions=("en-pt",), mt_sentences=10, mt_text_sentences=(1, 4, 16), attention_everything=False,
               training_cases=tuple(training.CASES[:2]), training_epochs=1, training_sizes=(180, 360, 720))
 FULL = Sizes(repeats=5, image_repeats=15, asr_lengths=(5, 15, 30, 60, 120, 300), streaming_clips=5,
-             streaming_long_talk=True, mt_directions=("en-pt", "pt-en"), mt_sentences=None,
+             streaming_long_talk=True, streaming_under_load=True, streaming_chinese=True, mt_directions=("en-pt", "pt-en"), mt_sentences=None,
              mt_text_sentences=(1, 4, 16, 64), attention_everything=True, training_cases=tuple(training.CASES),
              training_epochs=2, training_sizes=(180, 360, 720, DIGITS_TRAIN_EXAMPLES))
 
@@ -107,17 +111,11 @@ def asr_section(registry: ModelRegistry, sizes: Sizes, device: torch.device) -> 
 
 
 def streaming_section(registry: ModelRegistry, sizes: Sizes, device: torch.device) -> Section:
-    recognizer = registry.get(ASR_MODEL)
-    talks = streaming.english_talks(sizes.streaming_clips, sizes.streaming_long_talk)
-    results = [streaming.measure(recognizer, name, samples, text, streaming.LIVE_CHUNK_SECONDS) for name, samples, text in talks]
-    shown = sum(r.tentative_words_shown for r in results)
-    values = {"asr_first_partial_s": statistics.median(r.first_partial_s for r in results),
-              "asr_first_word_s": statistics.median(r.first_word_latency_s for r in results),
-              "asr_final_after_end_s": statistics.median(r.final_latency_s for r in results),
-              "asr_flicker_rate": sum(r.tentative_words_changed for r in results) / max(shown, 1),
-              "asr_committed_words_changed": sum(r.committed_words_changed for r in results),
-              "asr_streaming_wer": statistics.fmean(r.wer for r in results)}
-    return Section(values, [asdict(r) for r in results])
+    options = streaming.BenchOptions(sizes.streaming_clips, sizes.streaming_long_talk, non_speech=True,
+                                     under_load=sizes.streaming_under_load, chinese=sizes.streaming_chinese)
+    bench = streaming.measure(registry, options, ASR_MODEL)
+    print(streaming.tables(bench), flush=True)
+    return Section(streaming.values(bench), streaming.details(bench))
 
 
 def image_section(registry: ModelRegistry, sizes: Sizes, device: torch.device) -> Section:

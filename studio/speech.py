@@ -1,4 +1,5 @@
-"""Speech tab: live microphone transcription with stable partials, or a whole clip with Whisper tiny.en / base."""
+"""Speech tab: live microphone transcription (AlignAtt or LocalAgreement-2, and why each word was committed), a
+whole clip with Whisper tiny.en / base, and a clip replayed through the live path."""
 from dataclasses import dataclass
 
 import gradio as gr
@@ -7,21 +8,28 @@ from models.errors import InputError
 from models.limits import LIMITS
 from models.registry import ModelRegistry
 from models.speech.audio import load_audio, to_16k_mono
+from models.speech.live import DEFAULT_POLICY, LiveStream, attach, new_stream, stream_file
 from models.speech.recognizer import Segment
-from models.speech.streaming import LIVE_CHUNK_SECONDS, StreamingTranscriber, StreamUpdate, whisper_decoder
+from models.speech.simultaneous import SimultaneousTranscriber
+from models.speech.stream_policy import AgreementWhy, AlignAttWhy
+from models.speech.streaming import LIVE_CHUNK_SECONDS, StreamUpdate
 from models.speech.subtitles import to_srt, to_text, to_vtt
 from studio import concepts, exports
 from studio.common import ASSETS, MODEL_QUEUE, in_user_language, load_model, model_choices, user_errors
 from studio.handlers import bind
 from studio.i18n import say, t
-from studio.views.speech import audio_figure, live_html, token_html
+from studio.views.speech import agreement_html, alignatt_figure, audio_figure, lag_figure, live_html, token_html
 
-TRANSCRIBE_API = "transcribe"  # the tab's one public endpoint: (audio file, model, language, task); the live path is private
+TRANSCRIBE_API = "transcribe"  # (audio file, model, language, task) -> the transcript
+STREAM_FILE_API = "stream_file"  # (audio file, model, language, policy) -> the live path replayed; the live mic is private
 # Each language in its own name (not translated, as language pickers do).
 LANGUAGES = [(t("speech.language.auto"), "auto"), ("English", "en"), ("中文", "zh"),
              ("Português", "pt"), ("Español", "es"), ("Français", "fr"), ("Deutsch", "de"),
              ("日本語", "ja")]
 TASKS = [(t("speech.task.transcribe"), "transcribe"), (t("speech.task.translate"), "translate")]
+POLICIES = [(t(f"speech.policy.{policy}"), policy) for policy in ("alignatt", "local-agreement")]
+REPLAY_COLUMNS = ["word", "spoken", "committed", "lag"]  # keys speech.column.*
+LAG_SHOWN_SECONDS = 0.5  # decoding this far behind the microphone is shown beside the transcript
 WORD_COLUMNS = ["word", "start", "end", "p"]  # keys speech.column.*
 LIVE_TIME_LIMIT_SECONDS = 600  # one microphone stream runs at most this long
 LIVE_PLOT_SECONDS = 2.0  # the live spectrogram is redrawn on a timer, apart from the audio chunks
@@ -51,8 +59,8 @@ def language_option(language: str) -> str | None:
     return None if language == "auto" else language
 
 
-def word_headers() -> list[str]:
-    return [say(f"speech.column.{column}") for column in WORD_COLUMNS]
+def column_headers(columns: list[str]) -> list[str]:
+    return [say(f"speech.column.{column}") for column in columns]
 
 
 def subtitle_files(segments: list[Segment]) -> list[str]:
@@ -76,29 +84,37 @@ def transcribe(registry: ModelRegistry, audio_path: str | None, model_key: str, 
     summary = say("speech.summary", audio=transcript.audio_seconds, decode=transcript.decode_seconds,
                   rtf=transcript.real_time_factor, spoken=transcript.language)
     words = [[word.text, word.start, word.end, round(word.probability, 2)] for word in transcript.words]
-    return (transcript.text, segments, {"data": words, "headers": word_headers()}, token_html(transcript), summary,
+    return (transcript.text, segments, {"data": words, "headers": column_headers(WORD_COLUMNS)}, token_html(transcript), summary,
             audio_figure(samples, recognizer.log_mel(samples)), subtitle_files(transcript.segments))
 
 
-def start_live():
+@user_errors
+def start_live(policy: str = DEFAULT_POLICY):
     """A fresh stream at once, so no audio is lost while the model loads."""
-    return StreamingTranscriber(), live_html(None), say("speech.loading"), gr.Timer(active=True)
+    return new_stream(policy), live_html(None), say("speech.loading"), gr.Timer(active=True)
 
 
 @user_errors
-def attach_model(registry: ModelRegistry, stream: StreamingTranscriber | None, model_key: str, language: str,
+def attach_model(registry: ModelRegistry, stream: LiveStream | None, model_key: str, language: str,
                  task: str, progress=gr.Progress()):
     """The model, once loaded, starts decoding the stream (with the audio kept meanwhile)."""
     if stream is None:
         return gr.skip()
     recognizer = load_model(registry, model_key, progress)
-    recognizer.check_options(language_option(language), task)
-    stream.decode = whisper_decoder(recognizer, language_option(language), task)
+    attach(stream, recognizer, recognizer.check_options(language_option(language), task), task)
     return say("speech.listening")
 
 
+def latency_text(update: StreamUpdate) -> str:
+    """How fast the last update was, and how far decoding is behind the microphone when it is."""
+    values = dict(ms=update.latency_seconds * 1000, buffer=update.buffer_seconds)
+    if update.lag_seconds >= LAG_SHOWN_SECONDS:
+        return say("speech.latency_lag", lag=update.lag_seconds, **values)
+    return say("speech.latency", **values)
+
+
 @user_errors
-def live_chunk(chunk, stream: StreamingTranscriber | None, shown: StreamUpdate | None):
+def live_chunk(chunk, stream: LiveStream | None, shown: StreamUpdate | None):
     """Only adds audio and shows the latest decode: the browser drops audio while a chunk is pending."""
     if chunk is None or stream is None:
         return gr.skip(), stream, shown, gr.skip()
@@ -107,23 +123,59 @@ def live_chunk(chunk, stream: StreamingTranscriber | None, shown: StreamUpdate |
     update = stream.update_in_background()
     if update is None or update is shown:
         return gr.skip(), stream, shown, gr.skip()
-    latency = say("speech.latency", ms=update.latency_seconds * 1000, buffer=update.buffer_seconds)
-    return live_html(update), stream, update, latency
+    return live_html(update), stream, update, latency_text(update)
 
 
 @user_errors
-def live_plot_now(registry: ModelRegistry, stream: StreamingTranscriber | None, model_key: str):
-    """What the model hears now: the stream's buffer (once the model is loaded)."""
+def live_plot_now(registry: ModelRegistry, stream: LiveStream | None, model_key: str):
+    """What the model hears now (the stream's buffer), why its words were committed, and each word's lag."""
     if stream is None or not registry.is_loaded(model_key):
-        return gr.skip()
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
     buffer = stream.buffered_audio()
-    if buffer.size == 0:
-        return gr.skip()
-    return audio_figure(buffer, registry.get(model_key).log_mel(buffer), max_frames=LIVE_PLOT_FRAMES)
+    hears = (audio_figure(buffer, registry.get(model_key).log_mel(buffer), max_frames=LIVE_PLOT_FRAMES)
+             if buffer.size else gr.skip())
+    return (hears, *why_views(stream.latest.why if stream.latest else None), live_lag_figure(stream))
+
+
+def why_views(why: AgreementWhy | AlignAttWhy | None):
+    """(AlignAtt's attention plot, LocalAgreement's hypotheses) for the policy that decided."""
+    if isinstance(why, AlignAttWhy):
+        return gr.Plot(alignatt_figure(why), visible=True), gr.HTML(visible=False)
+    if isinstance(why, AgreementWhy):
+        return gr.Plot(visible=False), gr.HTML(agreement_html(why), visible=True)
+    return gr.skip(), gr.skip()
+
+
+def live_lag_figure(stream: LiveStream):
+    if not isinstance(stream, SimultaneousTranscriber):  # LocalAgreement's words carry no times live
+        return gr.Plot(visible=False)
+    words = stream.committed_words()
+    return gr.Plot(lag_figure([(word.text, word.spoken_at, word.committed_at) for word in words]),
+                   visible=bool(words))
 
 
 @user_errors
-def stop_live(stream: StreamingTranscriber | None):
+def replay_file(registry: ModelRegistry, audio_path: str | None, model_key: str, language: str,
+                policy: str = DEFAULT_POLICY, progress=gr.Progress()):
+    """The live path over a clip on a virtual clock: the final text, every committed word with when it was
+    spoken and committed, a summary of the latencies, and the lag plot."""
+    if not audio_path:
+        raise InputError.of("speech.no_audio")
+    samples = load_audio(audio_path)
+    recognizer = load_model(registry, model_key, progress)
+    progress(0.5, desc=say("speech.replaying"))
+    replay = stream_file(recognizer, samples, language_option(language), policy)
+    rows = [[word.text, word.spoken_at, word.committed_at, word.lag] for word in replay.words]
+    first = f"{replay.first_word_latency:.2f}" if replay.first_word_latency is not None else "–"
+    summary = say("speech.replay_summary", policy=say(f"speech.policy.{policy}"), first=first,
+                  final=replay.final_latency, decodes=len(replay.decode_seconds))
+    lag = lag_figure([(word.text, word.spoken_at, word.committed_at) for word in replay.words])
+    return replay.text, {"data": rows, "headers": column_headers(REPLAY_COLUMNS)}, \
+        summary, lag
+
+
+@user_errors
+def stop_live(stream: LiveStream | None):
     if stream is None:
         return gr.skip(), None, gr.skip(), gr.Timer(active=False)
     update = stream.finish()
@@ -144,7 +196,8 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
     models = model_choices(registry, "speech")
     with gr.Tab(t("speech.tab"), id="speech"):
         with gr.Row():
-            model = gr.Dropdown(models, value=models[0][1] if models else None, label=t("speech.model"), elem_id="asr-model")
+            model = gr.Dropdown(models, value=models[0][1] if models else None, label=t("speech.model"),
+                                elem_id="asr-model")
             language = gr.Dropdown(LANGUAGES, value="auto", label=t("speech.language"), elem_id="asr-language")
             task = gr.Radio(TASKS, value="transcribe", label=t("speech.task"), elem_id="asr-task")
         with gr.Tab(t("speech.live_tab"), id="speech-live"):
@@ -152,6 +205,7 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
             shown = gr.State(None, time_to_live=STREAM_TTL_SECONDS)  # the update on screen, so each is drawn once
             with gr.Row():
                 with gr.Column():
+                    policy = gr.Radio(POLICIES, value=DEFAULT_POLICY, label=t("speech.policy"), elem_id="asr-policy")
                     mic = gr.Audio(sources=["microphone"], streaming=True, type="numpy", label=t("speech.microphone"),
                                    elem_id="asr-mic")
                     reset = gr.Button(t("speech.reset"), elem_id="asr-reset")
@@ -159,6 +213,10 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
                     live = gr.HTML(live_html(None), label=t("speech.live_transcript"), elem_id="asr-transcript")
                     latency = gr.Markdown(elem_id="asr-latency")
             gr.Markdown(t("speech.committed_note"))
+            live_lag = gr.Plot(visible=False, show_label=False, elem_id="asr-lag-plot")
+            with gr.Accordion(t("speech.why.title"), open=True):
+                why_attention = gr.Plot(visible=False, show_label=False, elem_id="asr-why-alignatt")
+                why_agreement = gr.HTML(visible=False, elem_id="asr-why-agreement")
             live_plot = gr.Plot(label=t("speech.hears"), elem_id="asr-live-plot")
             plot_timer = gr.Timer(LIVE_PLOT_SECONDS, active=False)
         with gr.Tab(t("speech.file_tab"), id="speech-file"):
@@ -179,21 +237,34 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
                     tokens = gr.HTML(label=t("speech.tokens"), elem_id="asr-tokens")
                     downloads = gr.File(label=t("speech.downloads"), file_count="multiple", elem_classes=["developer"])
             segments = gr.JSON(label=t("speech.segments"), elem_id="asr-segments", elem_classes=["developer"])
-            words = gr.Dataframe(headers=word_headers(), datatype=["str", "number", "number", "number"],
+            words = gr.Dataframe(headers=column_headers(WORD_COLUMNS), datatype=["str", "number", "number", "number"],
                                  label=t("speech.words"), interactive=False, max_height=300, elem_id="asr-words")
             plot = gr.Plot(label=t("speech.hears"), elem_id="asr-plot")
+            with gr.Row():
+                replay_policy = gr.Radio(POLICIES, value=DEFAULT_POLICY, label=t("speech.policy"),
+                                         elem_id="asr-replay-policy")
+                replay = gr.Button(t("speech.replay"), elem_id="asr-replay-run")
+            gr.Markdown(t("speech.replay_note"))
+            replay_text = gr.Textbox(label=t("speech.live_transcript"), lines=3, elem_id="asr-replay-transcript")
+            replay_summary = gr.Markdown(elem_id="asr-replay-summary")
+            replay_words = gr.Dataframe(headers=column_headers(REPLAY_COLUMNS),
+                                        datatype=["str", "number", "number", "number"], label=t("speech.replay_words"),
+                                        interactive=False, max_height=300, elem_id="asr-replay-words")
+            replay_lag = gr.Plot(show_label=False, elem_id="asr-replay-lag")
         concepts.note("speech")
 
-        mic.start_recording(start_live, None, [stream, live, latency, plot_timer], api_visibility="private").then(
+        mic.start_recording(start_live, policy, [stream, live, latency, plot_timer], api_visibility="private").then(
             bind(attach_model, registry), [stream, model, language, task], latency,
             api_visibility="private", **MODEL_QUEUE)
         mic.stream(live_chunk, [mic, stream, shown], [live, stream, shown, latency], stream_every=LIVE_CHUNK_SECONDS,
                    trigger_mode="multiple", time_limit=LIVE_TIME_LIMIT_SECONDS,
                    concurrency_limit=LIMITS.live_speech_concurrency, api_visibility="private", show_progress="hidden")
         mic.stop_recording(stop_live, [stream], [live, stream, latency, plot_timer], api_visibility="private")
-        plot_timer.tick(bind(live_plot_now, registry), [stream, model], live_plot,
+        plot_timer.tick(bind(live_plot_now, registry), [stream, model], [live_plot, why_attention, why_agreement, live_lag],
                         api_visibility="private", show_progress="hidden")
         reset.click(reset_live, None, [stream, live, latency], api_visibility="private")
         run.click(bind(transcribe, registry), [audio, model, language, task],
                   [text, segments, words, tokens, summary, plot, downloads], api_name=TRANSCRIBE_API, **MODEL_QUEUE)
+        replay.click(bind(replay_file, registry), [audio, model, language, replay_policy],
+                     [replay_text, replay_words, replay_summary, replay_lag], api_name=STREAM_FILE_API, **MODEL_QUEUE)
     return SpeechOutputs(text, send, audio, model, to_attention)

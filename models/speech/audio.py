@@ -23,7 +23,6 @@ MAX_AUDIO_SECONDS = LIMITS.audio_seconds
 MIN_AUDIO_SECONDS = 0.1
 SILENCE_RMS = 1e-3  # about -60 dBFS: a clip whose loudest 100 ms is quieter counts as silent
 SILENCE_FRAME_SECONDS = 0.1
-FRAME_SECONDS = 0.01  # loudness is judged per 10 ms frame to find where speech starts and ends
 
 
 def to_16k_mono(samples: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -53,12 +52,6 @@ def frame_rms(samples: np.ndarray, frame_length: int) -> np.ndarray:
     A partial frame at the end is left out."""
     frames = samples[: len(samples) // frame_length * frame_length].reshape(-1, frame_length)
     return np.sqrt(np.square(frames, dtype=np.float64).mean(axis=1))
-
-
-def loud_frames(samples: np.ndarray, silence_rms: float) -> np.ndarray:
-    """For each 10 ms frame of `samples`, whether it is as loud as speech (RMS at least `silence_rms`):
-    (n,) -> (n // 160,) bool."""
-    return frame_rms(samples, int(FRAME_SECONDS * SAMPLE_RATE)) >= silence_rms
 
 
 def _decode_with_fallback(path: str) -> np.ndarray:

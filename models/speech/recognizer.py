@@ -15,6 +15,7 @@ from models.errors import InputError, ModelUnavailable, Phrase
 from models.libraries import IMPORT_LOCK
 from models.progress import Progress
 from models.speech.audio import HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, TIME_PER_TIMESTAMP, check_speech, frame_rms
+from models.speech.vad import WINDOW_SAMPLES, WINDOW_SECONDS, VoiceActivity, load_vad_model
 
 if TYPE_CHECKING:
     from transformers import WhisperForConditionalGeneration, WhisperProcessor
@@ -33,9 +34,11 @@ LOOP_REPEATS = 3
 LOOPED_TOKEN_REPEATS = 5
 LONGEST_LOOPED_PHRASE = 12
 MAX_PROMPT_TOKENS = 4  # <|startoftranscript|> <|lang|> <|task|> <|notimestamps|>
-# Long audio is cut at the quietest moment of a window's last seconds, not in mid-word.
+# Long audio is cut in the longest pause (Silero VAD) of a window's last seconds, not in mid-word; where they
+# hold no pause, at their quietest moment.
 CUT_SEARCH_SECONDS = 5
-CUT_FRAME_SECONDS = 0.1  # the loudness of 100 ms frames is compared to find it
+CUT_PAUSE_SECONDS = 0.1  # this long without speech is a pause (as Silero's own min_silence_duration_ms)
+CUT_FRAME_SECONDS = 0.1  # the loudness of 100 ms frames is compared to find the quietest moment
 # A fitted encoder window keeps this much silence after the audio: with less, Whisper sometimes loops
 # ("the last train to the last train to ...") until its token cap. Streaming the 20 s example talk
 # (39 decodes, tiny.en) looped 5 times with 2 s, never with 5 s or 10 s, nor with the full 30 s window.
@@ -121,17 +124,43 @@ class StopWhen:
 
 def _window_bounds(samples: np.ndarray) -> list[tuple[int, int]]:
     """(start, end) sample indices of windows of at most 30 s covering the audio."""
-    frame = int(CUT_FRAME_SECONDS * SAMPLE_RATE)
-    bounds, start = [], 0
+    bounds, start, vad_model = [], 0, None
     while len(samples) - start > N_SAMPLES:
         search_start = start + N_SAMPLES - CUT_SEARCH_SECONDS * SAMPLE_RATE
-        loudness = frame_rms(samples[search_start : start + N_SAMPLES], frame)
-        latest_quietest = len(loudness) - 1 - int(loudness[::-1].argmin())
-        end = search_start + (latest_quietest + 1) * frame
+        search = samples[search_start : start + N_SAMPLES]
+        if vad_model is None:
+            vad_model = load_vad_model()
+        activity = VoiceActivity(vad_model)
+        activity.add(search)
+        cut = _pause_cut(activity.flags, len(search))
+        end = search_start + (cut if cut is not None else _quietest_cut(search))
         bounds.append((start, end))
         start = end
     bounds.append((start, len(samples)))
     return bounds
+
+
+def _pause_cut(speech: np.ndarray, samples: int) -> int | None:
+    """Where to cut `samples` samples whose 32 ms windows are flagged `speech`: in the middle of its longest pause
+    (the latest of equals), or at the end if that pause lasts until then (the window keeps all it can); None
+    if no pause lasts CUT_PAUSE_SECONDS."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[True], speech, [True]]).astype(np.int8)))
+    starts, ends = edges[0::2], edges[1::2]  # [start, end) windows of each pause
+    if not starts.size:
+        return None
+    longest = len(starts) - 1 - int((ends - starts)[::-1].argmax())
+    if (ends[longest] - starts[longest]) * WINDOW_SECONDS < CUT_PAUSE_SECONDS:
+        return None
+    if ends[longest] == len(speech):
+        return samples
+    return (starts[longest] + ends[longest]) // 2 * WINDOW_SAMPLES
+
+
+def _quietest_cut(samples: np.ndarray) -> int:
+    """The end of the latest quietest 100 ms frame of `samples`."""
+    frame = int(CUT_FRAME_SECONDS * SAMPLE_RATE)
+    loudness = frame_rms(samples, frame)
+    return (len(loudness) - int(loudness[::-1].argmin())) * frame
 
 
 class TransposedProjection(torch.nn.Module):
@@ -195,9 +224,9 @@ class SpeechRecognizer:
         bounds = _window_bounds(audio)
         segments, tokens, words, text_ids = [], [], [], []
         for index, (start, end) in enumerate(bounds):
-            features = self._features(audio[start:end])
+            features = self.features(audio[start:end])
             if language is None:
-                language = self._detect_language(features)
+                language = self.detect_language(features)
             seconds = (end - start) / SAMPLE_RATE
             encoder_seconds = min(seconds + FITTED_WINDOW_MARGIN_SECONDS, N_SAMPLES / SAMPLE_RATE) if fit_window_to_audio else None
             generated, scores, times = self._generate(features, seconds, language, task, prompt_ids,
@@ -241,13 +270,13 @@ class SpeechRecognizer:
     def log_mel(self, samples: np.ndarray) -> np.ndarray:
         """The log-mel spectrogram the encoder reads, [mel bins, frames], trimmed to the audio (no 30 s padding)."""
         frames = max(1, min(N_SAMPLES, len(samples)) // HOP_LENGTH)
-        return self._features(samples[:N_SAMPLES])[0, :, :frames].float().cpu().numpy()
+        return self.features(samples[:N_SAMPLES])[0, :, :frames].float().cpu().numpy()
 
-    def _features(self, samples: np.ndarray) -> torch.Tensor:
+    def features(self, samples: np.ndarray) -> torch.Tensor:
         features = self.processor.feature_extractor(samples, sampling_rate=SAMPLE_RATE, return_tensors="pt")
         return features.input_features.to(self.device, self.model.dtype)
 
-    def _detect_language(self, features: torch.Tensor) -> str:
+    def detect_language(self, features: torch.Tensor) -> str:
         language_id = int(self.model.detect_language(features)[0])
         return self.tokenizer.convert_ids_to_tokens(language_id).strip("<|>")
 
@@ -258,7 +287,7 @@ class SpeechRecognizer:
         start_of_previous = self.tokenizer.convert_tokens_to_ids("<|startofprev|>")
         return torch.tensor([start_of_previous, *text_ids], device=self.device)
 
-    def _encode(self, features: torch.Tensor, seconds: float) -> BaseModelOutput:
+    def encode(self, features: torch.Tensor, seconds: float) -> BaseModelOutput:
         """WhisperEncoder.forward on the first `seconds` of the window only (it insists on all 30 s)."""
         with IMPORT_LOCK:
             from transformers.modeling_outputs import BaseModelOutput
@@ -291,7 +320,7 @@ class SpeechRecognizer:
         if encoder_seconds is None:
             options["input_features"] = features
         else:
-            options["encoder_outputs"] = self._encode(features, encoder_seconds)
+            options["encoder_outputs"] = self.encode(features, encoder_seconds)
         output = self.model.generate(
             **options,
             return_timestamps=self.timestamp_begin is not None,

@@ -1,16 +1,25 @@
-"""The rolling audio buffer of live transcription, and where it is trimmed.
+"""The rolling audio buffer of live transcription, where speech is in it, and where it is trimmed.
 
 The buffer holds the audio since the last cut: decodes read all of it, so it must stay under Whisper's
-30 s window. It is cut at a pause (the commit policy says where) or, in speech without pauses, at the
-end of the last fully committed segment once it passes `trim_after_seconds` (`trim_cut`).
+30 s window. Silero VAD (models/speech/vad.py) flags each 32 ms window of the stream as speech or not.
+The buffer is only ever cut by whole windows, so it starts on a window and its flags line up with its
+samples: flag i is samples [512 i, 512 (i + 1)); the partial window at the end has no flag yet. It is
+cut at a pause (the commit policy says where) or, in speech without pauses, at the end of the last fully
+committed segment once it passes `trim_after_seconds` (`trim_cut`).
 """
 from dataclasses import dataclass
 
 import numpy as np
 
-from models.speech.audio import SAMPLE_RATE, frame_rms, loud_frames
+from models.speech.audio import SAMPLE_RATE
+from models.speech.vad import WINDOW_SAMPLES, VoiceActivity
 
-LEAD_IN_SECONDS = 0.5  # until someone speaks, only this much audio is kept
+LEAD_IN_WINDOWS = 16  # until someone speaks, only this much audio is kept (0.5 s)
+
+
+def whole_windows(seconds: float) -> int:
+    """How many whole 32 ms VAD windows fit in `seconds`."""
+    return round(seconds * SAMPLE_RATE) // WINDOW_SAMPLES
 
 
 @dataclass(frozen=True)
@@ -27,11 +36,13 @@ class StreamBuffer:
 
     Not thread-safe on its own: StreamingTranscriber holds its audio lock around every use."""
 
-    def __init__(self, silence_rms: float):
-        self.silence_rms = silence_rms
+    def __init__(self, activity: VoiceActivity):
+        self.activity = activity  # the stream's VAD, fed every sample since the buffer was last taken
         self.samples = np.zeros(0, np.float32)
+        self.speech = np.zeros(0, bool)  # [samples.size // 512] whether each whole window is speech
+        self.flagged_windows = 0  # how many of the VAD's flags the buffer has taken (kept, or dropped since)
         self.undecoded_seconds = 0.0  # audio appended since the last read
-        self.heard_speech = False  # a chunk as loud as speech arrived since the buffer was last taken
+        self.heard_speech = False  # a speech window arrived since the buffer was last taken
         self.spoke_since_read = False  # ... since the last read
 
     @property
@@ -39,13 +50,17 @@ class StreamBuffer:
         return self.samples.size / SAMPLE_RATE
 
     def append(self, chunk: np.ndarray) -> None:
-        """Add a chunk; until someone speaks, keep only the last LEAD_IN_SECONDS."""
+        """Add a chunk; until someone speaks, keep only the last LEAD_IN_WINDOWS."""
+        self.activity.add(chunk)
+        flags = self.activity.flags[self.flagged_windows:]
+        self.flagged_windows += flags.size
         self.samples = np.concatenate([self.samples, chunk])
+        self.speech = np.concatenate([self.speech, flags])
         self.undecoded_seconds += chunk.size / SAMPLE_RATE
-        if chunk.size and frame_rms(chunk, chunk.size)[0] >= self.silence_rms:  # the whole chunk as one frame
+        if flags.any():
             self.heard_speech = self.spoke_since_read = True
         if not self.heard_speech:
-            self.samples = self.samples[-int(LEAD_IN_SECONDS * SAMPLE_RATE):]
+            self._drop_windows(self.speech.size - LEAD_IN_WINDOWS)
 
     def read(self) -> tuple[np.ndarray, bool]:
         """The audio for a decode, and whether speech arrived since the last read; nothing is undecoded after."""
@@ -56,20 +71,24 @@ class StreamBuffer:
         """A decode of `seconds` of audio was abandoned: that audio is still to be decoded."""
         self.undecoded_seconds += seconds
 
-    def drop(self, seconds: float) -> None:
-        """Drop the first `seconds` (audio is only ever appended meanwhile, so the front is what was decoded)."""
-        self.samples = self.samples[int(seconds * SAMPLE_RATE):]
+    def drop(self, seconds: float) -> float:
+        """Drop the first `seconds`, rounded down to whole windows (audio is only ever appended meanwhile, so
+        the front is what was decoded); returns the seconds dropped."""
+        return self._drop_windows(whole_windows(seconds))
 
-    def take(self) -> tuple[np.ndarray, bool]:
-        """All the audio, and whether it held speech; the buffer is empty and has heard nothing after."""
-        taken = self.samples, self.heard_speech
-        self.samples = np.zeros(0, np.float32)
+    def take(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """All the audio, its speech flags, and whether it held speech; the buffer is empty and has heard nothing
+        after, and the VAD starts afresh (the next sample begins a window)."""
+        taken = self.samples, self.speech, self.heard_speech
+        self.activity = type(self.activity)(self.activity.model)  # the same model, its state reset
+        self.samples, self.speech, self.flagged_windows = np.zeros(0, np.float32), np.zeros(0, bool), 0
         self.undecoded_seconds, self.heard_speech, self.spoke_since_read = 0.0, False, False
         return taken
 
-    def loud_frames(self) -> np.ndarray:
-        """Whether each 10 ms frame of the buffer is as loud as speech (see models.speech.audio.loud_frames)."""
-        return loud_frames(self.samples, self.silence_rms)
+    def _drop_windows(self, windows: int) -> float:
+        windows = max(0, windows)
+        self.samples, self.speech = self.samples[windows * WINDOW_SAMPLES:], self.speech[windows:]
+        return windows * WINDOW_SAMPLES / SAMPLE_RATE
 
 
 def trim_cut(buffer_seconds: float, committed_words: int, segment_ends: list[tuple[int, float]],

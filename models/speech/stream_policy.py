@@ -97,3 +97,24 @@ class CommitPolicy(ABC):
         will do better sooner). Called from the thread that adds audio, without the decode lock: it may
         read the policy's options only, never its state."""
         return False
+
+
+@dataclass(frozen=True)
+class AgreementWhy:
+    """Why LocalAgreement committed what it did: the hypotheses it compared and how far they agree."""
+
+    hypotheses: tuple[tuple[str, ...], ...]  # the last `agreement` hypotheses of the buffer, oldest first
+    agreed: int  # leading words they all share
+    committed: int  # words of the buffer committed now
+
+
+@dataclass(frozen=True)
+class AlignAttWhy:
+    """Why AlignAtt stopped where it did: the alignment heads' attention of each token written by the last
+    decode (and of the one held back) over the buffer's encoder frames, and the frontier."""
+
+    tokens: tuple[str, ...]  # written tokens, then the held-back one ("" when the decode ran to its end)
+    attention: np.ndarray  # [len(tokens), audio frames], each row the heads' mean attention
+    audio_frames: int  # encoder frames (20 ms) of audio in the buffer
+    frontier_frame: int | None  # a token attending at or past this frame waits; None: no frontier (phrase end)
+    stopped: str  # "frontier", "end", "loop", "limit" or "no speech"

@@ -1,6 +1,7 @@
 """Live transcription: a rolling audio buffer (models/speech/stream_buffer.py) decoded again and again, and a
 commit policy (models/speech/stream_policy.py; LocalAgreement-2 with pauses by default,
-models/speech/agreement.py) that decides which words are final.
+models/speech/agreement.py) that decides which words are final. Silero VAD (models/speech/vad.py) says
+where the buffer holds speech: nothing is decoded before someone speaks, and pauses end phrases.
 
 Each update re-decodes the buffer (audio since the last cut); committed text from before the buffer is
 the decoder's prompt. Audio may arrive from one thread while another decodes: `add_audio` never waits
@@ -8,20 +9,20 @@ for a decode.
 """
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 
 from models.errors import InputError
 from models.speech.agreement import AgreementOptions, LocalAgreement, agreed_prefix_length
-from models.speech.audio import FRAME_SECONDS, SAMPLE_RATE, loud_frames
+from models.speech.audio import SAMPLE_RATE
 from models.speech.stream_buffer import Cut, StreamBuffer, trim_cut
-from models.speech.stream_policy import BufferHypothesis, CommitPolicy, StreamText
+from models.speech.stream_policy import AgreementWhy, AlignAttWhy, BufferHypothesis, CommitPolicy, StreamText
+from models.speech.vad import VoiceActivity
 
-__all__ = ["FRAME_SECONDS", "LIVE_CHUNK_SECONDS", "AgreementOptions", "BufferHypothesis", "Decoder",
-           "StreamUpdate", "StreamingOptions", "StreamingTranscriber", "agreed_prefix_length", "loud_frames",
-           "whisper_decoder"]
+__all__ = ["LIVE_CHUNK_SECONDS", "AgreementOptions", "BufferHypothesis", "Decoder", "StreamUpdate",
+           "StreamingOptions", "StreamingTranscriber", "agreed_prefix_length", "whisper_decoder"]
 
 # How often the browser sends microphone audio. Each word needs two agreeing decodes that have heard it,
 # and a result reaches the screen with the next chunk: with 0.5 s chunks a word is committed ≥ 1 s after
@@ -40,7 +41,6 @@ class StreamingOptions:
     trim_after_seconds: float = 12.0
     max_buffer_seconds: float = 25.0  # hard cap, under Whisper's 30 s window
     min_new_audio_seconds: float = 0.25  # decode no more often than this
-    silence_rms: float = 0.004  # chunks quieter than this are skipped (energy gate)
     prompt_words: int = 50
 
 
@@ -52,6 +52,8 @@ class StreamUpdate:
     buffer_seconds: float
     decoded: bool  # False when the update was skipped (silence or too little new audio)
     committed_at_pause: bool = False  # words were committed, or the buffer cut, at a pause without decoding
+    why: AgreementWhy | AlignAttWhy | None = None  # what the policy decided from, for the tab's view
+    lag_seconds: float = 0.0  # audio received but not yet decoded when this update was made
 
 
 @dataclass
@@ -75,13 +77,13 @@ class StreamingTranscriber:
     """Feed audio with `add_audio` (any thread), decode with `update` / `update_in_background`, end with `finish`."""
 
     def __init__(self, decode: Decoder | None = None, options: StreamingOptions = StreamingOptions(),
-                 policy: CommitPolicy | None = None):
+                 policy: CommitPolicy | None = None, vad: VoiceActivity | None = None):
         self.options = options
         # _audio_lock guards what the thread adding audio touches: self.buffer (every field of the
-        # StreamBuffer) and self.running (which decode is running, and its `abandoned` flag, which the
-        # decode itself polls without the lock).
+        # StreamBuffer, its VAD and speech flags included) and self.running (which decode is running, and its
+        # `abandoned` flag, which the decode itself polls without the lock).
         self._audio_lock = threading.Lock()
-        self.buffer = StreamBuffer(options.silence_rms)
+        self.buffer = StreamBuffer(vad if vad is not None else VoiceActivity())
         self.running: RunningDecode | None = None
         # _decode_lock: one update at a time. It guards self._decode, self.text, self.policy (all of its
         # state; `abandons`, which reads options only, is called under _audio_lock instead), self.last_decode
@@ -120,7 +122,7 @@ class StreamingTranscriber:
             self.buffer.append(chunk)
             running = self.running
             if (running is not None and self.buffer.heard_speech
-                    and self.policy.abandons(self.buffer.loud_frames(), running.seconds)):
+                    and self.policy.abandons(self.buffer.speech, running.seconds)):
                 running.abandoned = True
 
     def update(self, wait: bool = True) -> StreamUpdate | None:
@@ -152,16 +154,19 @@ class StreamingTranscriber:
         with self._decode_lock:
             started = time.perf_counter()
             with self._audio_lock:
-                audio, heard_speech = self.buffer.take()
-            final = self.policy.final_words(loud_frames(audio, self.options.silence_rms), self.last_decode.seconds)
+                audio, speech, heard_speech = self.buffer.take()
+            final = self.policy.final_words(speech, self.last_decode.seconds)
             if final is not None:
                 self.text.commit(final)
             elif self._decode is not None and heard_speech and audio.size:
-                self.text.commit(self._decode(audio, self._prompt(), lambda: False).words)
+                hypothesis = self._decode(audio, self._prompt(), lambda: False)
+                self.policy.hear(hypothesis, self.text)  # for `why`: the final decode is the last hypothesis
+                self.text.commit(hypothesis.words)
+            why = self.policy.why(self.text)
             self.text.close()
             self.policy.reset()
             self.last_decode = LastDecode()
-            return self._stream_update(started, decoded=True)
+            return replace(self._stream_update(started, decoded=True), why=why)
 
     def _decode_into_latest(self) -> None:
         while self._decode_lock.acquire(blocking=False):
@@ -210,8 +215,8 @@ class StreamingTranscriber:
     def _commit_at_pause(self) -> bool:
         """Let the policy commit at a pause, and cut the buffer where it says. True if anything changed."""
         with self._audio_lock:
-            loud = self.buffer.loud_frames()
-        commit = self.policy.pause(loud, self.last_decode.seconds, self.text)
+            speech = self.buffer.speech  # replaced, never changed in place: safe to read after the lock
+        commit = self.policy.pause(speech, self.last_decode.seconds, self.text)
         if commit is None:
             return False
         with self._audio_lock:
@@ -232,15 +237,15 @@ class StreamingTranscriber:
         """Move the first `cut.words` committed words before the buffer and drop its first `cut.seconds`."""
         self.text.cut(cut.words)
         self.policy.cut(cut.words, at_pause)
-        self.last_decode.seconds = max(0.0, self.last_decode.seconds - cut.seconds)
         with self._audio_lock:
-            self.buffer.drop(cut.seconds)
+            dropped = self.buffer.drop(cut.seconds)
+        self.last_decode.seconds = max(0.0, self.last_decode.seconds - dropped)
 
     def _stream_update(self, started: float, decoded: bool, committed_at_pause: bool = False) -> StreamUpdate:
         with self._audio_lock:
-            buffer_seconds = self.buffer.seconds
+            buffer_seconds, undecoded_seconds = self.buffer.seconds, self.buffer.undecoded_seconds
         return StreamUpdate(self.text.committed_text, " ".join(self.text.tentative), time.perf_counter() - started,
-                            buffer_seconds, decoded, committed_at_pause)
+                            buffer_seconds, decoded, committed_at_pause, self.policy.why(self.text), undecoded_seconds)
 
 
 def whisper_decoder(recognizer, language: str | None, task: str = "transcribe", fit_window: bool = True) -> Decoder:

@@ -1,4 +1,5 @@
-"""What the Speech tab draws: the audio and log-mel spectrogram the model receives, and tokens by probability."""
+"""What the Speech tab draws: the audio and log-mel spectrogram the model receives, tokens by probability, why
+the live policy committed what it did, and each word's lag from spoken to committed."""
 import html
 
 import numpy as np
@@ -6,7 +7,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from models.speech.audio import HOP_LENGTH, SAMPLE_RATE
-from models.speech.recognizer import Transcript
+from models.speech.recognizer import ENCODER_FRAMES_PER_SECOND, Transcript
+from models.speech.stream_policy import AgreementWhy, AlignAttWhy
 from models.speech.streaming import StreamUpdate
 from studio.i18n import say
 
@@ -53,3 +55,46 @@ def live_html(update: StreamUpdate | None) -> str:
     committed, tentative = (update.committed, update.tentative) if update else ("", "")
     return (f'<div class="live-transcript"><span class="committed">{html.escape(committed)}</span> '
             f'<span class="tentative">{html.escape(tentative)}</span></div>')
+
+
+def agreement_html(why: AgreementWhy) -> str:
+    """LocalAgreement's last hypotheses, one per line, with the prefix they agree on marked."""
+    rows = []
+    for hypothesis in why.hypotheses:
+        words = [f'<mark class="agreed">{html.escape(word)}</mark>' if index < why.agreed else html.escape(word)
+                 for index, word in enumerate(hypothesis)]
+        rows.append(f'<li>{" ".join(words)}</li>')
+    note = html.escape(say("speech.why.agreement", agreed=why.agreed, committed=why.committed))
+    return f'<div class="asr-why"><p>{note}</p><ol>{"".join(rows)}</ol></div>'
+
+
+def alignatt_figure(why: AlignAttWhy) -> go.Figure:
+    """The alignment heads' attention of each token the last decode wrote (rows) over the buffer (columns,
+    seconds), with the frontier: a token attending past it waits for more audio."""
+    seconds = np.arange(why.audio_frames) / ENCODER_FRAMES_PER_SECOND
+    labels = [f"{index + 1}. {token!r}" for index, token in enumerate(why.tokens)]
+    figure = go.Figure(go.Heatmap(z=why.attention, x=seconds, y=labels, colorscale="Viridis", showscale=False,
+                                  hovertemplate="%{y} · %{x:.2f} s: %{z:.3f}<extra></extra>"))
+    if why.frontier_frame is not None:
+        frontier = why.frontier_frame / ENCODER_FRAMES_PER_SECOND
+        figure.add_vline(x=frontier, line={"color": "red", "dash": "dash"},
+                         annotation_text=say("speech.why.frontier"), annotation_position="top left")
+    figure.update_layout(title=say("speech.why.alignatt", stopped=say(f"speech.why.stopped.{why.stopped}")),
+                         height=140 + 18 * len(labels), margin={"l": 120, "r": 10, "t": 40, "b": 30},
+                         yaxis={"autorange": "reversed"}, xaxis_title=say("speech.plot.seconds"))
+    return figure
+
+
+def lag_figure(words: list[tuple[str, float | None, float]]) -> go.Figure:
+    """Per word (text, spoken at, committed at): a line from when it was spoken to when it was committed."""
+    figure = go.Figure()
+    spoken = [(index, text, said, committed) for index, (text, said, committed) in enumerate(words) if said is not None]
+    for index, text, said, committed in spoken:
+        figure.add_trace(go.Scatter(x=[said, committed], y=[index, index], mode="lines+markers",
+                                    line={"color": "#4c78a8"}, marker={"size": [5, 9]}, showlegend=False,
+                                    hovertemplate=f"{html.escape(text)}: {committed - said:.2f} s<extra></extra>"))
+    figure.update_layout(title=say("speech.plot.lag"), height=160 + 14 * len(words),
+                         margin={"l": 90, "r": 10, "t": 40, "b": 30}, xaxis_title=say("speech.plot.seconds"),
+                         yaxis={"tickvals": list(range(len(words))), "ticktext": [text for text, _, _ in words],
+                                "autorange": "reversed"})
+    return figure

@@ -4,11 +4,14 @@ import json
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
-from bench.report import markdown
+from bench import streaming
+from bench.report import goal, markdown, meaning
 from bench.run import QUICK, main, run
+from models.speech.audio import SAMPLE_RATE, SILENCE_RMS
 
 TINY = replace(QUICK, repeats=1, image_repeats=1, mt_sentences=2, mt_text_sentences=(1, 2))
 
@@ -44,3 +47,57 @@ def test_results_table_marks_goals_and_skips_what_is_not_a_number():
 def test_unknown_section_is_refused():
     with pytest.raises(SystemExit):
         main(["--only", "asr,nonsense"])
+
+
+def talk(policy: str, error: float, final: float, voice: str = "natural") -> "streaming.TalkResult":
+    return streaming.TalkResult(voice, "clip.wav", policy, 4.0, 10, error, 0.1, 0.5, final, 0, 0, 5, 0.3, "", "")
+
+
+def test_streaming_verdict_takes_the_more_accurate_policy_only_at_comparable_latency():
+    slower_but_better = streaming.StreamingBench("m", [talk("alignatt", 0.2, 0.8), talk("local-agreement", 0.1, 1.9)])
+    assert streaming.better_policy(slower_but_better)[0] == "alignatt"
+    close = streaming.StreamingBench("m", [talk("alignatt", 0.2, 0.8), talk("local-agreement", 0.1, 1.1)])
+    best, line = streaming.better_policy(close)
+    assert best == "local-agreement" and line.startswith("Verdict: default local-agreement")
+    flat = streaming.values(close)
+    assert flat["stream_local_agreement_natural_wer_over_offline"] == pytest.approx(0.0)
+    assert flat["stream_alignatt_natural_wer_over_offline"] == pytest.approx(0.1)
+
+
+def test_streaming_keys_are_explained_and_checked_against_the_issue_goals():
+    assert goal("stream_alignatt_natural_wer_over_offline", 0.04) == "≤ 0.03 ✗"
+    assert goal("stream_local_agreement_espeak_wer_over_offline", 0.04) == "≤ 0.05 ✓"
+    assert goal("stream_alignatt_concurrent_final_ratio", 2.5) == "≤ 2 ✗"
+    assert goal("stream_alignatt_hog_final_worst_s", 2.5) == "≤ 3 ✓"
+    assert goal("stream_alignatt_hog_final_s", 2.5) == ""  # the median under the hog is not the 1.5 s goal
+    assert "beside a CPU hog" in meaning("stream_local_agreement_hog_final_s")
+    assert meaning("stream_local_agreement_final_s").startswith("live (local-agreement): final text")
+
+
+def test_non_speech_signals_are_seeded_and_the_music_has_chords():
+    signals = streaming.non_speech_signals(2.0, seed=3)
+    again = streaming.non_speech_signals(2.0, seed=3)
+    assert all(np.array_equal(signals[name], again[name]) for name in signals)
+    assert not np.array_equal(signals["music"], streaming.non_speech_signals(2.0, seed=4)["music"])
+    room, noise = signals["silence (room tone)"], signals["pink noise"]
+    assert SILENCE_RMS < np.sqrt(np.mean(room ** 2)) < 10 * SILENCE_RMS  # stream_file takes it, yet it is quiet
+    assert np.sqrt(np.mean(noise ** 2)) == pytest.approx(streaming.NOISE_RMS, rel=0.01)
+    quarter = SAMPLE_RATE // 4  # the first quarter second: one chord and one melody note
+    assert not harmonics_of_one_pitch(signals["music"][:quarter])
+    t = np.arange(quarter) / SAMPLE_RATE
+    assert harmonics_of_one_pitch(sum(np.sin(2 * np.pi * 220 * k * t) / k for k in (1, 2, 3, 4)))  # a tone is
+
+
+def harmonics_of_one_pitch(samples: np.ndarray) -> bool:
+    """Whether every strong spectral peak is a whole multiple of the lowest one (a single note)."""
+    spectrum = np.abs(np.fft.rfft(samples))
+    peaks = [i for i in range(1, len(spectrum) - 1)
+             if spectrum[i] > max(spectrum[i - 1], spectrum[i + 1]) and spectrum[i] > 0.1 * spectrum.max()]
+    return all(abs(peak / peaks[0] - round(peak / peaks[0])) < 0.05 for peak in peaks)
+
+
+def test_sentences_lost_and_character_error_rate():
+    sentences = ("the cat sat on the mat", "a loaf of fresh bread")
+    assert streaming.sentences_lost(sentences, "the cat sat on the mat a low rashed foot red") == 1
+    assert streaming.sentences_lost(sentences, "the cat sat on a mat. a loaf of bread") == 0
+    assert streaming.character_error_rate("今天天气很好。", "今天天氣很好") == pytest.approx(1 / 6)

@@ -8,12 +8,14 @@ import gradio as gr
 import pytest
 from gradio_client import handle_file
 
-from models.speech.audio import SAMPLE_RATE
+from models.metrics import word_error_rate, words_of
+from models.speech.audio import SAMPLE_RATE, load_audio
 from models.speech.streaming import BufferHypothesis
 from studio import speech
 from tests.tests_paths import speech_clips
 
-LOUD = (0.1 * np.sin(np.arange(SAMPLE_RATE // 2) * 0.05) * 32767).astype(np.int16)  # a microphone chunk
+# A microphone chunk of speech (Silero VAD hears a voice, not a tone), and one of silence.
+LOUD = (load_audio(speech_clips("en")[0][0])[SAMPLE_RATE // 2:SAMPLE_RATE * 3 // 2] * 32767).astype(np.int16)
 QUIET = np.zeros(SAMPLE_RATE // 2, np.int16)
 
 
@@ -22,10 +24,17 @@ def english_clip():
 
 
 def test_live_handlers_show_each_decode_once_then_the_final_text():
-    stream, html, status, timer = speech.start_live()
+    stream, html, status, timer = speech.start_live("local-agreement")
     assert stream is not None and 'class="committed"></span>' in html
-    stream.decode = lambda audio, prompt, abandon: BufferHypothesis("hello there".split(), [])
-    assert speech.live_chunk((SAMPLE_RATE, LOUD), stream, None)[2] is None  # decoding in the background
+    decoding = threading.Event()
+
+    def decode(audio, prompt, abandon):
+        decoding.wait(10)
+        return BufferHypothesis("hello there".split(), [])
+
+    stream.decode = decode
+    assert speech.live_chunk((SAMPLE_RATE, LOUD), stream, None)[2] is None  # returns while it decodes
+    decoding.set()
     for _ in range(100):
         if stream.latest is not None and not stream.busy:
             break
@@ -60,3 +69,26 @@ def test_transcribe_endpoint_in_both_models(client, model, language):
     assert 'class="asr-token"' in tokens and "p = " in tokens
     assert sorted(Path(file).suffix for file in downloads) == [".srt", ".txt", ".vtt"]
     assert "00:00:00" in Path(next(f for f in downloads if f.endswith(".srt"))).read_text()
+
+
+def test_the_live_tab_starts_the_chosen_policy():
+    assert type(speech.start_live("alignatt")[0]).__name__ == "SimultaneousTranscriber"
+    assert type(speech.start_live("local-agreement")[0]).__name__ == "StreamingTranscriber"
+    with pytest.raises(gr.Error):
+        speech.start_live("wait-k")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("policy", ["alignatt", "local-agreement"])
+def test_stream_file_endpoint_replays_the_live_path(client, policy):
+    clip, reference = english_clip()
+    text, words, summary, lag = client.predict(handle_file(str(clip)), "whisper-tiny.en", "en", policy,
+                                               api_name="/stream_file")
+    offline = client.predict(handle_file(str(clip)), "whisper-tiny.en", "en", "transcribe", api_name="/transcribe")[0]
+    assert word_error_rate(reference, text) <= word_error_rate(reference, offline) + 0.12, (text, offline)
+    assert words["headers"] == ["word", "spoken", "committed", "lag"]
+    rows = words["data"]
+    assert [row[0] for row in rows] == words_of(text)
+    assert all(lag is None or abs(lag - (committed - spoken)) < 0.011 for _, spoken, committed, lag in rows)
+    assert ("AlignAtt" if policy == "alignatt" else "LocalAgreement") in summary and "final text" in summary
+    assert lag is not None

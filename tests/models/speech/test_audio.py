@@ -1,21 +1,16 @@
-"""Loudness, computed once for every speech check: per-frame RMS, the live path's 10 ms speech frames, and
-the silence check on whole clips."""
+"""Loudness, computed once for every speech check: per-frame RMS and the silence check on whole clips (where
+speech is, live and in long files, is Silero VAD's call: tests/models/speech/test_vad.py)."""
 import numpy as np
 import pytest
 
 from models.errors import InputError
-from models.speech.audio import SAMPLE_RATE, SILENCE_RMS, check_speech, frame_rms, loud_frames
+from models.speech.audio import SAMPLE_RATE, SILENCE_RMS, check_speech, frame_rms
 
 
 def test_frame_rms_is_the_root_mean_square_of_each_whole_frame():
     samples = np.array([3, -3, 3, -3, 0, 0, 0, 0, 4, 0], np.float32)  # the last two samples are a partial frame
     assert frame_rms(samples, 4).tolist() == [3.0, 0.0]
     assert frame_rms(np.array([1, -1, 1, -1], np.float32), 2).tolist() == [1.0, 1.0]
-
-
-def test_loud_frames_are_10_ms_frames_at_or_above_the_threshold():
-    samples = np.concatenate([np.full(160, 0.01), np.full(160, 0.003), np.full(100, 0.5)]).astype(np.float32)
-    assert loud_frames(samples, 0.004).tolist() == [True, False]  # the 100 trailing samples make no frame
 
 
 def test_one_loud_moment_in_a_long_quiet_clip_is_speech_but_a_quiet_clip_is_silent():

@@ -47,7 +47,7 @@ def assert_same_greedy_tokens(recognizer, runtime, prompt_tokens: list[str], gen
 
     prompt = recognizer.tokenizer.convert_tokens_to_ids(prompt_tokens)
     for path, _ in speech_clips("en"):
-        features = recognizer._features(load_audio(path))
+        features = recognizer.features(load_audio(path))
         port = recognizer.model.generate(features, **generate_options)[0].tolist()
         reference = runtime.generate(ctranslate2.StorageView.from_array(features.numpy()), [prompt], beam_size=1)
         assert port == reference[0].sequences_ids[0], path.name
@@ -125,11 +125,11 @@ def test_word_timestamps_cover_the_transcript_in_order(tiny_en):
 
 
 def test_fitted_encoder_window_is_the_encoder_itself_on_fewer_frames(tiny_en):
-    features = tiny_en._features(load_audio(speech_clips("en")[0][0]))
+    features = tiny_en.features(load_audio(speech_clips("en")[0][0]))
     with torch.no_grad():
         full = tiny_en.model.get_encoder()(features).last_hidden_state
-    assert torch.allclose(tiny_en._encode(features, 30.0).last_hidden_state, full, atol=1e-4)
-    assert tiny_en._encode(features, 5.0).last_hidden_state.shape[1] == 250
+    assert torch.allclose(tiny_en.encode(features, 30.0).last_hidden_state, full, atol=1e-4)
+    assert tiny_en.encode(features, 5.0).last_hidden_state.shape[1] == 250
 
 
 @pytest.mark.slow

@@ -1,55 +1,73 @@
-"""The live audio buffer alone: what it keeps before speech, what a decode reads, cuts, and where it is trimmed."""
+"""The live audio buffer alone: what it keeps before speech, its VAD flags, what a decode reads, cuts, and where
+it is trimmed."""
 import numpy as np
 
 from models.speech.audio import SAMPLE_RATE
-from models.speech.stream_buffer import LEAD_IN_SECONDS, Cut, StreamBuffer, trim_cut
+from models.speech.stream_buffer import LEAD_IN_WINDOWS, Cut, StreamBuffer, trim_cut, whole_windows
+from models.speech.vad import WINDOW_SAMPLES, WINDOW_SECONDS
+from tests.models.speech.scripted_vad import SPEECH_RMS, LoudWindows
 
-SILENCE_RMS = 0.004
-SPEECH = np.full(SAMPLE_RATE // 4, 0.1, np.float32)  # 0.25 s chunks, as the browser sends them
-SILENCE = np.zeros(SAMPLE_RATE // 4, np.float32)
-HUM = np.full(SAMPLE_RATE // 4, SILENCE_RMS / 2, np.float32)  # quieter than speech
+CHUNK = 8 * WINDOW_SAMPLES  # 0.256 s, about what the browser sends
+SPEECH = np.full(CHUNK, 0.1, np.float32)
+SILENCE = np.zeros(CHUNK, np.float32)
+HUM = np.full(CHUNK, SPEECH_RMS / 2, np.float32)  # not speech
+
+
+def new_buffer():
+    return StreamBuffer(LoudWindows())
 
 
 def test_before_anyone_speaks_only_a_short_lead_in_is_kept():
-    buffer = StreamBuffer(SILENCE_RMS)
+    buffer = new_buffer()
     for chunk in (SILENCE, HUM, SILENCE, HUM):
         buffer.append(chunk)
-    assert buffer.seconds == LEAD_IN_SECONDS and not buffer.heard_speech
+    assert buffer.samples.size == LEAD_IN_WINDOWS * WINDOW_SAMPLES and not buffer.heard_speech
     buffer.append(SPEECH)
     buffer.append(SILENCE)
-    assert buffer.heard_speech and buffer.seconds == LEAD_IN_SECONDS + 0.5  # from the first word on, all is kept
+    assert buffer.heard_speech and buffer.samples.size == LEAD_IN_WINDOWS * WINDOW_SAMPLES + 2 * CHUNK  # all kept now
+
+
+def test_the_speech_flags_are_the_buffer_s_whole_windows_and_a_cut_drops_whole_windows():
+    buffer = new_buffer()
+    buffer.append(SPEECH)
+    buffer.append(np.zeros(CHUNK + 100, np.float32))  # ends 100 samples into a window: it has no flag yet
+    assert buffer.speech.tolist() == [True] * 8 + [False] * 8
+    dropped = buffer.drop(3.5 * WINDOW_SECONDS)  # rounded down to 3 windows
+    assert dropped == 3 * WINDOW_SECONDS and buffer.samples.size == 2 * CHUNK + 100 - 3 * WINDOW_SAMPLES
+    assert buffer.speech.tolist() == [True] * 5 + [False] * 8
+    buffer.append(np.full(WINDOW_SAMPLES - 100, 0.1, np.float32))  # completes the window: its flag comes
+    assert buffer.speech.size == buffer.samples.size // WINDOW_SAMPLES == 14
+
+
+def test_whole_windows_counts_32_ms_windows_without_rounding_errors():
+    assert whole_windows(16 * WINDOW_SECONDS) == 16
+    assert whole_windows(0.2) == 6 and whole_windows(0.0) == 0
 
 
 def test_a_read_takes_the_undecoded_audio_and_an_abandoned_one_gives_it_back():
-    buffer = StreamBuffer(SILENCE_RMS)
+    buffer = new_buffer()
     buffer.append(SPEECH)
     buffer.append(SILENCE)
     audio, spoke = buffer.read()
-    assert audio.size == SAMPLE_RATE // 2 and spoke
+    assert audio.size == 2 * CHUNK and spoke
     assert buffer.undecoded_seconds == 0 and not buffer.spoke_since_read
     buffer.append(SILENCE)
-    assert buffer.undecoded_seconds == 0.25 and not buffer.spoke_since_read  # silence is not speech
+    assert buffer.undecoded_seconds == CHUNK / SAMPLE_RATE and not buffer.spoke_since_read  # silence is not speech
     buffer.unread(0.75)
-    assert buffer.undecoded_seconds == 1.0
+    assert buffer.undecoded_seconds == CHUNK / SAMPLE_RATE + 0.75
 
 
-def test_a_cut_drops_the_front_and_take_empties_the_buffer():
-    buffer = StreamBuffer(SILENCE_RMS)
+def test_a_cut_drops_the_front_and_take_empties_the_buffer_and_restarts_the_vad():
+    buffer = new_buffer()
     buffer.append(SPEECH)
-    buffer.append(SILENCE)
-    buffer.drop(0.25)
-    assert np.array_equal(buffer.samples, SILENCE)
-    audio, heard_speech = buffer.take()
-    assert np.array_equal(audio, SILENCE) and heard_speech
+    buffer.append(SILENCE[:CHUNK - 10])
+    buffer.drop(CHUNK / SAMPLE_RATE)
+    assert np.array_equal(buffer.samples, SILENCE[:CHUNK - 10])
+    audio, speech, heard_speech = buffer.take()
+    assert np.array_equal(audio, SILENCE[:CHUNK - 10]) and speech.tolist() == [False] * 7 and heard_speech
     assert buffer.seconds == 0 and not buffer.heard_speech and buffer.undecoded_seconds == 0
-
-
-def test_the_buffer_s_loud_frames_are_its_10_ms_frames_as_loud_as_speech():
-    buffer = StreamBuffer(SILENCE_RMS)
-    buffer.append(SPEECH)
-    buffer.append(HUM)
-    loud = buffer.loud_frames()
-    assert loud.shape == (50,) and loud[:25].all() and not loud[25:].any()
+    buffer.append(SPEECH)  # the VAD's windows begin at the buffer's first sample again
+    assert buffer.speech.tolist() == [True] * 8
 
 
 SEGMENT_ENDS = [(2, 1.2), (5, 1.9), (8, 2.8)]  # (words so far, segment end in seconds)

@@ -3,11 +3,21 @@ import threading
 
 import numpy as np
 
-from models.speech.audio import SAMPLE_RATE
+from models.speech.audio import SAMPLE_RATE, load_audio
+from models.speech.stream_buffer import LEAD_IN_WINDOWS
+from models.speech.stream_policy import AgreementWhy
 from models.speech.streaming import BufferHypothesis, StreamingOptions, StreamingTranscriber
+from models.speech.vad import WINDOW_SECONDS
+from tests.models.speech.scripted_vad import LoudWindows
+from tests.tests_paths import speech_clips
 
 SPEECH = (0.1 * np.sin(np.arange(SAMPLE_RATE // 2) * 0.05)).astype(np.float32)  # 0.5 s, loud enough
 SILENCE = np.zeros(SAMPLE_RATE // 2, np.float32)
+
+
+def transcriber(decode=None, options=StreamingOptions()):
+    """A StreamingTranscriber whose VAD hears SPEECH as speech and SILENCE as none (tests/models/speech/scripted_vad.py)."""
+    return StreamingTranscriber(decode, options, vad=LoudWindows())
 
 
 class ScriptedDecoder:
@@ -28,7 +38,7 @@ def words(text, segment_ends=()):
 
 def test_words_commit_only_when_two_hypotheses_agree():
     decoder = ScriptedDecoder([words("the"), words("the cat is"), words("the cat was here"), words("the cat was here")])
-    stream = StreamingTranscriber(decoder)
+    stream = transcriber(decoder)
     first = stream.feed(SPEECH)
     assert (first.committed, first.tentative) == ("", "the")
     second = stream.feed(SPEECH)
@@ -39,9 +49,21 @@ def test_words_commit_only_when_two_hypotheses_agree():
     assert (fourth.committed, fourth.tentative) == ("the cat was", "here")
 
 
+def test_each_update_says_why_from_the_last_two_hypotheses():
+    decoder = ScriptedDecoder([words("the"), words("the cat is"), words("the cat was here"), words("the cat was here")])
+    stream = transcriber(decoder)
+    assert stream.feed(SILENCE).why is None  # nothing decoded yet
+    assert stream.feed(SPEECH).why == AgreementWhy((("the",),), 0, 0)
+    stream.feed(SPEECH)
+    third = stream.feed(SPEECH)
+    assert third.why == AgreementWhy((("the", "cat", "is"), ("the", "cat", "was", "here")), 2, 2)
+    final = stream.finish()  # the last decode, of the speech after `third`'s, is the last hypothesis
+    assert final.why == AgreementWhy((("the", "cat", "was", "here"),) * 2, 4, 4) and final.committed == "the cat was here"
+
+
 def test_committed_words_never_change_even_if_a_later_hypothesis_rewrites_them():
     decoder = ScriptedDecoder([words("I scream for"), words("I scream for"), words("ice cream for you")])
-    stream = StreamingTranscriber(decoder)
+    stream = transcriber(decoder)
     stream.feed(SPEECH)
     stream.feed(SPEECH)
     update = stream.feed(SPEECH)
@@ -50,10 +72,11 @@ def test_committed_words_never_change_even_if_a_later_hypothesis_rewrites_them()
 
 def test_silence_is_not_decoded():
     decoder = ScriptedDecoder([])
-    stream = StreamingTranscriber(decoder)
+    stream = transcriber(decoder)
     for _ in range(10):
         update = stream.feed(SILENCE)
-    assert decoder.calls == [] and not update.decoded and update.buffer_seconds <= 0.5
+    assert decoder.calls == [] and not update.decoded
+    assert update.buffer_seconds < (LEAD_IN_WINDOWS + 1) * WINDOW_SECONDS  # the lead-in and a partial window
 
 
 def test_buffer_is_trimmed_at_a_committed_segment_end_and_prompt_carries_the_text():
@@ -62,29 +85,29 @@ def test_buffer_is_trimmed_at_a_committed_segment_end_and_prompt_carries_the_tex
                                words("Hello there. How are you", [(2, 1.2), (5, 1.9)]),
                                words("Hello there. How are you doing", [(2, 1.2), (6, 1.9)]),
                                words("How are you doing", [(4, 0.7)])])
-    stream = StreamingTranscriber(decoder, StreamingOptions(trim_after_seconds=2.0))
+    stream = transcriber(decoder, StreamingOptions(trim_after_seconds=2.0))
     for _ in range(3):
         update = stream.feed(SPEECH)
     assert update.committed == "Hello there. How are" and update.buffer_seconds == 1.5
     update = stream.feed(SPEECH)  # 2.0 s: "Hello there." is committed and its segment ends at 1.2 s: cut there
     assert update.committed == "Hello there. How are you" and update.tentative == "doing"
-    assert abs(update.buffer_seconds - 0.8) < 1e-6
+    assert 0 <= update.buffer_seconds - 0.8 < WINDOW_SECONDS  # cut on the VAD window the segment ends in
     update = stream.feed(SPEECH)
-    assert decoder.calls[-1] == (1.3, "Hello there.")  # trimmed text is now the prompt
+    assert decoder.calls[-1][1] == "Hello there." and abs(decoder.calls[-1][0] - 1.3) < WINDOW_SECONDS  # prompt
     assert update.committed == "Hello there. How are you" and update.tentative == "doing"
 
 
 def test_buffer_never_exceeds_whisper_window_without_segment_ends():
     options = StreamingOptions(trim_after_seconds=10.0, max_buffer_seconds=25.0)
     decoder = ScriptedDecoder([words("la " * n) for n in range(1, 200)])
-    stream = StreamingTranscriber(decoder, options)
+    stream = transcriber(decoder, options)
     longest = max(stream.feed(SPEECH).buffer_seconds for _ in range(120))  # one minute of talk
     assert longest <= 25.5
 
 
 def test_finish_commits_the_tail_and_resets_the_buffer():
     decoder = ScriptedDecoder([words("good morning"), words("good morning everyone")])
-    stream = StreamingTranscriber(decoder)
+    stream = transcriber(decoder)
     stream.feed(SPEECH)
     stream.add_audio(SPEECH)  # spoken after the last decode: finish must decode it
     final = stream.finish()
@@ -108,9 +131,10 @@ class HeldDecoder:
 def test_audio_keeps_arriving_while_a_decode_runs_and_nothing_is_lost():
     held = HeldDecoder()
     decoding, release, seen_seconds = held.decoding, held.release, held.seen_seconds
-    stream = StreamingTranscriber(held)
+    stream = transcriber(held)
     stream.add_audio(SPEECH)
-    worker = threading.Thread(target=stream.update)
+    updates = []
+    worker = threading.Thread(target=lambda: updates.append(stream.update()))
     worker.start()
     decoding.wait(5)
     for _ in range(3):
@@ -118,14 +142,15 @@ def test_audio_keeps_arriving_while_a_decode_runs_and_nothing_is_lost():
     assert stream.update(wait=False) is None  # a second decode is not started meanwhile
     release.set()
     worker.join(5)
-    stream.update()
+    assert updates[0].lag_seconds == 1.5  # what arrived during the decode is still to be decoded
+    assert stream.update().lag_seconds == 0
     assert seen_seconds == [0.5, 2.0]
 
 
 def test_audio_that_arrives_during_a_background_decode_is_decoded_right_after_it():
     held = HeldDecoder()
     decoding, release, seen_seconds = held.decoding, held.release, held.seen_seconds
-    stream = StreamingTranscriber(held)
+    stream = transcriber(held)
     stream.add_audio(SPEECH)
     assert stream.update_in_background() is None  # nothing decoded yet
     decoding.wait(5)
@@ -140,7 +165,7 @@ def test_audio_that_arrives_during_a_background_decode_is_decoded_right_after_it
 
 
 def test_audio_before_the_model_is_ready_is_kept_for_the_first_decode():
-    stream = StreamingTranscriber()
+    stream = transcriber()
     for _ in range(4):
         assert not stream.feed(SPEECH).decoded
     decoder = ScriptedDecoder([words("hello")])
@@ -150,7 +175,7 @@ def test_audio_before_the_model_is_ready_is_kept_for_the_first_decode():
 
 def test_silence_after_speech_is_decoded_once_to_confirm_then_skipped():
     decoder = ScriptedDecoder([words("good"), words("good morning"), words("good morning")])
-    stream = StreamingTranscriber(decoder)
+    stream = transcriber(decoder)
     stream.feed(SPEECH)
     stream.feed(SPEECH)
     confirmed = stream.feed(SILENCE)  # one decode after the speech stops confirms the tail
@@ -163,7 +188,7 @@ def test_silence_after_speech_is_decoded_once_to_confirm_then_skipped():
 
 def test_a_pause_heard_by_the_decode_commits_its_words_without_a_second_hypothesis():
     decoder = ScriptedDecoder([words("good morning everyone")])
-    stream = StreamingTranscriber(decoder)
+    stream = transcriber(decoder)
     stream.add_audio(SPEECH)
     update = stream.feed(SILENCE)  # the one decode hears the speech and half a second of silence after it
     assert (update.committed, update.tentative) == ("good morning everyone", "") and len(decoder.calls) == 1
@@ -171,7 +196,7 @@ def test_a_pause_heard_by_the_decode_commits_its_words_without_a_second_hypothes
 
 def test_a_pause_after_the_last_decode_commits_without_decoding_again():
     decoder = ScriptedDecoder([words("good morning")])
-    stream = StreamingTranscriber(decoder, StreamingOptions(min_new_audio_seconds=1.0))
+    stream = transcriber(decoder, StreamingOptions(min_new_audio_seconds=1.0))
     stream.add_audio(SPEECH)
     stream.add_audio(SPEECH)
     heard = stream.feed(SILENCE[: SAMPLE_RATE * 15 // 100])  # the speech and 0.15 s after it: no pause yet
@@ -183,7 +208,7 @@ def test_a_pause_after_the_last_decode_commits_without_decoding_again():
 
 def test_each_pause_cuts_the_buffer_at_the_one_before_keeping_a_phrase_of_context():
     decoder = ScriptedDecoder([words("one two"), words("one two three four"), words("three four five six")])
-    stream = StreamingTranscriber(decoder)
+    stream = transcriber(decoder)
     stream.add_audio(SPEECH)
     first = stream.feed(SILENCE)  # phrase 1, then a pause: committed, nothing cut yet
     assert first.committed == "one two" and first.buffer_seconds == 1.0
@@ -195,6 +220,18 @@ def test_each_pause_cuts_the_buffer_at_the_one_before_keeping_a_phrase_of_contex
     third = stream.feed(SILENCE)
     assert decoder.calls[-1][1] == "one two"  # phrase 1 is now the prompt; phrase 2 is in the buffer as context
     assert third.committed == "one two three four five six"
+
+
+def test_silero_vad_on_a_spoken_sentence_starts_decoding_with_the_speech_and_commits_at_the_pause_after_it():
+    clip = load_audio(speech_clips("en")[0][0])
+    decoder = ScriptedDecoder([words("The weather today is sunny")] * 40)  # the last word never agrees
+    stream = StreamingTranscriber(decoder)  # the real VAD
+    quiet = np.zeros(SAMPLE_RATE, np.float32)
+    audio, chunk = np.concatenate([quiet, clip, quiet]), SAMPLE_RATE // 4
+    updates = [stream.feed(audio[start:start + chunk]) for start in range(0, audio.size, chunk)]
+    assert not any(update.decoded for update in updates[:4])  # the second before the speech is not
+    assert updates[4].decoded
+    assert (updates[-1].committed, updates[-1].tentative) == ("The weather today is sunny", "")
 
 
 class AbandonableDecoder:
@@ -218,7 +255,7 @@ class AbandonableDecoder:
 
 def test_a_decode_that_missed_the_end_of_the_speech_is_abandoned_at_the_pause():
     decoder = AbandonableDecoder()
-    stream = StreamingTranscriber(decoder)
+    stream = transcriber(decoder)
     stream.add_audio(SPEECH)
     worker = threading.Thread(target=stream.update)
     worker.start()
@@ -318,7 +355,7 @@ def wait_until(condition, seconds=5):
 def test_feeding_pauses_cuts_trims_and_finish_use_the_state_under_its_lock(monkeypatch):
     decoder = ScriptedDecoder([words("one two"), words("one two three four", [(2, 0.4), (4, 1.5)]),
                                words("three four five six", [(2, 0.9), (4, 1.4)])] + [words("five six")] * 20)
-    stream = StreamingTranscriber(None, StreamingOptions(trim_after_seconds=1.0, max_buffer_seconds=1.5))
+    stream = transcriber(None, StreamingOptions(trim_after_seconds=1.0, max_buffer_seconds=1.5))
     violations = lock_checked(stream, monkeypatch)
     stream.feed(SPEECH)  # before the model is ready
     stream.decode = decoder
@@ -331,7 +368,7 @@ def test_feeding_pauses_cuts_trims_and_finish_use_the_state_under_its_lock(monke
 
 def test_a_background_decode_abandoned_by_newer_audio_uses_the_state_under_its_lock(monkeypatch):
     decoder = AbandonableDecoder()
-    stream = StreamingTranscriber(decoder)
+    stream = transcriber(decoder)
     violations = lock_checked(stream, monkeypatch)
     stream.add_audio(SPEECH)
     stream.update_in_background()

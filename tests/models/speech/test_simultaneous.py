@@ -1,0 +1,88 @@
+"""The AlignAtt live path on Whisper tiny.en: audio fed in microphone-sized chunks gives the clip's text, words
+once committed never change, every word carries when it was spoken and committed, silence decodes nothing,
+and streams that decode at once share the model in batches and get what they get alone."""
+import threading
+
+import numpy as np
+import pytest
+
+from models.metrics import word_error_rate, words_of
+from models.speech.audio import SAMPLE_RATE, load_audio
+from models.speech.alignatt import AlignAttDecoder
+from models.speech.shared_decoder import SharedDecoder, shared_decoder
+from models.speech.simultaneous import SimultaneousTranscriber
+from models.speech.streaming import LIVE_CHUNK_SECONDS
+from models.speech.vad import WINDOW_SAMPLES
+from tests.tests_paths import speech_clips
+
+pytestmark = pytest.mark.slow
+CHUNK = int(LIVE_CHUNK_SECONDS * SAMPLE_RATE)
+TRAILING_SILENCE = np.zeros(SAMPLE_RATE, np.float32)
+
+
+def stream_through(stream: SimultaneousTranscriber, audio: np.ndarray) -> list:
+    """Every chunk in order, one update after each, then the end: the updates that decoded, and the last."""
+    audio = np.concatenate([audio, TRAILING_SILENCE])
+    updates = []
+    for start in range(0, len(audio), CHUNK):
+        stream.add_audio(audio[start:start + CHUNK])
+        update = stream.update()
+        if update.decoded:
+            updates.append(update)
+    return updates + [stream.finish()]
+
+
+def test_chunks_give_the_clips_text_and_committed_words_never_change(tiny_en):
+    path, reference = speech_clips("en")[3]
+    audio = load_audio(path)
+    updates = stream_through(SimultaneousTranscriber(shared_decoder(tiny_en)), audio)
+    final = updates[-1].committed
+    assert word_error_rate(reference, final) <= word_error_rate(reference, tiny_en.transcribe(audio, language="en").text)
+    final_words = words_of(final)
+    for update in updates:
+        shown = words_of(update.committed)
+        assert shown == final_words[: len(shown)], f"{update.committed!r} is not how {final!r} begins"
+    partial = [update for update in updates[:-1] if update.committed]
+    assert partial, "words are committed while the speech goes on, not only at its end"
+    assert len(words_of(partial[0].committed)) < len(final_words)
+
+
+def test_words_carry_when_they_were_spoken_and_committed(tiny_en):
+    path, _ = speech_clips("en")[0]
+    audio = load_audio(path)
+    stream = SimultaneousTranscriber(shared_decoder(tiny_en))
+    final = stream_through(stream, audio)[-1]
+    words = stream.committed_words()
+    assert [word.text for word in words] == final.committed.split()
+    spoken = [word.spoken_at for word in words]
+    assert spoken == sorted(spoken) and 0 < spoken[0] and spoken[-1] <= len(audio) / SAMPLE_RATE + 0.1
+    assert all(word.committed_at >= word.spoken_at - 0.3 for word in words), "committed before it was said"
+
+
+def test_silence_is_never_decoded(tiny_en):
+    counting = SharedDecoder(AlignAttDecoder(tiny_en))
+    stream = SimultaneousTranscriber(counting)
+    updates = stream_through(stream, np.zeros(5 * SAMPLE_RATE, np.float32))
+    assert updates[-1].committed == "" and counting.batch_sizes == []
+    assert stream.buffered_audio().size < WINDOW_SAMPLES  # at most the part of a VAD window not yet judged
+
+
+def test_streams_at_once_share_batches_and_get_what_they_get_alone(tiny_en):
+    clips = [load_audio(path) for path, _ in speech_clips("en")[:4]]
+    alone = [stream_through(SimultaneousTranscriber(SharedDecoder(AlignAttDecoder(tiny_en))), clip)[-1].committed
+             for clip in clips]
+    shared = SharedDecoder(AlignAttDecoder(tiny_en))
+    together: dict[int, str] = {}
+    start = threading.Barrier(len(clips))
+
+    def run(index):
+        start.wait()
+        together[index] = stream_through(SimultaneousTranscriber(shared), clips[index])[-1].committed
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(clips))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [together[index] for index in range(len(clips))] == alone
+    assert max(shared.batch_sizes) > 1, f"no decodes were batched: {shared.batch_sizes}"
