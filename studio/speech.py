@@ -8,6 +8,7 @@ from models.errors import InputError
 from models.limits import LIMITS
 from models.registry import ModelRegistry
 from models.speech.audio import load_audio, to_16k_mono
+from models.speech.chinese import DEFAULT_SCRIPT, SCRIPTS
 from models.speech.live import DEFAULT_POLICY, LiveStream, attach, new_stream, stream_file
 from models.speech.recognizer import Segment
 from models.speech.simultaneous import SimultaneousTranscriber
@@ -28,6 +29,7 @@ LANGUAGES = [(t("speech.language.auto"), "auto"), ("English", "en"), ("中文", 
              ("日本語", "ja")]
 TASKS = [(t("speech.task.transcribe"), "transcribe"), (t("speech.task.translate"), "translate")]
 POLICIES = [(t(f"speech.policy.{policy}"), policy) for policy in ("alignatt", "local-agreement")]
+CHINESE_SCRIPTS = [(t(f"speech.script.{script}"), script) for script in SCRIPTS]
 REPLAY_COLUMNS = ["word", "spoken", "committed", "lag"]  # keys speech.column.*
 LAG_SHOWN_SECONDS = 0.5  # decoding this far behind the microphone is shown beside the transcript
 WORD_COLUMNS = ["word", "start", "end", "p"]  # keys speech.column.*
@@ -70,7 +72,7 @@ def subtitle_files(segments: list[Segment]) -> list[str]:
 
 @user_errors
 def transcribe(registry: ModelRegistry, audio_path: str | None, model_key: str, language: str, task: str,
-               progress=gr.Progress()):
+               script: str = DEFAULT_SCRIPT, progress=gr.Progress()):
     """A whole clip: its text, segments, word table, tokens by probability, summary, what the model hears,
     and the subtitle files."""
     if not audio_path:
@@ -78,6 +80,7 @@ def transcribe(registry: ModelRegistry, audio_path: str | None, model_key: str, 
     samples = load_audio(audio_path)
     recognizer = load_model(registry, model_key, progress)
     transcript = recognizer.transcribe(samples, language=language_option(language), task=task, word_timestamps=True,
+                                       script=script,
                                        progress=lambda fraction, message: progress(fraction,
                                                                                    desc=in_user_language(message)))
     segments = [{"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text} for s in transcript.segments]
@@ -96,12 +99,12 @@ def start_live(policy: str = DEFAULT_POLICY):
 
 @user_errors
 def attach_model(registry: ModelRegistry, stream: LiveStream | None, model_key: str, language: str,
-                 task: str, progress=gr.Progress()):
+                 task: str, script: str = DEFAULT_SCRIPT, progress=gr.Progress()):
     """The model, once loaded, starts decoding the stream (with the audio kept meanwhile)."""
     if stream is None:
         return gr.skip()
     recognizer = load_model(registry, model_key, progress)
-    attach(stream, recognizer, recognizer.check_options(language_option(language), task), task)
+    attach(stream, recognizer, recognizer.check_options(language_option(language), task), task, script)
     return say("speech.listening")
 
 
@@ -115,7 +118,10 @@ def latency_text(update: StreamUpdate) -> str:
 
 @user_errors
 def live_chunk(chunk, stream: LiveStream | None, shown: StreamUpdate | None):
-    """Only adds audio and shows the latest decode: the browser drops audio while a chunk is pending."""
+    """Only adds audio and shows the latest decode, and returns at once. Gradio 6.31 runs this for one chunk of
+    a stream at a time, in arrival order, but keeps only the newest chunk waiting (routes.py, POST
+    /stream/{event_id}: `event.data = body`; queueing.py process_events reads `event.data` once per wake), so
+    a chunk that arrives while another is still waiting for this handler is lost."""
     if chunk is None or stream is None:
         return gr.skip(), stream, shown, gr.skip()
     sample_rate, samples = chunk
@@ -156,7 +162,7 @@ def live_lag_figure(stream: LiveStream):
 
 @user_errors
 def replay_file(registry: ModelRegistry, audio_path: str | None, model_key: str, language: str,
-                policy: str = DEFAULT_POLICY, progress=gr.Progress()):
+                policy: str = DEFAULT_POLICY, script: str = DEFAULT_SCRIPT, progress=gr.Progress()):
     """The live path over a clip on a virtual clock: the final text, every committed word with when it was
     spoken and committed, a summary of the latencies, and the lag plot."""
     if not audio_path:
@@ -164,7 +170,7 @@ def replay_file(registry: ModelRegistry, audio_path: str | None, model_key: str,
     samples = load_audio(audio_path)
     recognizer = load_model(registry, model_key, progress)
     progress(0.5, desc=say("speech.replaying"))
-    replay = stream_file(recognizer, samples, language_option(language), policy)
+    replay = stream_file(recognizer, samples, language_option(language), policy, script=script)
     rows = [[word.text, word.spoken_at, word.committed_at, word.lag] for word in replay.words]
     first = f"{replay.first_word_latency:.2f}" if replay.first_word_latency is not None else "–"
     summary = say("speech.replay_summary", policy=say(f"speech.policy.{policy}"), first=first,
@@ -200,6 +206,7 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
                                 elem_id="asr-model")
             language = gr.Dropdown(LANGUAGES, value="auto", label=t("speech.language"), elem_id="asr-language")
             task = gr.Radio(TASKS, value="transcribe", label=t("speech.task"), elem_id="asr-task")
+            script = gr.Radio(CHINESE_SCRIPTS, value=DEFAULT_SCRIPT, label=t("speech.script"), elem_id="asr-script")
         with gr.Tab(t("speech.live_tab"), id="speech-live"):
             stream = gr.State(None, time_to_live=STREAM_TTL_SECONDS)
             shown = gr.State(None, time_to_live=STREAM_TTL_SECONDS)  # the update on screen, so each is drawn once
@@ -254,7 +261,7 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
         concepts.note("speech")
 
         mic.start_recording(start_live, policy, [stream, live, latency, plot_timer], api_visibility="private").then(
-            bind(attach_model, registry), [stream, model, language, task], latency,
+            bind(attach_model, registry), [stream, model, language, task, script], latency,
             api_visibility="private", **MODEL_QUEUE)
         mic.stream(live_chunk, [mic, stream, shown], [live, stream, shown, latency], stream_every=LIVE_CHUNK_SECONDS,
                    trigger_mode="multiple", time_limit=LIVE_TIME_LIMIT_SECONDS,
@@ -263,8 +270,8 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
         plot_timer.tick(bind(live_plot_now, registry), [stream, model], [live_plot, why_attention, why_agreement, live_lag],
                         api_visibility="private", show_progress="hidden")
         reset.click(reset_live, None, [stream, live, latency], api_visibility="private")
-        run.click(bind(transcribe, registry), [audio, model, language, task],
+        run.click(bind(transcribe, registry), [audio, model, language, task, script],
                   [text, segments, words, tokens, summary, plot, downloads], api_name=TRANSCRIBE_API, **MODEL_QUEUE)
-        replay.click(bind(replay_file, registry), [audio, model, language, replay_policy],
+        replay.click(bind(replay_file, registry), [audio, model, language, replay_policy, script],
                      [replay_text, replay_words, replay_summary, replay_lag], api_name=STREAM_FILE_API, **MODEL_QUEUE)
     return SpeechOutputs(text, send, audio, model, to_attention)

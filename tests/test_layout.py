@@ -207,3 +207,23 @@ def test_tests_import_neither_the_benchmarks_nor_another_test_module():
                 if name.split(".")[-1].startswith("test_"):
                     wrong.append(f"{where}:{node.lineno} imports the test module {name}")
     assert not wrong
+
+
+def readme_tree() -> str:
+    """The tree drawn in the README's Layout section."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    return section.split("```", 2)[1]
+
+
+def test_the_readme_layout_names_every_module_and_only_modules_that_exist():
+    tree = readme_tree()
+    named = set(re.findall(r"[\w<>]+\.(?:py|json)", tree))
+    modules = {path.name for package in PACKAGES for path in (ROOT / package).glob("**/*.py")
+               if path.name != "__init__.py" and "tasks" not in path.parts}
+    assert not modules - named, f"modules the README's Layout section does not show: {sorted(modules - named)}"
+    missing = {name for name in named - {"<task>.py", "<code>.json"} if not list(ROOT.glob(f"**/{name}"))}
+    assert not missing, f"the README's Layout section shows files that do not exist: {sorted(missing)}"
+    folders = set(re.findall(r"^\s*([\w/<>]+)/\s", tree, re.MULTILINE))
+    assert not [folder for folder in folders if "<" not in folder and not (ROOT / folder).is_dir()
+                and not list(ROOT.glob(f"**/{folder}"))], folders

@@ -13,6 +13,7 @@ import numpy as np
 
 from models.errors import InputError
 from models.speech.audio import check_speech
+from models.speech.chinese import DEFAULT_SCRIPT, check_script
 from models.speech.recognizer import SpeechRecognizer
 from models.speech.replay import Replay, replay
 from models.speech.shared_decoder import shared_decoder
@@ -39,13 +40,13 @@ def new_stream(policy: str = DEFAULT_POLICY, clock: Callable[[], float] | None =
 
 
 def attach(stream: LiveStream, recognizer: SpeechRecognizer, language: str | None, task: str = "transcribe",
-           chunks_due: Callable[[], None] | None = None) -> None:
+           script: str = DEFAULT_SCRIPT, chunks_due: Callable[[], None] | None = None) -> None:
     """Give a stream its model. `chunks_due`: called between tokens, so a replay lets the audio that arrived
     during a decode in, as the tab does."""
     if isinstance(stream, SimultaneousTranscriber):
-        stream.attach(shared_decoder(recognizer), language, task)
+        stream.attach(shared_decoder(recognizer), language, task, script)
         return
-    decode = whisper_decoder(recognizer, language, task)
+    decode = whisper_decoder(recognizer, language, task, script=check_script(script))
     if chunks_due is not None:
         plain = decode
 
@@ -56,18 +57,18 @@ def attach(stream: LiveStream, recognizer: SpeechRecognizer, language: str | Non
 
 
 def stream_file(recognizer: SpeechRecognizer, audio: np.ndarray, language: str | None = None,
-                policy: str = DEFAULT_POLICY, task: str = "transcribe",
+                policy: str = DEFAULT_POLICY, task: str = "transcribe", script: str = DEFAULT_SCRIPT,
                 chunk_seconds: float = LIVE_CHUNK_SECONDS) -> Replay:
     """The live path over a recording, on a virtual clock (models/speech/replay.py): the final text, every
     committed word with when it was spoken and when it was committed, first-word and final latency."""
     check_policy(policy)
     check_speech(audio)
-    offline = recognizer.transcribe(audio, language=language, task=task, word_timestamps=True)
+    offline = recognizer.transcribe(audio, language=language, task=task, word_timestamps=True, script=script)
     word_ends = [(word.text, word.end) for word in offline.words]
 
     def make_stream(clock, chunks_due):
         stream = new_stream(policy, clock)
-        attach(stream, recognizer, offline.language, task, chunks_due)
+        attach(stream, recognizer, offline.language, task, script, chunks_due)
         return stream
 
     return replay(make_stream, audio, chunk_seconds, word_ends)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,6 +15,7 @@ from models.errors import InputError, ModelUnavailable, Phrase
 from models.libraries import IMPORT_LOCK
 from models.progress import Progress
 from models.speech.audio import HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, TIME_PER_TIMESTAMP, check_speech, frame_rms
+from models.speech.chinese import CHINESE, DEFAULT_SCRIPT, check_script, in_script
 from models.speech.vad import WINDOW_SAMPLES, WINDOW_SECONDS, VoiceActivity, load_vad_model
 
 if TYPE_CHECKING:
@@ -82,6 +83,16 @@ class Transcript:
     def real_time_factor(self) -> float:
         """Decoding time per second of audio: below 1, faster than the audio plays."""
         return self.decode_seconds / max(self.audio_seconds, 1e-6)
+
+
+def in_chosen_script(transcript: Transcript, script: str) -> Transcript:
+    """A Chinese transcript's text, segments, words and tokens in `script`; any other language's as it is."""
+    if transcript.language != CHINESE:
+        return transcript
+    return replace(transcript, text=in_script(transcript.text, script),
+                   segments=[replace(s, text=in_script(s.text, script)) for s in transcript.segments],
+                   words=[replace(w, text=in_script(w.text, script)) for w in transcript.words],
+                   tokens=[replace(token, text=in_script(token.text, script)) for token in transcript.tokens])
 
 
 def loop_start(ids: list[int]) -> int | None:
@@ -208,16 +219,20 @@ class SpeechRecognizer:
         word_timestamps: bool = False,
         fit_window_to_audio: bool = False,
         stop: Callable[[], bool] | None = None,
+        script: str = DEFAULT_SCRIPT,
     ) -> Transcript:
         """`prompt`: text said before this audio (live transcription passes what it has committed).
 
         `stop`: asked after each token; when it says True, decoding ends there (live transcription
         abandons a decode that newer audio has made stale).
 
+        `script`: the characters Chinese comes out in, "simplified" or "traditional" (Whisper mixes them).
+
         `fit_window_to_audio`: the encoder reads the audio plus a 5 s margin instead of the full 30 s
         window it was trained on (whisper.cpp's `audio_ctx`): several times faster on the short buffers
         of live transcription, at a small cost in accuracy."""
         check_speech(audio)
+        check_script(script)
         language = self.check_options(language, task)
         prompt_ids = self._prompt_ids(prompt) if prompt else None
         started = time.perf_counter()
@@ -240,7 +255,7 @@ class SpeechRecognizer:
             if progress is not None:
                 progress((index + 1) / len(bounds),
                          Phrase("speech.transcribed", seconds=end / SAMPLE_RATE, total=len(audio) / SAMPLE_RATE))
-        return Transcript(
+        transcript = Transcript(
             text=self.tokenizer.decode(text_ids).strip(),
             language=language,
             segments=segments,
@@ -249,6 +264,7 @@ class SpeechRecognizer:
             decode_seconds=time.perf_counter() - started,
             words=words,
         )
+        return in_chosen_script(transcript, script)
 
     def check_options(self, language: str | None, task: str) -> str | None:
         """InputError for a language or task this model lacks; else the language code, None to detect it."""

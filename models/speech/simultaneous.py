@@ -19,6 +19,7 @@ import numpy as np
 
 from models.speech.alignatt import FRONTIER_FRAMES, DecodeRequest, DecodeResult
 from models.speech.audio import SAMPLE_RATE
+from models.speech.chinese import CHINESE, DEFAULT_SCRIPT, check_script, in_script
 from models.speech.recognizer import ENCODER_FRAMES_PER_SECOND
 from models.speech.shared_decoder import SharedDecoder
 from models.speech.stream_policy import AlignAttWhy
@@ -80,6 +81,7 @@ class SimultaneousTranscriber:
         # Taken before _audio_lock when both are held.
         self._decode_lock = threading.Lock()
         self.decoder, self.language, self.task = decoder, language, task
+        self.script = DEFAULT_SCRIPT  # the characters Chinese is shown in
         self.text = SimultaneousText()
         self.phrase_open = False  # speech has been decoded since the last phrase end
         self.last_result: DecodeResult | None = None
@@ -87,10 +89,10 @@ class SimultaneousTranscriber:
         # The time words are stamped with: audio received so far (real time, live), or the replay's virtual clock.
         self.clock = clock if clock is not None else (lambda: self.received_seconds)
 
-    def attach(self, decoder: SharedDecoder, language: str | None, task: str) -> None:
+    def attach(self, decoder: SharedDecoder, language: str | None, task: str, script: str = DEFAULT_SCRIPT) -> None:
         """The model is ready: decodes can start (the audio that arrived while it loaded is kept)."""
         with self._decode_lock:
-            self.decoder, self.language, self.task = decoder, language, task
+            self.decoder, self.language, self.task, self.script = decoder, language, task, check_script(script)
 
     @property
     def busy(self) -> bool:
@@ -197,7 +199,7 @@ class SimultaneousTranscriber:
         words = split_words(tokenizer, tokens)
         complete = words if everything else words[:-1]
         for start, end in complete[self.text.stamped:]:
-            text = tokenizer.decode(tokens[start:end]).strip()
+            text = self._in_script(tokenizer.decode(tokens[start:end]).strip())
             if text:
                 spoken = self.buffer_start + (frames[end - 1] + 1) * FRAME_SECONDS
                 self.text.words.append(CommittedWord(text, round(spoken, 2), round(self.clock(), 2)))
@@ -270,7 +272,10 @@ class SimultaneousTranscriber:
         committed_ids = self.text.in_buffer[:closed[-1][1]] if closed else []
         tail = self.text.in_buffer[len(committed_ids):]
         committed = " ".join(part for part in (before, tokenizer.decode(committed_ids).strip()) if part)
-        return committed, tokenizer.decode(tail).strip()
+        return self._in_script(committed), self._in_script(tokenizer.decode(tail).strip())
+
+    def _in_script(self, text: str) -> str:
+        return in_script(text, self.script) if self.language == CHINESE else text
 
 
 def split_words(tokenizer, tokens: list[int]) -> list[tuple[int, int]]:

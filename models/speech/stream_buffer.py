@@ -1,9 +1,11 @@
 """The rolling audio buffer of live transcription, where speech is in it, and where it is trimmed.
 
 The buffer holds the audio since the last cut: decodes read all of it, so it must stay under Whisper's
-30 s window. Silero VAD (models/speech/vad.py) flags each 32 ms window of the stream as speech or not.
-The buffer is only ever cut by whole windows, so it starts on a window and its flags line up with its
-samples: flag i is samples [512 i, 512 (i + 1)); the partial window at the end has no flag yet. It is
+30 s window. Silero VAD (models/speech/vad.py) flags each 32 ms window of the stream as speech or not;
+the buffer counts as speech only the windows of a stretch that lasts MIN_SPEECH_WINDOWS (`lasting_speech`):
+a mains hum or a fan starting makes Silero say "speech" for a window or two, and Whisper then invents a
+word. The buffer is only ever cut by whole windows, so it starts on a window and its flags line up with
+its samples: flag i is samples [512 i, 512 (i + 1)); the partial window at the end has no flag yet. It is
 cut at a pause (the commit policy says where) or, in speech without pauses, at the end of the last fully
 committed segment once it passes `trim_after_seconds` (`trim_cut`).
 """
@@ -14,12 +16,27 @@ import numpy as np
 from models.speech.audio import SAMPLE_RATE
 from models.speech.vad import WINDOW_SAMPLES, VoiceActivity
 
-LEAD_IN_WINDOWS = 16  # until someone speaks, only this much audio is kept (0.5 s)
+LEAD_IN_WINDOWS = 16  # 0.5 s: audio kept before speech, which Silero flags a little late
+MIN_SPEECH_WINDOWS = 8  # 0.26 s: a shorter stretch of speech is no word (Silero's own minimum is 0.25 s)
+SPEECH_GAP_WINDOWS = 3  # 0.1 s: gaps up to this long between speech windows lie inside one stretch
 
 
 def whole_windows(seconds: float) -> int:
     """How many whole 32 ms VAD windows fit in `seconds`."""
     return round(seconds * SAMPLE_RATE) // WINDOW_SAMPLES
+
+
+def lasting_speech(flags: np.ndarray) -> np.ndarray:
+    """[windows] bool -> the same, but only the speech of stretches lasting MIN_SPEECH_WINDOWS or more (a
+    stretch: speech windows with gaps of at most SPEECH_GAP_WINDOWS between them)."""
+    spoken = np.flatnonzero(flags)
+    lasting = np.zeros_like(flags)
+    if spoken.size:
+        breaks = np.flatnonzero(np.diff(spoken) > SPEECH_GAP_WINDOWS + 1)
+        for first, last in zip(spoken[np.r_[0, breaks + 1]], spoken[np.r_[breaks, spoken.size - 1]]):
+            if last + 1 - first >= MIN_SPEECH_WINDOWS:
+                lasting[first:last + 1] = True
+    return flags & lasting
 
 
 @dataclass(frozen=True)
@@ -39,10 +56,13 @@ class StreamBuffer:
     def __init__(self, activity: VoiceActivity):
         self.activity = activity  # the stream's VAD, fed every sample since the buffer was last taken
         self.samples = np.zeros(0, np.float32)
-        self.speech = np.zeros(0, bool)  # [samples.size // 512] whether each whole window is speech
+        self.vad_flags = np.zeros(0, bool)  # [samples.size // 512] whether Silero says each whole window is speech
+        # [samples.size // 512] whether each is speech that lasted (`lasting_speech`); once speech, always:
+        # a cut inside a stretch leaves less of it in the buffer, but no less speech
+        self.speech = np.zeros(0, bool)
         self.flagged_windows = 0  # how many of the VAD's flags the buffer has taken (kept, or dropped since)
         self.undecoded_seconds = 0.0  # audio appended since the last read
-        self.heard_speech = False  # a speech window arrived since the buffer was last taken
+        self.heard_speech = False  # speech arrived since the buffer was last taken
         self.spoke_since_read = False  # ... since the last read
 
     @property
@@ -50,17 +70,20 @@ class StreamBuffer:
         return self.samples.size / SAMPLE_RATE
 
     def append(self, chunk: np.ndarray) -> None:
-        """Add a chunk; until someone speaks, keep only the last LEAD_IN_WINDOWS."""
+        """Add a chunk; until someone speaks, keep only a lead-in: LEAD_IN_WINDOWS before a stretch of speech
+        that may yet last (MIN_SPEECH_WINDOWS)."""
         self.activity.add(chunk)
         flags = self.activity.flags[self.flagged_windows:]
         self.flagged_windows += flags.size
         self.samples = np.concatenate([self.samples, chunk])
-        self.speech = np.concatenate([self.speech, flags])
-        self.undecoded_seconds += chunk.size / SAMPLE_RATE
-        if flags.any():
+        self.vad_flags = np.concatenate([self.vad_flags, flags])
+        speech = np.concatenate([self.speech, np.zeros(flags.size, bool)]) | lasting_speech(self.vad_flags)
+        if speech.sum() > self.speech.sum():
             self.heard_speech = self.spoke_since_read = True
+        self.speech = speech
+        self.undecoded_seconds += chunk.size / SAMPLE_RATE
         if not self.heard_speech:
-            self._drop_windows(self.speech.size - LEAD_IN_WINDOWS)
+            self._drop_windows(self.speech.size - LEAD_IN_WINDOWS - MIN_SPEECH_WINDOWS)
 
     def read(self) -> tuple[np.ndarray, bool]:
         """The audio for a decode, and whether speech arrived since the last read; nothing is undecoded after."""
@@ -81,13 +104,15 @@ class StreamBuffer:
         after, and the VAD starts afresh (the next sample begins a window)."""
         taken = self.samples, self.speech, self.heard_speech
         self.activity = type(self.activity)(self.activity.model)  # the same model, its state reset
-        self.samples, self.speech, self.flagged_windows = np.zeros(0, np.float32), np.zeros(0, bool), 0
+        self.samples, self.vad_flags, self.speech = np.zeros(0, np.float32), np.zeros(0, bool), np.zeros(0, bool)
+        self.flagged_windows = 0
         self.undecoded_seconds, self.heard_speech, self.spoke_since_read = 0.0, False, False
         return taken
 
     def _drop_windows(self, windows: int) -> float:
         windows = max(0, windows)
-        self.samples, self.speech = self.samples[windows * WINDOW_SAMPLES:], self.speech[windows:]
+        self.samples = self.samples[windows * WINDOW_SAMPLES:]
+        self.vad_flags, self.speech = self.vad_flags[windows:], self.speech[windows:]
         return windows * WINDOW_SAMPLES / SAMPLE_RATE
 
 

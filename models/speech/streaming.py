@@ -17,6 +17,7 @@ import numpy as np
 from models.errors import InputError
 from models.speech.agreement import AgreementOptions, LocalAgreement, agreed_prefix_length
 from models.speech.audio import SAMPLE_RATE
+from models.speech.chinese import DEFAULT_SCRIPT
 from models.speech.stream_buffer import Cut, StreamBuffer, trim_cut
 from models.speech.stream_policy import AgreementWhy, AlignAttWhy, BufferHypothesis, CommitPolicy, StreamText
 from models.speech.vad import VoiceActivity
@@ -248,13 +249,15 @@ class StreamingTranscriber:
                             buffer_seconds, decoded, committed_at_pause, self.policy.why(self.text), undecoded_seconds)
 
 
-def whisper_decoder(recognizer, language: str | None, task: str = "transcribe", fit_window: bool = True) -> Decoder:
+def whisper_decoder(recognizer, language: str | None, task: str = "transcribe", fit_window: bool = True,
+                    script: str = DEFAULT_SCRIPT) -> Decoder:
     """Decode a buffer with a SpeechRecognizer, the prompt passed as previous text; silence gives no words.
     `fit_window`: the encoder reads the buffer plus a margin, not a full 30 s window (see SpeechRecognizer)."""
     def decode(audio: np.ndarray, prompt: str, abandon: Callable[[], bool]) -> BufferHypothesis | None:
         try:
             transcript = recognizer.transcribe(audio, language=language, task=task, prompt=prompt or None,
-                                               fit_window_to_audio=fit_window, stop=abandon)
+                                               fit_window_to_audio=fit_window, stop=abandon,
+                                               script=script)
         except InputError:
             return BufferHypothesis([], [])
         if abandon():

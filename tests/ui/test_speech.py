@@ -1,15 +1,19 @@
 """The Speech tab: its handlers called directly (the live path on a scripted decoder), and /transcribe through
 the launched app."""
+import re
 import threading
 from pathlib import Path
 
-import numpy as np
 import gradio as gr
+import librosa
+import numpy as np
 import pytest
+import torch
 from gradio_client import handle_file
 
 from models.metrics import word_error_rate, words_of
 from models.speech.audio import SAMPLE_RATE, load_audio
+from models.speech.live import attach
 from models.speech.streaming import BufferHypothesis
 from studio import speech
 from tests.tests_paths import speech_clips
@@ -92,3 +96,60 @@ def test_stream_file_endpoint_replays_the_live_path(client, policy):
     assert all(lag is None or abs(lag - (committed - spoken)) < 0.011 for _, spoken, committed, lag in rows)
     assert ("AlignAtt" if policy == "alignatt" else "LocalAgreement") in summary and "final text" in summary
     assert lag is not None
+
+
+@pytest.fixture(scope="module")
+def tiny_en():
+    from models.speech.recognizer import load_speech_model
+
+    return load_speech_model("package:tiny.en", torch.device("cpu"))
+
+
+def microphone_chunks(samples: np.ndarray, sample_rate: int, channels: int, gain: float = 1.0):
+    """`samples` (16 kHz) as a browser microphone would send them: int16 at `sample_rate`, `channels` wide,
+    0.25 s a chunk, clipped where `gain` drives them past full scale."""
+    resampled = librosa.resample(samples, orig_sr=SAMPLE_RATE, target_sr=sample_rate)
+    pcm = (np.clip(resampled * gain, -1, 1) * 32767).astype(np.int16)
+    pcm = np.repeat(pcm[:, None], channels, axis=1) if channels > 1 else pcm
+    step = sample_rate // 4
+    return [(sample_rate, pcm[start:start + step]) for start in range(0, len(pcm), step)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("policy", ["alignatt", "local-agreement"])
+def test_a_microphone_that_changes_rate_channels_and_clips_mid_stream_still_transcribes(tiny_en, policy):
+    clip, reference = speech_clips("en")[3]
+    samples = load_audio(clip)
+    half = len(samples) // 2
+    chunks = (microphone_chunks(samples[:half], 48000, 2) + microphone_chunks(samples[half:], 44100, 1, gain=3.0)
+              + microphone_chunks(np.zeros(SAMPLE_RATE, np.float32), 22050, 1))
+    stream = speech.start_live(policy)[0]
+    attach(stream, tiny_en, "en")
+    for chunk in chunks:
+        speech.live_chunk(chunk, stream, None)
+    final = speech.stop_live(stream)[0]
+    offline = tiny_en.transcribe(samples, language="en").text
+    text = re.sub(r"<[^>]+>", " ", final)
+    assert word_error_rate(reference, text) <= word_error_rate(reference, offline) + 0.25, (text, offline)
+
+
+@pytest.mark.slow
+def test_a_ten_minute_session_keeps_its_buffer_and_memory_bounded(tiny_en):
+    """Ten minutes of a talk (a sentence every 30 s, silence between) through the AlignAtt stream: the buffer
+    never grows past one phrase plus its pause, and every sentence is transcribed."""
+    clip, reference = speech_clips("en")[0]
+    sentence = load_audio(clip)
+    gap = np.zeros(30 * SAMPLE_RATE - len(sentence), np.float32)
+    stream = speech.start_live("alignatt")[0]
+    attach(stream, tiny_en, "en")
+    longest_buffer = 0.0
+    for _ in range(20):
+        for part in (sentence, gap):
+            for start in range(0, len(part), SAMPLE_RATE // 4):
+                stream.add_audio(part[start:start + SAMPLE_RATE // 4])
+                stream.update()
+                longest_buffer = max(longest_buffer, stream.buffered_audio().size / SAMPLE_RATE)
+    final = stream.finish().committed
+    assert longest_buffer < len(sentence) / SAMPLE_RATE + 2.0
+    assert word_error_rate(" ".join([reference] * 20), final) < 0.25
+    assert len(stream.text.before_buffer) < 20 * 40 and len(stream.committed_words()) == len(final.split())

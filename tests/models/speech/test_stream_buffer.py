@@ -3,7 +3,8 @@ it is trimmed."""
 import numpy as np
 
 from models.speech.audio import SAMPLE_RATE
-from models.speech.stream_buffer import LEAD_IN_WINDOWS, Cut, StreamBuffer, trim_cut, whole_windows
+from models.speech.stream_buffer import (LEAD_IN_WINDOWS, MIN_SPEECH_WINDOWS, SPEECH_GAP_WINDOWS, Cut, StreamBuffer,
+                                         lasting_speech, trim_cut, whole_windows)
 from models.speech.vad import WINDOW_SAMPLES, WINDOW_SECONDS
 from tests.models.speech.scripted_vad import SPEECH_RMS, LoudWindows
 
@@ -19,12 +20,37 @@ def new_buffer():
 
 def test_before_anyone_speaks_only_a_short_lead_in_is_kept():
     buffer = new_buffer()
-    for chunk in (SILENCE, HUM, SILENCE, HUM):
+    for chunk in (SILENCE, HUM, SILENCE, HUM, SILENCE):
         buffer.append(chunk)
-    assert buffer.samples.size == LEAD_IN_WINDOWS * WINDOW_SAMPLES and not buffer.heard_speech
+    lead_in = (LEAD_IN_WINDOWS + MIN_SPEECH_WINDOWS) * WINDOW_SAMPLES  # 0.5 s before speech that may yet last
+    assert buffer.samples.size == lead_in and not buffer.heard_speech
     buffer.append(SPEECH)
     buffer.append(SILENCE)
-    assert buffer.heard_speech and buffer.samples.size == LEAD_IN_WINDOWS * WINDOW_SAMPLES + 2 * CHUNK  # all kept now
+    assert buffer.heard_speech and buffer.samples.size == lead_in + 2 * CHUNK  # from the first word on, all is kept
+
+
+def flags(text):
+    return np.array([mark == "#" for mark in text])
+
+
+def test_only_speech_that_lasts_counts_gaps_inside_a_stretch_included():
+    assert MIN_SPEECH_WINDOWS == 8 and SPEECH_GAP_WINDOWS == 3  # the marks below are drawn for these
+    assert lasting_speech(flags("..##....#.......")).tolist() == flags("................").tolist()
+    assert lasting_speech(flags("..###...#####...")).tolist() == flags("..###...#####...").tolist()
+    assert lasting_speech(flags("..###....#####..")).tolist() == flags("................").tolist()
+    assert lasting_speech(flags("#.......########")).tolist() == flags("........########").tolist()
+
+
+def test_a_blip_is_not_speech_and_speech_stays_speech_when_a_cut_leaves_less_of_it():
+    buffer = new_buffer()
+    buffer.append(np.concatenate([SILENCE, np.full(2 * WINDOW_SAMPLES, 0.1, np.float32), SILENCE]))  # a click
+    assert not buffer.heard_speech and not buffer.speech.any()
+    buffer.append(SPEECH[:4 * WINDOW_SAMPLES])  # speech has begun, but may be another click
+    assert not buffer.heard_speech
+    buffer.append(SPEECH[:4 * WINDOW_SAMPLES])  # 8 windows: it lasts
+    assert buffer.heard_speech and buffer.speech[-8:].all() and buffer.speech.sum() == 8
+    buffer.drop(buffer.seconds - 3 * WINDOW_SECONDS)
+    assert buffer.speech.tolist() == [True] * 3
 
 
 def test_the_speech_flags_are_the_buffer_s_whole_windows_and_a_cut_drops_whole_windows():

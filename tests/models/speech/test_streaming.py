@@ -4,7 +4,7 @@ import threading
 import numpy as np
 
 from models.speech.audio import SAMPLE_RATE, load_audio
-from models.speech.stream_buffer import LEAD_IN_WINDOWS
+from models.speech.stream_buffer import LEAD_IN_WINDOWS, MIN_SPEECH_WINDOWS
 from models.speech.stream_policy import AgreementWhy
 from models.speech.streaming import BufferHypothesis, StreamingOptions, StreamingTranscriber
 from models.speech.vad import WINDOW_SECONDS
@@ -76,7 +76,7 @@ def test_silence_is_not_decoded():
     for _ in range(10):
         update = stream.feed(SILENCE)
     assert decoder.calls == [] and not update.decoded
-    assert update.buffer_seconds < (LEAD_IN_WINDOWS + 1) * WINDOW_SECONDS  # the lead-in and a partial window
+    assert update.buffer_seconds < (LEAD_IN_WINDOWS + MIN_SPEECH_WINDOWS + 1) * WINDOW_SECONDS  # a lead-in only
 
 
 def test_buffer_is_trimmed_at_a_committed_segment_end_and_prompt_carries_the_text():
@@ -222,14 +222,15 @@ def test_each_pause_cuts_the_buffer_at_the_one_before_keeping_a_phrase_of_contex
     assert third.committed == "one two three four five six"
 
 
-def test_silero_vad_on_a_spoken_sentence_starts_decoding_with_the_speech_and_commits_at_the_pause_after_it():
+def test_silero_vad_on_a_spoken_sentence_in_a_noisy_room_decodes_from_the_speech_on_and_commits_at_the_pause():
     clip = load_audio(speech_clips("en")[0][0])
     decoder = ScriptedDecoder([words("The weather today is sunny")] * 40)  # the last word never agrees
     stream = StreamingTranscriber(decoder)  # the real VAD
     quiet = np.zeros(SAMPLE_RATE, np.float32)
     audio, chunk = np.concatenate([quiet, clip, quiet]), SAMPLE_RATE // 4
+    audio += (np.random.default_rng(0).standard_normal(audio.size) * 0.02).astype(np.float32)  # louder than a gate
     updates = [stream.feed(audio[start:start + chunk]) for start in range(0, audio.size, chunk)]
-    assert not any(update.decoded for update in updates[:4])  # the second before the speech is not
+    assert not any(update.decoded for update in updates[:4])  # the noise before the speech is not
     assert updates[4].decoded
     assert (updates[-1].committed, updates[-1].tentative) == ("The weather today is sunny", "")
 
