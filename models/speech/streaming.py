@@ -138,9 +138,9 @@ class StreamingTranscriber:
     def update_in_background(self) -> StreamUpdate | None:
         """Start decoding on another thread unless a decode is running; return the latest finished result.
 
-        A browser microphone drops audio recorded while its previous chunk is still being answered,
-        so the chunk handler must return at once rather than wait for Whisper. Audio that arrives
-        during a decode is decoded right after it, without waiting for the next chunk.
+        Gradio keeps only the newest microphone chunk waiting for the chunk handler (a chunk that arrives
+        while another waits is lost), so the handler must return at once rather than wait for Whisper.
+        Audio that arrives during a decode is decoded right after it, without waiting for the next chunk.
         """
         if not self.busy:
             threading.Thread(target=self._decode_into_latest, daemon=True).start()

@@ -54,9 +54,11 @@ def talk(policy: str, error: float, final: float, voice: str = "natural") -> "st
 
 
 def test_streaming_verdict_takes_the_more_accurate_policy_only_at_comparable_latency():
-    slower_but_better = streaming.StreamingBench("m", [talk("alignatt", 0.2, 0.8), talk("local-agreement", 0.1, 1.9)])
+    slower_but_better = streaming.StreamingBench("m", [talk("alignatt", 0.2, 0.8), talk("local-agreement", 0.1, 1.6)])
     assert streaming.better_policy(slower_but_better)[0] == "alignatt"
-    close = streaming.StreamingBench("m", [talk("alignatt", 0.2, 0.8), talk("local-agreement", 0.1, 1.1)])
+    both_meet_the_goal = streaming.StreamingBench("m", [talk("alignatt", 0.2, 0.4), talk("local-agreement", 0.1, 1.4)])
+    assert streaming.better_policy(both_meet_the_goal)[0] == "local-agreement"
+    close = streaming.StreamingBench("m", [talk("alignatt", 0.2, 1.6), talk("local-agreement", 0.1, 2.0)])
     best, line = streaming.better_policy(close)
     assert best == "local-agreement" and line.startswith("Verdict: default local-agreement")
     flat = streaming.values(close)

@@ -34,21 +34,21 @@ def flags(text):
 
 
 def test_only_speech_that_lasts_counts_gaps_inside_a_stretch_included():
-    assert MIN_SPEECH_WINDOWS == 8 and SPEECH_GAP_WINDOWS == 3  # the marks below are drawn for these
-    assert lasting_speech(flags("..##....#.......")).tolist() == flags("................").tolist()
-    assert lasting_speech(flags("..###...#####...")).tolist() == flags("..###...#####...").tolist()
-    assert lasting_speech(flags("..###....#####..")).tolist() == flags("................").tolist()
-    assert lasting_speech(flags("#.......########")).tolist() == flags("........########").tolist()
+    assert MIN_SPEECH_WINDOWS == 4 and SPEECH_GAP_WINDOWS == 3  # the marks below are drawn for these
+    assert lasting_speech(flags("..##....#....##.")).tolist() == flags("................").tolist()
+    assert lasting_speech(flags("..#...##........")).tolist() == flags("..#...##........").tolist()
+    assert lasting_speech(flags("..#....##.......")).tolist() == flags("................").tolist()
+    assert lasting_speech(flags("#.......####....")).tolist() == flags("........####....").tolist()
 
 
 def test_a_blip_is_not_speech_and_speech_stays_speech_when_a_cut_leaves_less_of_it():
     buffer = new_buffer()
     buffer.append(np.concatenate([SILENCE, np.full(2 * WINDOW_SAMPLES, 0.1, np.float32), SILENCE]))  # a click
     assert not buffer.heard_speech and not buffer.speech.any()
-    buffer.append(SPEECH[:4 * WINDOW_SAMPLES])  # speech has begun, but may be another click
+    buffer.append(SPEECH[:3 * WINDOW_SAMPLES])  # speech has begun, but may be another click
     assert not buffer.heard_speech
-    buffer.append(SPEECH[:4 * WINDOW_SAMPLES])  # 8 windows: it lasts
-    assert buffer.heard_speech and buffer.speech[-8:].all() and buffer.speech.sum() == 8
+    buffer.append(SPEECH[:WINDOW_SAMPLES])  # 4 windows: it lasts
+    assert buffer.heard_speech and buffer.speech[-4:].all() and buffer.speech.sum() == 4
     buffer.drop(buffer.seconds - 3 * WINDOW_SECONDS)
     assert buffer.speech.tolist() == [True] * 3
 
