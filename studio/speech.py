@@ -1,5 +1,7 @@
 """Speech tab: live microphone transcription (AlignAtt or LocalAgreement-2, and why each word was committed), a
 whole clip with Whisper tiny.en / base, and a clip replayed through the live path."""
+import threading
+import weakref
 from dataclasses import dataclass
 
 import gradio as gr
@@ -8,15 +10,16 @@ from models.errors import InputError
 from models.limits import LIMITS
 from models.registry import ModelRegistry
 from models.speech.audio import load_audio, to_16k_mono
+from models.speech.frames import FrameSequence, decode_frame
 from models.speech.chinese import DEFAULT_SCRIPT, SCRIPTS
 from models.speech.live import DEFAULT_POLICY, LiveStream, attach, new_stream, stream_file
 from models.speech.recognizer import Segment
 from models.speech.simultaneous import SimultaneousTranscriber
 from models.speech.stream_policy import AgreementWhy, AlignAttWhy
-from models.speech.streaming import LIVE_CHUNK_SECONDS, StreamUpdate
+from models.speech.streaming import StreamUpdate
 from models.speech.subtitles import to_srt, to_text, to_vtt
-from studio import concepts, exports
-from studio.common import ASSETS, MODEL_QUEUE, in_user_language, load_model, model_choices, user_errors
+from studio import concepts, exports, microphone
+from studio.common import ASSETS, MODEL_QUEUE, in_user_language, load_model, log, model_choices, user_errors
 from studio.handlers import bind
 from studio.i18n import say, t
 from studio.views.speech import agreement_html, alignatt_figure, audio_figure, lag_figure, live_html, token_html
@@ -33,7 +36,8 @@ CHINESE_SCRIPTS = [(t(f"speech.script.{script}"), script) for script in SCRIPTS]
 REPLAY_COLUMNS = ["word", "spoken", "committed", "lag"]  # keys speech.column.*
 LAG_SHOWN_SECONDS = 1.0  # decoding this far behind the microphone is shown beside the transcript
 WORD_COLUMNS = ["word", "start", "end", "p"]  # keys speech.column.*
-LIVE_TIME_LIMIT_SECONDS = 600  # one microphone stream runs at most this long
+LIVE_REFRESH_SECONDS = 0.3  # the transcript and status are redrawn from the stream this often while recording
+STOP_WAIT_SECONDS = 20.0  # Stop waits at most this long for frames still on their way
 LIVE_PLOT_SECONDS = 2.0  # the live spectrogram is redrawn on a timer, apart from the audio chunks
 LIVE_PLOT_FRAMES = 250  # and kept light for the browser
 STREAM_TTL_SECONDS = 900  # a live stream's state is freed this long after its last use (or when the browser tab closes)
@@ -116,20 +120,73 @@ def latency_text(update: StreamUpdate) -> str:
     return say("speech.latency", **values)
 
 
-@user_errors
-def live_chunk(chunk, stream: LiveStream | None, shown: StreamUpdate | None):
-    """Only adds audio and shows the latest decode, and returns at once. Gradio 6.31 runs this for one chunk of
-    a stream at a time, in arrival order, but keeps only the newest chunk waiting (routes.py, POST
-    /stream/{event_id}: `event.data = body`; queueing.py process_events reads `event.data` once per wake), so
-    a chunk that arrives while another is still waiting for this handler is lost."""
-    if chunk is None or stream is None:
-        return gr.skip(), stream, shown, gr.skip()
-    sample_rate, samples = chunk
-    stream.add_audio(to_16k_mono(samples, sample_rate))
-    update = stream.update_in_background()
+# The microphone's frames by stream id (the page's, studio/microphone.py), until Stop or STREAM_TTL_SECONDS unused.
+CAPTURES: dict[str, FrameSequence] = {}
+CAPTURES_LOCK = threading.Lock()
+# Streams Stop has finished: a refresh already queued before Stop leaves the final text and status alone.
+FINISHED: weakref.WeakSet = weakref.WeakSet()
+
+
+def capture_for(stream_id: str) -> FrameSequence:
+    """The frame sequence of `stream_id`, made on first use (frames can come before Record's handler has run);
+    sequences unused for STREAM_TTL_SECONDS (a browser that went away) are freed."""
+    with CAPTURES_LOCK:
+        capture = CAPTURES.get(stream_id)
+        if capture is None:
+            for stale in [key for key, old in CAPTURES.items() if capture_expired(old)]:
+                del CAPTURES[stale]
+            capture = CAPTURES[stream_id] = FrameSequence()
+        return capture
+
+
+def capture_expired(capture: FrameSequence) -> bool:
+    return capture.clock() - capture.used_at > STREAM_TTL_SECONDS
+
+
+def live_frames(payload: dict) -> dict:
+    """The page's numbered microphone frames ({stream, frames: [[number, base64 int16 at 16 kHz], ...]}): fed
+    to the live stream in order, and decoding started; returns the next frame number expected."""
+    capture = capture_for(str(payload["stream"]))
+    for number, data in payload["frames"]:
+        capture.add(int(number), decode_frame(data))
+    if capture.stream is not None:
+        capture.stream.update_in_background()
+    return {"next": capture.next}
+
+
+def start_capture(policy: str, event: gr.EventData):
+    """Record: a fresh stream (start_live) that the page's frames, numbered from the first, now feed."""
+    stream, html, status, plot_timer = start_live(policy)
+    capture_for(str(event._data["stream"])).attach(stream)
+    stream.update_in_background()
+    return stream, html, status, plot_timer, gr.Timer(active=True)
+
+
+def stop_capture(stream: LiveStream | None, event: gr.EventData):
+    """Stop: waits (at most STOP_WAIT_SECONDS) for every frame up to the page's last, then finishes the stream."""
+    stream_id, last = str(event._data["stream"]), int(event._data["last"])
+    with CAPTURES_LOCK:
+        capture = CAPTURES.get(stream_id)
+    complete = capture is None or capture.wait_through(last, STOP_WAIT_SECONDS)  # frames still come in meanwhile
+    with CAPTURES_LOCK:
+        CAPTURES.pop(stream_id, None)
+    if capture is not None:  # the browser test reads this line: every frame, and so every sample, arrived
+        log.info("live microphone %s: frames %d of %d, samples %d, missing %s", stream_id, capture.next,
+                 last + 1, capture.samples_fed, capture.missing() or "none")
+    html, cleared, status, plot_timer = stop_live(stream)
+    if stream is not None:
+        FINISHED.add(stream)
+    if not complete and stream is not None:
+        status = f"{status} · {say('speech.frames_missing', missing=last + 1 - capture.next)}"
+    return html, cleared, status, plot_timer, gr.Timer(active=False)
+
+
+def live_refresh(stream: LiveStream | None, shown: StreamUpdate | None):
+    """The latest decode on screen (each once), with how far decoding is behind the microphone."""
+    update = stream.latest if stream is not None and stream not in FINISHED else None
     if update is None or update is shown:
-        return gr.skip(), stream, shown, gr.skip()
-    return live_html(update), stream, update, latency_text(update)
+        return gr.skip(), shown, gr.skip()
+    return live_html(update), update, latency_text(update)
 
 
 @user_errors
@@ -213,8 +270,9 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
             with gr.Row():
                 with gr.Column():
                     policy = gr.Radio(POLICIES, value=DEFAULT_POLICY, label=t("speech.policy"), elem_id="asr-policy")
-                    mic = gr.Audio(sources=["microphone"], streaming=True, type="numpy", label=t("speech.microphone"),
-                                   elem_id="asr-mic")
+                    mic = gr.HTML(html_template=microphone.HTML_TEMPLATE, css_template=microphone.CSS_TEMPLATE,
+                                  js_on_load=microphone.capture_script(), server_functions=[live_frames],
+                                  label=t("speech.microphone"), show_label=True, container=True, elem_id="asr-mic")
                     reset = gr.Button(t("speech.reset"), elem_id="asr-reset")
                 with gr.Column():
                     live = gr.HTML(live_html(None), label=t("speech.live_transcript"), elem_id="asr-transcript")
@@ -226,6 +284,7 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
                 why_agreement = gr.HTML(visible=False, elem_id="asr-why-agreement")
             live_plot = gr.Plot(label=t("speech.hears"), elem_id="asr-live-plot")
             plot_timer = gr.Timer(LIVE_PLOT_SECONDS, active=False)
+            live_timer = gr.Timer(LIVE_REFRESH_SECONDS, active=False)
         with gr.Tab(t("speech.file_tab"), id="speech-file"):
             with gr.Row():
                 with gr.Column():
@@ -260,13 +319,15 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
             replay_lag = gr.Plot(show_label=False, elem_id="asr-replay-lag")
         concepts.note("speech")
 
-        mic.start_recording(start_live, policy, [stream, live, latency, plot_timer], api_visibility="private").then(
+        mic.start_recording(start_capture, policy, [stream, live, latency, plot_timer, live_timer],
+                            api_visibility="private", show_progress="hidden").then(
             bind(attach_model, registry), [stream, model, language, task, script], latency,
             api_visibility="private", **MODEL_QUEUE)
-        mic.stream(live_chunk, [mic, stream, shown], [live, stream, shown, latency], stream_every=LIVE_CHUNK_SECONDS,
-                   trigger_mode="multiple", time_limit=LIVE_TIME_LIMIT_SECONDS,
-                   concurrency_limit=LIMITS.live_speech_concurrency, api_visibility="private", show_progress="hidden")
-        mic.stop_recording(stop_live, [stream], [live, stream, latency, plot_timer], api_visibility="private")
+        live_timer.tick(live_refresh, [stream, shown], [live, shown, latency], api_visibility="private",
+                        show_progress="hidden", concurrency_limit=LIMITS.live_speech_concurrency)
+        mic.stop_recording(stop_capture, [stream], [live, stream, latency, plot_timer, live_timer],
+                           api_visibility="private", show_progress="hidden",
+                           concurrency_limit=LIMITS.live_speech_concurrency)
         plot_timer.tick(bind(live_plot_now, registry), [stream, model], [live_plot, why_attention, why_agreement, live_lag],
                         api_visibility="private", show_progress="hidden")
         reset.click(reset_live, None, [stream, live, latency], api_visibility="private")

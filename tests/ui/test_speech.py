@@ -1,5 +1,6 @@
 """The Speech tab: its handlers called directly (the live path on a scripted decoder), and /transcribe through
 the launched app."""
+import base64
 import re
 import threading
 from pathlib import Path
@@ -12,9 +13,10 @@ import torch
 from gradio_client import handle_file
 
 from models.metrics import word_error_rate, words_of
-from models.speech.audio import SAMPLE_RATE, load_audio
+from models.speech.audio import SAMPLE_RATE, load_audio, to_16k_mono
+from models.speech.frames import FrameSequence
 from models.speech.live import attach
-from models.speech.streaming import BufferHypothesis
+from models.speech.streaming import BufferHypothesis, StreamUpdate
 from studio import speech
 from tests.tests_paths import speech_clips
 
@@ -27,8 +29,23 @@ def english_clip():
     return speech_clips("en")[0]
 
 
+def frame(samples: np.ndarray) -> str:
+    """Samples (int16 or float32 at 16 kHz) as the page sends a microphone frame: base64 of int16."""
+    pcm = samples if samples.dtype == np.int16 else (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+    return base64.b64encode(pcm.astype("<i2").tobytes()).decode()
+
+
+def record(policy: str, stream_id: str):
+    """Record pressed: the handler's outputs, as the page's start_recording event brings them."""
+    return speech.start_capture(policy, gr.EventData(None, {"stream": stream_id}))
+
+
+def stop(stream, stream_id: str, last: int):
+    return speech.stop_capture(stream, gr.EventData(None, {"stream": stream_id, "last": last}))
+
+
 def test_live_handlers_show_each_decode_once_then_the_final_text():
-    stream, html, status, timer = speech.start_live("local-agreement")
+    stream, html, status, _, refresh = record("local-agreement", "one")
     assert stream is not None and 'class="committed"></span>' in html
     decoding = threading.Event()
 
@@ -37,22 +54,66 @@ def test_live_handlers_show_each_decode_once_then_the_final_text():
         return BufferHypothesis("hello there".split(), [])
 
     stream.decode = decode
-    assert speech.live_chunk((SAMPLE_RATE, LOUD), stream, None)[2] is None  # returns while it decodes
+    assert speech.live_frames({"stream": "one", "frames": [[0, frame(LOUD)]]}) == {"next": 1}  # returns while it decodes
+    assert speech.live_refresh(stream, None) == (gr.skip(), None, gr.skip())
     decoding.set()
     for _ in range(100):
         if stream.latest is not None and not stream.busy:
             break
         threading.Event().wait(0.05)
-    live, same_stream, shown, latency = speech.live_chunk((SAMPLE_RATE, QUIET), stream, None)
-    assert same_stream is stream and shown is stream.latest and "hello there" in live and "buffer" in latency
-    assert speech.live_chunk((SAMPLE_RATE, QUIET), stream, shown) == (gr.skip(), stream, shown, gr.skip())  # on screen
-    final, cleared, message, _ = speech.stop_live(stream)
+    speech.live_frames({"stream": "one", "frames": [[1, frame(QUIET)]]})
+    live, shown, latency = speech.live_refresh(stream, None)
+    assert shown is stream.latest and "hello there" in live and "buffer" in latency
+    assert speech.live_refresh(stream, shown) == (gr.skip(), shown, gr.skip())  # already on screen
+    final, cleared, message, _, _ = stop(stream, "one", 1)
     assert '<span class="committed">hello there</span>' in final and cleared is None and "final text" in message
+    assert "one" not in speech.CAPTURES  # freed at Stop
 
 
 def test_live_handlers_wait_for_a_stream():
-    assert speech.live_chunk((SAMPLE_RATE, LOUD), None, None)[1] is None
+    assert speech.live_refresh(None, None)[1] is None
     assert speech.stop_live(None)[1] is None
+    assert stop(None, "never-started", 3)[1] is None
+
+
+class Heard:
+    """A stream that only records what it was given."""
+
+    def __init__(self):
+        self.chunks = []
+
+    def add_audio(self, samples):
+        self.chunks.append(samples)
+
+
+def test_frames_reach_the_stream_in_order_whatever_order_and_however_often_they_come():
+    frames = [np.full(4, number, np.float32) for number in range(6)]
+    sequence = FrameSequence()
+    assert sequence.add(1, frames[1]) and sequence.add(0, frames[0])  # before the stream exists: kept
+    heard = Heard()
+    sequence.attach(heard)
+    assert [chunk[0] for chunk in heard.chunks] == [0, 1]
+    assert sequence.add(3, frames[3]) and sequence.add(5, frames[5])
+    assert sequence.missing() == [2, 4] and not sequence.wait_through(5, timeout=0.05)
+    assert not sequence.add(1, frames[1]) and not sequence.add(3, frames[3])  # repeats are ignored
+    threading.Timer(0.1, lambda: (sequence.add(4, frames[4]), sequence.add(2, frames[2]))).start()
+    assert sequence.wait_through(5, timeout=5)
+    assert [chunk[0] for chunk in heard.chunks] == [0, 1, 2, 3, 4, 5] and sequence.samples_fed == 24
+    assert sequence.missing() == []
+
+
+def test_frames_sent_before_record_and_after_stop_all_reach_the_stream():
+    """The page records from the first moment and sends the tail after Stop: the stream hears every sample."""
+    frames = [frame(LOUD[:4000]), frame(QUIET[:4000]), frame(LOUD[4000:8000])]
+    speech.live_frames({"stream": "early", "frames": [[0, frames[0]]]})  # before Record's handler ran
+    stream = record("alignatt", "early")[0]
+    speech.live_frames({"stream": "early", "frames": [[2, frames[2]]]})  # overtook frame 1
+    threading.Timer(0.2, speech.live_frames, [{"stream": "early", "frames": [[1, frames[1]]]}]).start()
+    heard_at_finish = []
+    stream.finish = lambda: (heard_at_finish.append(round(stream.received_seconds * SAMPLE_RATE)),
+                             StreamUpdate("", "", 0.0, 0.0, False))[1]  # no model here: only what it heard counts
+    assert "final text" in stop(stream, "early", 2)[2]  # waits for frame 1
+    assert heard_at_finish == [12000]
 
 
 @pytest.mark.slow
@@ -123,11 +184,13 @@ def test_a_microphone_that_changes_rate_channels_and_clips_mid_stream_still_tran
     half = len(samples) // 2
     chunks = (microphone_chunks(samples[:half], 48000, 2) + microphone_chunks(samples[half:], 44100, 1, gain=3.0)
               + microphone_chunks(np.zeros(SAMPLE_RATE, np.float32), 22050, 1))
-    stream = speech.start_live(policy)[0]
+    stream = record(policy, f"bad-{policy}")[0]
     attach(stream, tiny_en, "en")
-    for chunk in chunks:
-        speech.live_chunk(chunk, stream, None)
-    final = speech.stop_live(stream)[0]
+    # the page resamples whatever its microphone gives to 16 kHz mono before it numbers the frames
+    payload = [[number, frame(to_16k_mono(samples, rate))] for number, (rate, samples) in enumerate(chunks)]
+    for start in range(0, len(payload), 3):
+        speech.live_frames({"stream": f"bad-{policy}", "frames": payload[start:start + 3]})
+    final = stop(stream, f"bad-{policy}", len(payload) - 1)[0]
     offline = tiny_en.transcribe(samples, language="en").text
     text = re.sub(r"<[^>]+>", " ", final)
     assert word_error_rate(reference, text) <= word_error_rate(reference, offline) + 0.25, (text, offline)
