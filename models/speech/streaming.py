@@ -138,9 +138,9 @@ class StreamingTranscriber:
     def update_in_background(self) -> StreamUpdate | None:
         """Start decoding on another thread unless a decode is running; return the latest finished result.
 
-        Gradio keeps only the newest microphone chunk waiting for the chunk handler (a chunk that arrives
-        while another waits is lost), so the handler must return at once rather than wait for Whisper.
-        Audio that arrives during a decode is decoded right after it, without waiting for the next chunk.
+        The microphone's frames arrive while a decode runs (studio/microphone.py feeds them in order), so
+        adding audio never waits for Whisper. Audio that arrives during a decode is decoded right after it,
+        without waiting for the next frame.
         """
         if not self.busy:
             threading.Thread(target=self._decode_into_latest, daemon=True).start()
