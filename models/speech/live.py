@@ -21,7 +21,7 @@ from models.speech.simultaneous import SimultaneousTranscriber
 from models.speech.streaming import LIVE_CHUNK_SECONDS, StreamingTranscriber, whisper_decoder
 
 POLICIES = ("alignatt", "local-agreement")
-DEFAULT_POLICY = "alignatt"
+DEFAULT_POLICY = "local-agreement"
 
 LiveStream = SimultaneousTranscriber | StreamingTranscriber
 

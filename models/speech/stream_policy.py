@@ -67,7 +67,7 @@ class CommitPolicy(ABC):
     """Decides which words of the buffer's hypotheses are committed.
 
     StreamingTranscriber calls every method under its decode lock, one at a time, except `abandons`.
-    `loud` arguments are `StreamBuffer.loud_frames()` of the buffer as it is now."""
+    `loud` arguments are `StreamBuffer.speech` of the buffer as it is now (one bool per 32 ms VAD window)."""
 
     @abstractmethod
     def hear(self, hypothesis: BufferHypothesis, text: StreamText) -> None:
@@ -90,6 +90,10 @@ class CommitPolicy(ABC):
     def final_words(self, loud: np.ndarray, decoded_seconds: float) -> list[str] | None:
         """At the end of speech: the buffer's words if the last decode already has them all, else None
         (the buffer is decoded once more)."""
+        return None
+
+    def why(self, text: StreamText) -> "AgreementWhy | None":
+        """What the policy last decided from, for the tab's view; None if it shows nothing."""
         return None
 
     def abandons(self, loud: np.ndarray, decoding_seconds: float) -> bool:

@@ -5,7 +5,7 @@ streaming input.
   change, and the final transcript must match the script (WER ≤ 25 %).
 - a natural voice (piper, assets/audio/natural_bakery.wav: two sentences and a pause), on a quiet machine
   and with a CPU hog (a busy process on one core) beside the app, with each live policy: committed words
-  never change and no sentence is lost; with the default policy on a quiet machine the final transcript is
+  never change and no sentence is lost; with the default policy, quiet and beside the hog, the final transcript is
   within 5 points of word error rate of the File tab's transcript of the same recording (see
   AS_ACCURATE_AS_THE_FILE for why the other cases are held to less).
 """
@@ -41,11 +41,11 @@ NATURAL_SENTENCES = ("On my way home I stopped at the bakery and bought a loaf o
 POLICIES = ("alignatt", "local-agreement")
 LIVE_WER_MARGIN = 0.05  # the live transcript may differ from the file's by this share of its words
 SENTENCE_RECALL = 0.8  # a sentence counts as heard when this share of its words is in the live transcript
-# The cases held to the file's accuracy. No audio is lost on the way any more (the tab's own capture,
-# studio/microphone.py; every case checks the frame count), but LocalAgreement-2 on this clip is 20-30 % off the
-# file even when quiet. Those cases are held to every sentence being mostly heard, their WER recorded;
-# bench/RESULTS.md has the figures.
-AS_ACCURATE_AS_THE_FILE = {("quiet", "alignatt"), ("cpu-hog", "alignatt")}
+# The cases held to the file's accuracy: the default policy (LocalAgreement-2), quiet and beside the CPU hog.
+# AlignAtt writes a phrase's first tokens from the first half second it hears and, on this clip, sometimes
+# writes "bottle" for "bought a loaf" (9 % WER) on a quiet machine; it is held to every sentence being mostly
+# heard, its WER recorded (bench/RESULTS.md has the figures).
+AS_ACCURATE_AS_THE_FILE = {("quiet", "local-agreement"), ("cpu-hog", "local-agreement")}
 SENTENCE_RECALL_UNDER_LOSS = 0.5
 APP_LOG = ARTIFACTS / "app.log"  # where the launched studio logs (tests/conftest.py)
 FRAME_SAMPLES = 4000  # the page's microphone frames: 0.25 s at 16 kHz (studio/microphone.py)
