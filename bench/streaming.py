@@ -41,6 +41,7 @@ from models.metrics import word_error_rate, words_of
 from models.registry import ModelRegistry
 from models.speech.audio import SAMPLE_RATE
 from models.speech.live import DEFAULT_POLICY, POLICIES, stream_file
+from models.speech.recognizer import Transcript
 from models.speech.replay import Replay
 from models.speech.shared_decoder import shared_decoder
 
@@ -245,9 +246,10 @@ def traditional_characters(text: str) -> str:
 
 # ---- runs
 
-def measure_talk(recognizer, voice: str, clip: Clip, policy: str, offline_text: str,
+def measure_talk(recognizer, voice: str, clip: Clip, policy: str, offline: Transcript,
                  language: str | None) -> TalkResult:
-    replay: Replay = stream_file(recognizer, clip.samples, language, policy)
+    replay: Replay = stream_file(recognizer, clip.samples, language, policy, offline=offline)
+    offline_text = offline.text
     decodes = replay.decode_seconds
     return TalkResult(voice, clip.name, policy, round(len(clip.samples) / SAMPLE_RATE, 2),
                       reference_units(voice, clip.text), error_rate(voice, clip.text, replay.text),
@@ -258,7 +260,8 @@ def measure_talk(recognizer, voice: str, clip: Clip, policy: str, offline_text: 
 
 def measure_voice(recognizer, voice: str, clips: list[Clip], policies: tuple[str, ...],
                   language: str | None) -> list[TalkResult]:
-    offline = {clip.name: recognizer.transcribe(clip.samples, language=language).text for clip in clips}
+    offline = {clip.name: recognizer.transcribe(clip.samples, language=language, word_timestamps=True)
+               for clip in clips}
     return [measure_talk(recognizer, voice, clip, policy, offline[clip.name], language)
             for clip in clips for policy in policies]
 
@@ -285,10 +288,12 @@ def measure_concurrent(recognizer, clips: list[Clip], policy: str, alone: dict[s
     fast as the CPU lets them (a stream never idles for its next chunk), so they contend more than live
     streams would: a pessimistic figure."""
     streams = [clips[index % len(clips)] for index in range(CONCURRENT_STREAMS)]
+    offline = {clip.name: recognizer.transcribe(clip.samples, language="en", word_timestamps=True) for clip in clips}
     decoder = shared_decoder(recognizer)
     before = len(decoder.batch_sizes)
     with ThreadPoolExecutor(CONCURRENT_STREAMS) as pool:
-        replays = list(pool.map(lambda clip: stream_file(recognizer, clip.samples, "en", policy), streams))
+        replays = list(pool.map(lambda clip: stream_file(recognizer, clip.samples, "en", policy,
+                                                         offline=offline[clip.name]), streams))
     batches = decoder.batch_sizes[before:]
     return ConcurrentResult(policy, [clip.name for clip in streams], [r.final_latency for r in replays],
                             [alone[clip.name].final_latency_s for clip in streams],

@@ -14,7 +14,7 @@ import numpy as np
 from models.errors import InputError
 from models.speech.audio import check_speech
 from models.speech.chinese import DEFAULT_SCRIPT, check_script
-from models.speech.recognizer import SpeechRecognizer
+from models.speech.recognizer import SpeechRecognizer, Transcript
 from models.speech.replay import Replay, replay
 from models.speech.shared_decoder import shared_decoder
 from models.speech.simultaneous import SimultaneousTranscriber
@@ -58,12 +58,17 @@ def attach(stream: LiveStream, recognizer: SpeechRecognizer, language: str | Non
 
 def stream_file(recognizer: SpeechRecognizer, audio: np.ndarray, language: str | None = None,
                 policy: str = DEFAULT_POLICY, task: str = "transcribe", script: str = DEFAULT_SCRIPT,
-                chunk_seconds: float = LIVE_CHUNK_SECONDS) -> Replay:
+                chunk_seconds: float = LIVE_CHUNK_SECONDS, offline: Transcript | None = None) -> Replay:
     """The live path over a recording, on a virtual clock (models/speech/replay.py): the final text, every
-    committed word with when it was spoken and when it was committed, first-word and final latency."""
+    committed word with when it was spoken and when it was committed, first-word and final latency.
+
+    `offline`: the same recording transcribed with word timestamps, which say when each word was spoken; made
+    here when not given (a caller replaying one file several times, or several streams at once, passes it, so
+    that only the live path is timed)."""
     check_policy(policy)
     check_speech(audio)
-    offline = recognizer.transcribe(audio, language=language, task=task, word_timestamps=True, script=script)
+    if offline is None:
+        offline = recognizer.transcribe(audio, language=language, task=task, word_timestamps=True, script=script)
     word_ends = [(word.text, word.end) for word in offline.words]
 
     def make_stream(clock, chunks_due):

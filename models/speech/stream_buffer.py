@@ -105,7 +105,7 @@ class StreamBuffer:
         """All the audio, its speech flags, and whether it held speech; the buffer is empty and has heard nothing
         after, and the VAD starts afresh (the next sample begins a window)."""
         taken = self.samples, self.speech, self.heard_speech
-        self.activity = type(self.activity)(self.activity.model)  # the same model, its state reset
+        self.activity = self.activity.fresh()
         self.samples, self.vad_flags, self.speech = np.zeros(0, np.float32), np.zeros(0, bool), np.zeros(0, bool)
         self.flagged_windows = 0
         self.undecoded_seconds, self.heard_speech, self.spoke_since_read = 0.0, False, False

@@ -59,9 +59,12 @@ class StreamUpdate:
 
 @dataclass
 class RunningDecode:
-    """The decode in progress: how much of the buffer it reads, and whether newer audio made it stale."""
+    """The decode in progress: how much of the buffer it reads, whether newer audio made it stale, and whether it
+    may be abandoned for that. The decode after an abandoned one always finishes: on a busy CPU a decode can
+    outlast a short phrase, and abandoning each at the next pause would commit nothing until a long one."""
 
     seconds: float
+    abandonable: bool = True
     abandoned: bool = False
 
 
@@ -72,6 +75,7 @@ class LastDecode:
     seconds: float = 0.0  # how much of the buffer (as it is now) it read
     segment_ends: list[tuple[int, float]] = field(default_factory=list)  # its segments (see BufferHypothesis)
     settled: bool = False  # it saw no new speech: more silence cannot change anything
+    abandoned: bool = False  # the last decode started was abandoned (so the next one is not)
 
 
 class StreamingTranscriber:
@@ -122,7 +126,7 @@ class StreamingTranscriber:
         with self._audio_lock:
             self.buffer.append(chunk)
             running = self.running
-            if (running is not None and self.buffer.heard_speech
+            if (running is not None and running.abandonable and self.buffer.heard_speech
                     and self.policy.abandons(self.buffer.speech, running.seconds)):
                 running.abandoned = True
 
@@ -200,13 +204,14 @@ class StreamingTranscriber:
     def _decode_and_commit(self) -> None:
         with self._audio_lock:
             audio, spoke = self.buffer.read()
-            self.running = running = RunningDecode(audio.size / SAMPLE_RATE)
+            self.running = running = RunningDecode(audio.size / SAMPLE_RATE, not self.last_decode.abandoned)
         self.last_decode.settled = not spoke
         hypothesis = self._decode(audio, self._prompt(), lambda: running.abandoned)
         with self._audio_lock:
             self.running = None
             if hypothesis is None:  # abandoned: its audio is still to be decoded
                 self.buffer.unread(running.seconds)
+        self.last_decode.abandoned = hypothesis is None
         if hypothesis is None:
             self.last_decode.settled = False
             return

@@ -22,6 +22,9 @@ class LoudWindows:
         self._flags += (frame_rms(pending[:whole], WINDOW_SAMPLES) >= SPEECH_RMS).tolist()
         self._pending = pending[whole:]
 
+    def fresh(self) -> "LoudWindows":
+        return LoudWindows(self.model)
+
     @property
     def flags(self) -> np.ndarray:
         return np.array(self._flags, dtype=bool)

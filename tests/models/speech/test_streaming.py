@@ -268,6 +268,45 @@ def test_a_decode_that_missed_the_end_of_the_speech_is_abandoned_at_the_pause():
     assert (update.committed, update.tentative) == ("hello there", "")
 
 
+class SlowDecoder:
+    """Each decode runs until abandoned or released (returns None when abandoned), then says "one more"."""
+
+    def __init__(self):
+        self.decoding, self.release = threading.Event(), threading.Event()
+        self.outcomes = []
+
+    def __call__(self, audio, prompt, abandon):
+        self.decoding.set()
+        while not self.release.wait(0.01):
+            if abandon():
+                self.outcomes.append("abandoned")
+                return None
+        self.outcomes.append("finished")
+        return words("one more")
+
+
+def test_the_decode_after_an_abandoned_one_is_never_abandoned_so_short_phrases_on_a_busy_cpu_still_commit():
+    decoder = SlowDecoder()
+    stream = transcriber(decoder)
+
+    def phrase_then_pause_during_a_decode():
+        stream.add_audio(SPEECH)
+        decoder.decoding.clear()
+        worker = threading.Thread(target=stream.update)
+        worker.start()
+        decoder.decoding.wait(5)
+        stream.add_audio(SPEECH)  # the phrase goes on past what the running decode reads ...
+        stream.add_audio(SILENCE[: SAMPLE_RATE // 4])  # ... and ends in a pause
+        return worker
+
+    phrase_then_pause_during_a_decode().join(5)
+    second = phrase_then_pause_during_a_decode()
+    threading.Event().wait(0.2)
+    decoder.release.set()
+    second.join(5)
+    assert decoder.outcomes == ["abandoned", "finished"]
+
+
 class OwnedLock:
     """A threading.Lock that knows which thread holds it."""
 
@@ -329,9 +368,10 @@ def lock_checked(stream, monkeypatch):
     stream.last_decode = Guarded(stream.last_decode, decode_lock, violations, "last_decode")
     # `abandons` is the policy's one method for the audio thread; it reads options only
     stream.policy = Guarded(stream.policy, decode_lock, violations, "policy", free_reads={"abandons"})
-    running_decode = streaming.RunningDecode  # the decode polls `abandoned`; `seconds` never changes
-    monkeypatch.setattr(streaming, "RunningDecode", lambda seconds: Guarded(
-        running_decode(seconds), audio_lock, violations, "running", free_reads={"seconds", "abandoned"}))
+    running_decode = streaming.RunningDecode  # the decode polls `abandoned`; `seconds`, `abandonable` never change
+    monkeypatch.setattr(streaming, "RunningDecode", lambda *fields: Guarded(
+        running_decode(*fields), audio_lock, violations, "running",
+        free_reads={"seconds", "abandonable", "abandoned"}))
     guarded_by = {"buffer": audio_lock, "running": audio_lock, "_decode": decode_lock, "text": decode_lock,
                   "policy": decode_lock, "last_decode": decode_lock, "latest": decode_lock}
 

@@ -1,7 +1,10 @@
 """Silero VAD (models/speech/vad.py) on real audio: speech is flagged, silence and noise are not, chunks make
 no difference; and long files are cut into Whisper windows in a pause it finds."""
+import threading
+
 import numpy as np
 import pytest
+import torch
 
 from models.speech.audio import N_SAMPLES, SAMPLE_RATE, frame_rms, load_audio
 from models.speech.recognizer import CUT_FRAME_SECONDS, CUT_SEARCH_SECONDS, _window_bounds
@@ -100,3 +103,26 @@ def test_without_a_pause_a_long_file_is_cut_at_the_quietest_moment_of_the_window
     loudness = frame_rms(talk[search_start:N_SAMPLES], frame)
     quietest = len(loudness) - 1 - int(loudness[::-1].argmin())  # the latest of equals
     assert cut == search_start + (quietest + 1) * frame  # at the end of that 100 ms frame
+
+
+def test_the_vad_leaves_torch_threads_alone_for_threads_that_start_while_it_runs(model, clip):
+    """torch's thread count is process-wide state that a new thread copies when it first uses torch: a VAD that
+    lowered it around its windows made a decode that started meanwhile run on one thread."""
+    threads = torch.get_num_threads()
+    seen: list[int] = []
+    done = threading.Event()
+
+    def vad():
+        activity = VoiceActivity(model)
+        for _ in range(3):
+            activity.add(clip)
+        done.set()
+
+    worker = threading.Thread(target=vad)
+    worker.start()
+    while not done.is_set():
+        probe = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        probe.start()
+        probe.join()
+    worker.join()
+    assert seen and set(seen) == {threads}
