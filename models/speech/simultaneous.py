@@ -5,7 +5,9 @@ Each update decodes the audio buffer, forcing the tokens already written for it,
 of the audio. Silero VAD (models/speech/vad.py) decides where speech is: nothing is decoded before
 someone speaks, and a pause of `pause_seconds` ends the phrase, which is then decoded to its end once
 (no frontier) and cut off the buffer; its text becomes the prompt of the next phrase. Speech without
-pauses is cut, past `trim_after_seconds`, before the word that was heard `keep_seconds` ago.
+pauses is cut, past `trim_after_seconds`, before the word that was heard `keep_seconds` ago. The audio
+and where it holds speech are kept by the same StreamBuffer as LocalAgreement's (models/speech/stream_buffer.py):
+only speech that lasts counts, so a hum or a knock that Silero takes for a window of speech decodes nothing.
 
 The decodes of every stream of one model run through one `SharedDecoder`, batched when they fall due
 together (models/speech/shared_decoder.py).
@@ -22,12 +24,12 @@ from models.speech.audio import SAMPLE_RATE
 from models.speech.chinese import CHINESE, DEFAULT_SCRIPT, check_script, in_script
 from models.speech.recognizer import ENCODER_FRAMES_PER_SECOND
 from models.speech.shared_decoder import SharedDecoder
+from models.speech.stream_buffer import StreamBuffer
 from models.speech.stream_policy import AlignAttWhy
 from models.speech.streaming import StreamUpdate
-from models.speech.vad import WINDOW_SAMPLES, WINDOW_SECONDS, VoiceActivity
+from models.speech.vad import WINDOW_SECONDS, VoiceActivity
 
 FRAME_SECONDS = 1 / ENCODER_FRAMES_PER_SECOND  # one encoder frame: 20 ms
-LEAD_IN_SECONDS = 0.5  # before anyone speaks, only this much audio is kept
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,10 @@ class SimultaneousTranscriber:
                  options: SimultaneousOptions = SimultaneousOptions(), clock: Callable[[], float] | None = None,
                  vad: VoiceActivity | None = None):
         self.options = options
-        # _audio_lock guards what the thread adding audio touches: self.samples, self.buffer_start,
-        # self.activity (the VAD and its flags), self.undecoded_seconds and self.received_seconds.
+        # _audio_lock guards what the thread adding audio touches: self.buffer (every field of the StreamBuffer:
+        # audio since the last cut, where it begins, its VAD and speech flags) and self.received_seconds.
         self._audio_lock = threading.Lock()
-        self.samples = np.zeros(0, np.float32)  # the buffer: audio since the last cut
-        self.buffer_start = 0.0  # seconds into the stream where the buffer begins
-        self.activity = vad if vad is not None else VoiceActivity()
-        self.undecoded_seconds = 0.0
+        self.buffer = StreamBuffer(vad if vad is not None else VoiceActivity())
         self.received_seconds = 0.0
         # _decode_lock: one update at a time. It guards self.decoder, self.language, self.text, self.phrase_open,
         # self.last_result and self.latest; `latest` is read without it (any recent update will do).
@@ -100,18 +99,14 @@ class SimultaneousTranscriber:
 
     def buffered_audio(self) -> np.ndarray:
         with self._audio_lock:
-            return self.samples
+            return self.buffer.samples
 
     def add_audio(self, chunk: np.ndarray) -> None:
         """Append 16 kHz mono audio; before anyone speaks, keep a short lead-in only."""
         chunk = np.asarray(chunk, np.float32)
         with self._audio_lock:
-            self.activity.add(chunk)
-            self.samples = np.concatenate([self.samples, chunk])
-            self.undecoded_seconds += chunk.size / SAMPLE_RATE
+            self.buffer.append(chunk)
             self.received_seconds += chunk.size / SAMPLE_RATE
-            if not self._speech_in_buffer().any():
-                self._drop(max(0.0, self.samples.size / SAMPLE_RATE - LEAD_IN_SECONDS))
 
     def update(self, wait: bool = True) -> StreamUpdate | None:
         """Decode if speech came in; with wait=False, None at once if a decode is running."""
@@ -120,8 +115,8 @@ class SimultaneousTranscriber:
         try:
             started = time.perf_counter()
             with self._audio_lock:
-                audio, speech = self.samples, self._speech_in_buffer()
-                undecoded = self.undecoded_seconds
+                audio, speech = self.buffer.samples, self.buffer.speech
+                undecoded = self.buffer.undecoded_seconds
             decoded = False
             if self.decoder is not None and speech.any():
                 phrase_ended = self.phrase_open and self._silence_after(speech) >= self.options.pause_seconds
@@ -135,7 +130,7 @@ class SimultaneousTranscriber:
                     self._trim()
                     decoded = True
             with self._audio_lock:
-                lag = self.undecoded_seconds
+                lag = self.buffer.undecoded_seconds
             update = StreamUpdate(*self._shown(), time.perf_counter() - started, audio.size / SAMPLE_RATE, decoded,
                                   why=self._why(), lag_seconds=lag)
             if decoded:
@@ -155,7 +150,7 @@ class SimultaneousTranscriber:
         with self._decode_lock:
             started = time.perf_counter()
             with self._audio_lock:
-                audio, speech = self.samples, self._speech_in_buffer()
+                audio, speech = self.buffer.samples, self.buffer.speech
             if self.decoder is not None and (self.phrase_open or speech.any()):
                 self._decode(audio, complete=True)
             self._close_words(everything=True)
@@ -163,7 +158,7 @@ class SimultaneousTranscriber:
             self.text.in_buffer, self.text.in_buffer_frames = [], []
             self.phrase_open = False
             with self._audio_lock:
-                self._drop(self.samples.size / SAMPLE_RATE)
+                self.buffer.take()
             self.latest = StreamUpdate(*self._shown(), time.perf_counter() - started, 0.0, True)
             return self.latest
 
@@ -184,7 +179,7 @@ class SimultaneousTranscriber:
         request = DecodeRequest(audio, tuple(self.text.in_buffer), tuple(self.text.before_buffer[-self.options.prompt_tokens:]),
                                 self.language, self.task, None if complete else self.options.frontier_frames)
         with self._audio_lock:
-            self.undecoded_seconds = 0.0
+            self.buffer.read()
         result = self.decoder.decode(request)
         self.last_result, self.language = result, result.language  # a detected language holds for the stream
         self.text.in_buffer += result.tokens
@@ -201,7 +196,7 @@ class SimultaneousTranscriber:
         for start, end in complete[self.text.stamped:]:
             text = self._in_script(tokenizer.decode(tokens[start:end]).strip())
             if text:
-                spoken = self.buffer_start + (frames[end - 1] + 1) * FRAME_SECONDS
+                spoken = self.buffer.start_seconds + (frames[end - 1] + 1) * FRAME_SECONDS
                 self.text.words.append(CommittedWord(text, round(spoken, 2), round(self.clock(), 2)))
         self.text.stamped = len(complete)
 
@@ -213,11 +208,11 @@ class SimultaneousTranscriber:
         self.phrase_open = False
         speech_end = (np.flatnonzero(speech)[-1] + 1) * WINDOW_SECONDS
         with self._audio_lock:
-            self._drop(speech_end + self.options.pause_seconds / 2)
+            self.buffer.end_phrase(speech_end + self.options.pause_seconds / 2)
 
     def _trim(self) -> None:
         """Past `trim_after_seconds` of speech without a pause, cut before the word heard `keep_seconds` ago."""
-        seconds = self.samples.size / SAMPLE_RATE
+        seconds = self.buffer.seconds
         if seconds < self.options.trim_after_seconds or self.decoder is None:
             return
         tokenizer = self.decoder.tokenizer
@@ -227,23 +222,13 @@ class SimultaneousTranscriber:
         if not cut:
             return
         cut_seconds = max(0.0, self.text.in_buffer_frames[cut] * FRAME_SECONDS - 0.1)
+        with self._audio_lock:
+            dropped = self.buffer.drop(cut_seconds)  # whole VAD windows: at most the cut
+        shift = int(dropped / FRAME_SECONDS)
         self.text.before_buffer += self.text.in_buffer[:cut]
         self.text.in_buffer = self.text.in_buffer[cut:]
-        shift = int(cut_seconds / FRAME_SECONDS)
         self.text.in_buffer_frames = [max(0, frame - shift) for frame in self.text.in_buffer_frames[cut:]]
         self.text.stamped -= sum(1 for start, _ in words if start < cut)
-        with self._audio_lock:
-            self._drop(shift * FRAME_SECONDS)
-
-    def _drop(self, seconds: float) -> None:
-        """Drop the buffer's first `seconds` (whole VAD windows). Called with _audio_lock held."""
-        samples = int(seconds * SAMPLE_RATE) // WINDOW_SAMPLES * WINDOW_SAMPLES
-        self.samples = self.samples[samples:]
-        self.buffer_start += samples / SAMPLE_RATE
-
-    def _speech_in_buffer(self) -> np.ndarray:
-        """VAD flags of the buffer's 32 ms windows. Called with _audio_lock held."""
-        return self.activity.flags[int(round(self.buffer_start / WINDOW_SECONDS)):]
 
     @staticmethod
     def _silence_after(speech: np.ndarray) -> float:

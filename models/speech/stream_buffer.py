@@ -58,6 +58,7 @@ class StreamBuffer:
     def __init__(self, activity: VoiceActivity):
         self.activity = activity  # the stream's VAD, fed every sample since the buffer was last taken
         self.samples = np.zeros(0, np.float32)
+        self.start_seconds = 0.0  # where the buffer begins: seconds of the stream before its first sample
         self.vad_flags = np.zeros(0, bool)  # [samples.size // 512] whether Silero says each whole window is speech
         # [samples.size // 512] whether each is speech that lasted (`lasting_speech`); once speech, always:
         # a cut inside a stretch leaves less of it in the buffer, but no less speech
@@ -105,17 +106,27 @@ class StreamBuffer:
         """All the audio, its speech flags, and whether it held speech; the buffer is empty and has heard nothing
         after, and the VAD starts afresh (the next sample begins a window)."""
         taken = self.samples, self.speech, self.heard_speech
+        self.start_seconds += self.seconds
         self.activity = self.activity.fresh()
         self.samples, self.vad_flags, self.speech = np.zeros(0, np.float32), np.zeros(0, bool), np.zeros(0, bool)
         self.flagged_windows = 0
         self.undecoded_seconds, self.heard_speech, self.spoke_since_read = 0.0, False, False
         return taken
 
+    def end_phrase(self, seconds: float) -> float:
+        """Drop the first `seconds` (whole windows) after a phrase ended in a pause; if no speech is left, the
+        buffer has heard none (only a lead-in is kept again until someone speaks). Returns the seconds dropped."""
+        dropped = self.drop(seconds)
+        self.heard_speech = bool(self.speech.any())
+        return dropped
+
     def _drop_windows(self, windows: int) -> float:
         windows = max(0, windows)
         self.samples = self.samples[windows * WINDOW_SAMPLES:]
         self.vad_flags, self.speech = self.vad_flags[windows:], self.speech[windows:]
-        return windows * WINDOW_SAMPLES / SAMPLE_RATE
+        dropped = windows * WINDOW_SAMPLES / SAMPLE_RATE
+        self.start_seconds += dropped
+        return dropped
 
 
 def trim_cut(buffer_seconds: float, committed_words: int, segment_ends: list[tuple[int, float]],

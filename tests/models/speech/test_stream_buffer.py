@@ -1,6 +1,7 @@
 """The live audio buffer alone: what it keeps before speech, its VAD flags, what a decode reads, cuts, and where
 it is trimmed."""
 import numpy as np
+import pytest
 
 from models.speech.audio import SAMPLE_RATE
 from models.speech.stream_buffer import (LEAD_IN_WINDOWS, MIN_SPEECH_WINDOWS, SPEECH_GAP_WINDOWS, Cut, StreamBuffer,
@@ -27,6 +28,22 @@ def test_before_anyone_speaks_only_a_short_lead_in_is_kept():
     buffer.append(SPEECH)
     buffer.append(SILENCE)
     assert buffer.heard_speech and buffer.samples.size == lead_in + 2 * CHUNK  # from the first word on, all is kept
+
+
+def test_the_buffer_knows_where_it_begins_in_the_stream_and_a_phrase_end_without_speech_after_it_starts_afresh():
+    buffer = new_buffer()
+    for chunk in (SILENCE, SILENCE, SILENCE, SPEECH, SILENCE):
+        buffer.append(chunk)
+    received = 5 * CHUNK / SAMPLE_RATE
+    assert buffer.start_seconds + buffer.seconds == pytest.approx(received)  # what was dropped before speech is counted
+    dropped = buffer.end_phrase(buffer.seconds - CHUNK / SAMPLE_RATE / 2)  # to the middle of the pause
+    assert dropped > 0 and buffer.start_seconds + buffer.seconds == pytest.approx(received)
+    assert not buffer.heard_speech  # no speech left: silence is kept as a lead-in only again
+    for chunk in (SILENCE, SILENCE, SILENCE):
+        buffer.append(chunk)
+    assert buffer.samples.size == (LEAD_IN_WINDOWS + MIN_SPEECH_WINDOWS) * WINDOW_SAMPLES
+    buffer.take()
+    assert buffer.seconds == 0 and buffer.start_seconds == pytest.approx(received + 3 * CHUNK / SAMPLE_RATE)
 
 
 def flags(text):
