@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.preload or args.teacher:
         registry.preload(lambda fraction, message: logging.getLogger("studio").info(message))
     demo = build_app(registry, args.teacher)
-    demo.queue(default_concurrency_limit=LIMITS.concurrency, max_size=LIMITS.queue_size)
+    demo.queue(default_concurrency_limit=LIMITS.fast_concurrency, max_size=LIMITS.queue_size)  # events that only draw are fast
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=f"{LIMITS.upload_mb}mb",
                 footer_links=classroom.footer_links(args.teacher), css=classroom.css(args.teacher),
                 i18n=i18n.I18N, head=i18n.HEAD, prevent_thread_lock=True)

@@ -19,7 +19,10 @@ class Limits:
     batch_size: int = 4096
     epochs: int = 500
     queue_size: int = 64  # requests waiting across all events; more are refused with "queue is full"
-    concurrency: int = 2  # model calls running at once, all tabs together (2 CPU cores: more only share them)
+    # Model calls run in two queues so a 50 ms classification never waits behind a 2 s transcription; at most
+    # fast_concurrency + slow_concurrency model calls run at once, all tabs together (studio/common.py routes them).
+    fast_concurrency: int = 2  # image, translation, keyword calls (tens of ms each)
+    slow_concurrency: int = 2  # speech, attention and language-model calls (seconds each)
     live_speech_concurrency: int = 8  # microphone chunks are short and each user streams at once
 
 

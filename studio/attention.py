@@ -26,11 +26,11 @@ from models.vision.images import open_image
 from studio import concepts, exports
 from studio.common import (
     ASSETS,
-    MODEL_QUEUE,
     ImageInput,
     in_user_language,
     load_model,
     model_choices,
+    model_queue,
     model_title,
     user_errors,
 )
@@ -304,9 +304,9 @@ def build(registry: ModelRegistry) -> AttentionInputs:
         choosers = [layer, head, tokens, note]
         predicting = dict(fn=bind(predict, registry), inputs=[model, text, top_k, continue_count],
                           outputs=[predictions_panel, predictions_plot, continuation], api_visibility="private",
-                          **MODEL_QUEUE)
+                          **model_queue("attention_predict"))
         (run.click(bind(compute, registry), [model, text, audio, digit, speech_task, picture], maps,
-                   api_visibility="private", **MODEL_QUEUE)
+                   api_visibility="private", **model_queue("attention"))
             .success(choose_maps, maps, [block, *choosers], api_visibility="private")
             .then(show_grid, [maps, block], grid, api_visibility="private")
             .then(show_head, head_inputs, head_views, api_visibility="private")
@@ -319,6 +319,6 @@ def build(registry: ModelRegistry) -> AttentionInputs:
         for slider in (top_k, continue_count):
             slider.release(**predicting)
         step.click(bind(step_through, registry), [model, text, layer, head], [steps_plot, step_note],
-                   api_visibility="private", **MODEL_QUEUE)
-        gr.api(bind(attention, registry), api_name=ATTENTION_API, **MODEL_QUEUE)
+                   api_visibility="private", **model_queue("attention_step"))
+        gr.api(bind(attention, registry), api_name=ATTENTION_API, **model_queue("attention"))
     return AttentionInputs(model, text, audio)

@@ -13,9 +13,17 @@ from models.registry import ModelRegistry
 from studio.i18n import EN, say, t
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-# Every event that runs a model takes one of these shared slots: on a small CPU, more model calls at
-# once only slow each other down and starve the web server that answers page loads.
-MODEL_QUEUE = {"concurrency_id": "models", "concurrency_limit": LIMITS.concurrency}
+# Every event that runs a model takes a slot in its cost class's queue, so fast calls (tens of ms) never wait
+# behind slow ones (seconds); the slots stay few because on a small CPU more model calls at once only slow each
+# other down and starve the web server that answers page loads.
+MODEL_QUEUES = {"fast": {"concurrency_id": "fast-models", "concurrency_limit": LIMITS.fast_concurrency},
+                "slow": {"concurrency_id": "slow-models", "concurrency_limit": LIMITS.slow_concurrency}}
+COST_CLASS = {  # every model event, by name -> its queue
+    "classify": "fast", "show_classified": "fast", "explain": "fast", "classify_drawing": "fast", "translate": "fast",
+    "hear": "fast",
+    "transcribe": "slow", "stream_file": "slow", "attach_live_model": "slow", "attention": "slow",
+    "attention_predict": "slow", "attention_step": "slow",
+}
 log = logging.getLogger("studio")
 MODEL_TITLE = "model.title.{}"  # the locale key of a model's name; a model without one is shown by its key
 
@@ -45,6 +53,11 @@ def in_user_language(message: KeyedMessage | Phrase) -> str:
     values = {name: in_user_language(value) if isinstance(value, Phrase) else value
               for name, value in message.values.items()}
     return say(message.locale_key, **values)
+
+
+def model_queue(event: str) -> dict:
+    """The queue arguments (concurrency_id, concurrency_limit) of a model event named in COST_CLASS."""
+    return MODEL_QUEUES[COST_CLASS[event]]
 
 
 def load_model(registry: ModelRegistry, key: str, progress: gr.Progress):

@@ -16,7 +16,7 @@ from models.vision import cam
 from models.vision.digits import DigitPredictions, shared_digit_models
 from models.vision.images import open_image
 from studio import concepts
-from studio.common import ASSETS, MODEL_QUEUE, ImageInput, load_model, model_choices, user_errors
+from studio.common import ASSETS, ImageInput, load_model, model_choices, model_queue, user_errors
 from studio.handlers import bind
 from studio.i18n import say, t
 from studio.training_panels import saved_model_title
@@ -198,14 +198,14 @@ def build(registry: ModelRegistry, teacher: bool = False) -> None:
 
         shown = [class_label, cam_image, explanation, features]
         show_after = dict(fn=bind(show, registry), inputs=[explanation, image, model, layer, opacity], outputs=shown,
-                          api_visibility="private", **MODEL_QUEUE)
+                          api_visibility="private", **model_queue("show_classified"))
         tab.select(bind(refreshed_models, registry), model, model, api_visibility="private")
         run.click(bind(classify, registry), [image, model], [labels, explanation], api_name=ENDPOINTS["classify"],
-                  **MODEL_QUEUE).then(**show_after)
+                  **model_queue("classify")).then(**show_after)
         image.upload(bind(classify, registry), [image, model], [labels, explanation], api_visibility="private",
-                     **MODEL_QUEUE).then(**show_after)
+                     **model_queue("classify")).then(**show_after)
         gr.on([class_label.input, layer.input], bind(explain, registry), [image, model, class_label, layer, opacity],
-              [cam_image, explanation], api_name=ENDPOINTS["explain"], **MODEL_QUEUE)
+              [cam_image, explanation], api_name=ENDPOINTS["explain"], **model_queue("explain"))
         opacity.release(recolour, [explanation, image, opacity], cam_image, api_visibility="private")
         sketch.change(classify_drawing, sketch, [cnn_label, vit_label, attention, rollout],
-                      api_name=ENDPOINTS["classify_drawing"], trigger_mode="always_last", **MODEL_QUEUE)
+                      api_name=ENDPOINTS["classify_drawing"], trigger_mode="always_last", **model_queue("classify_drawing"))

@@ -19,7 +19,7 @@ from models.speech.stream_policy import AgreementWhy, AlignAttWhy
 from models.speech.streaming import StreamUpdate
 from models.speech.subtitles import to_srt, to_text, to_vtt
 from studio import concepts, exports, microphone
-from studio.common import ASSETS, MODEL_QUEUE, in_user_language, load_model, log, model_choices, user_errors
+from studio.common import ASSETS, in_user_language, load_model, log, model_choices, model_queue, user_errors
 from studio.handlers import bind
 from studio.i18n import say, t
 from studio.views.speech import agreement_html, alignatt_figure, audio_figure, lag_figure, live_html, token_html
@@ -322,7 +322,7 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
         mic.start_recording(start_capture, policy, [stream, live, latency, plot_timer, live_timer],
                             api_visibility="private", show_progress="hidden").then(
             bind(attach_model, registry), [stream, model, language, task, script], latency,
-            api_visibility="private", **MODEL_QUEUE)
+            api_visibility="private", **model_queue("attach_live_model"))
         live_timer.tick(live_refresh, [stream, shown], [live, shown, latency], api_visibility="private",
                         show_progress="hidden", concurrency_limit=LIMITS.live_speech_concurrency)
         mic.stop_recording(stop_capture, [stream], [live, stream, latency, plot_timer, live_timer],
@@ -332,7 +332,7 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
                         api_visibility="private", show_progress="hidden")
         reset.click(reset_live, None, [stream, live, latency], api_visibility="private")
         run.click(bind(transcribe, registry), [audio, model, language, task, script],
-                  [text, segments, words, tokens, summary, plot, downloads], api_name=TRANSCRIBE_API, **MODEL_QUEUE)
+                  [text, segments, words, tokens, summary, plot, downloads], api_name=TRANSCRIBE_API, **model_queue("transcribe"))
         replay.click(bind(replay_file, registry), [audio, model, language, replay_policy, script],
-                     [replay_text, replay_words, replay_summary, replay_lag], api_name=STREAM_FILE_API, **MODEL_QUEUE)
+                     [replay_text, replay_words, replay_summary, replay_lag], api_name=STREAM_FILE_API, **model_queue("stream_file"))
     return SpeechOutputs(text, send, audio, model, to_attention)

@@ -8,7 +8,7 @@ from models.errors import InputError
 from models.speech.audio import load_audio
 from models.training import saved
 from models.training.image_sets import MAX_CLASSES, save_image_set
-from studio.common import MODEL_QUEUE, user_errors
+from studio.common import model_queue, user_errors
 from studio.i18n import say, t
 
 ENDPOINTS = {"hear": "try_keyword"}
@@ -113,4 +113,4 @@ def build_keyword_panel() -> None:
                 listen = gr.Button(t("training.try.run"), variant="primary")
             heard = gr.Label(num_top_classes=3, label=t("training.try.heard"), elem_id="train-keyword-heard")
     refresh.click(refreshed_keyword_models, model, model, api_visibility="private")
-    listen.click(hear, [model, recording], heard, api_name=ENDPOINTS["hear"], **MODEL_QUEUE)
+    listen.click(hear, [model, recording], heard, api_name=ENDPOINTS["hear"], **model_queue("hear"))

@@ -10,7 +10,7 @@ from models.translation.alignment import attention_map, merge_words
 from models.translation.sentences import split_sentences
 from models.translation.translators import Translation
 from studio import concepts, exports
-from studio.common import ASSETS, MODEL_QUEUE, in_user_language, load_model, model_choices, user_errors
+from studio.common import ASSETS, in_user_language, load_model, model_choices, model_queue, user_errors
 from studio.handlers import bind
 from studio.i18n import say, t
 from studio.views.heatmap import heatmap_png, heatmap_svg
@@ -165,7 +165,7 @@ def build(registry: ModelRegistry, teacher: bool = False) -> TranslationInputs:
         views = [heatmap, alignment, files]
         view_inputs = [results, sentence, layer, head, granularity]
         (run.click(bind(translate, registry), [source, direction, beams, length_penalty],
-                   [target, nbest, results], api_name=TRANSLATE_API, **MODEL_QUEUE)
+                   [target, nbest, results], api_name=TRANSLATE_API, **model_queue("translate"))
             .success(choosers, results, [sentence, layer, head, nbest_table], api_visibility="private")
             .then(show, view_inputs, views, api_visibility="private"))
         for chooser in (sentence, layer, head, granularity):

@@ -25,7 +25,8 @@ def numbers(text: str) -> list[float]:
     ("text to translate", [LIMITS.text_characters, LIMITS.sentence_tokens]),
     ("attention input", [LIMITS.attention_tokens, LIMITS.attention_audio_seconds]),
     ("training", [LIMITS.learning_rate, LIMITS.batch_size, LIMITS.epochs]),
-    ("queue", [LIMITS.queue_size, LIMITS.concurrency, LIMITS.live_speech_concurrency]),
+    ("queue", [LIMITS.queue_size, LIMITS.fast_concurrency, LIMITS.slow_concurrency,
+               LIMITS.fast_concurrency + LIMITS.slow_concurrency, LIMITS.live_speech_concurrency]),
 ])
 def test_readme_limits_table_states_the_configured_numbers(row, expected):
     assert numbers(readme_limits()[row]) == expected
