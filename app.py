@@ -18,6 +18,7 @@ from studio import (
     about,
     attention,
     classroom,
+    embeddings,
     exports,
     i18n,
     image,
@@ -43,6 +44,7 @@ def build_app(registry: ModelRegistry, teacher: bool = False) -> gr.Blocks:
             speech_outputs = speech.build(registry, teacher)
             image.build(registry, teacher)
             translation_inputs = translation.build(registry, teacher)
+            embeddings.build(registry)
             attention_inputs = attention.build(registry)
             training.build(registry)
             about.build(registry)

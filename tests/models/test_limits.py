@@ -25,6 +25,7 @@ def numbers(text: str) -> list[float]:
     ("text to translate", [LIMITS.text_characters, LIMITS.sentence_tokens]),
     ("attention input", [LIMITS.attention_tokens, LIMITS.attention_audio_seconds]),
     ("training", [LIMITS.learning_rate, LIMITS.batch_size, LIMITS.epochs]),
+    ("embeddings", [LIMITS.projected_words, LIMITS.compared_sentences, LIMITS.neighbours]),
     ("queue", [LIMITS.queue_size, LIMITS.fast_concurrency, LIMITS.slow_concurrency,
                LIMITS.fast_concurrency + LIMITS.slow_concurrency, LIMITS.live_speech_concurrency]),
 ])
@@ -33,7 +34,7 @@ def test_readme_limits_table_states_the_configured_numbers(row, expected):
 
 
 def test_every_limit_is_in_the_readme_table():
-    assert len(readme_limits()) == 7
+    assert len(readme_limits()) == 8
     stated = [number for cell in readme_limits().values() for number in numbers(cell)]
     for name, value in vars(LIMITS).items():
         assert value in stated, f"LIMITS.{name} = {value} is not in the README's Limits table"

@@ -53,9 +53,10 @@ def falls(points) -> bool:
     pytest.param("images", "scratch", "adam", 3e-3, 6, 16, marks=pytest.mark.slow),
     ("keywords", "cnn-bilstm", "adam", 3e-3, 3, 256),
     ("keywords", "cnn", "adam", 3e-3, 3, 256),
+    ("word2vec", "skipgram", "adam", 3e-3, 3, 20_000),
 ])
 def test_every_variant_trains_and_its_loss_falls(task, variant, optimizer, learning_rate, epochs, examples):
-    batch_size = {"text": 16, "images": 8, "keywords": 16}.get(task, 32)
+    batch_size = {"text": 16, "images": 8, "keywords": 16, "word2vec": 256}.get(task, 32)
     config = TrainConfig(task, variant, optimizer, learning_rate, batch_size=batch_size, epochs=epochs)
     outcome, train_points, validation_points = train_briefly(config, examples)
     assert outcome.status == "finished", outcome.message
