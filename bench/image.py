@@ -13,8 +13,7 @@ from bench.timing import interleaved_medians
 from models.vision import cam
 from models.registry import ModelRegistry
 from models.vision.classifier import ImageClassifier, preprocess
-from studio.image import photo_for_display
-from studio.views.overlays import heat_overlay
+from studio.views.overlays import heat_overlay, photo_for_display
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = str(ROOT / "assets" / "images" / "chelsea.jpg")

@@ -20,7 +20,7 @@ MODEL_QUEUES = {"fast": {"concurrency_id": "fast-models", "concurrency_limit": L
                 "slow": {"concurrency_id": "slow-models", "concurrency_limit": LIMITS.slow_concurrency}}
 COST_CLASS = {  # every model event, by name -> its queue
     "classify": "fast", "show_classified": "fast", "explain": "fast", "classify_drawing": "fast", "translate": "fast",
-    "hear": "fast",
+    "hear": "fast", "detect": "fast",
     "neighbors": "fast", "analogy": "fast", "project": "fast", "sentences": "fast",
     "transcribe": "slow", "stream_file": "slow", "attach_live_model": "slow", "attention": "slow",
     "attention_predict": "slow", "attention_step": "slow",

@@ -7,30 +7,22 @@ import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-from PIL import Image, ImageOps
 
 from models.errors import InputError
 from models.registry import ModelRegistry
 from models.training import saved
 from models.vision import cam
 from models.vision.digits import DigitPredictions, shared_digit_models
-from models.vision.images import open_image
-from studio import concepts
+from studio import concepts, detection
 from studio.common import ASSETS, ImageInput, load_model, model_choices, model_queue, user_errors
 from studio.handlers import bind
 from studio.i18n import say, t
 from studio.training_panels import saved_model_title
-from studio.views.overlays import feature_grid, heat_overlay
+from studio.views.overlays import feature_grid, heat_overlay, photo_for_display
 
 ENDPOINTS = {"classify": "classify", "explain": "explain", "classify_drawing": "classify_drawing"}
-DISPLAY_SIDE = 1024  # photos are explained and shown at most this large: PIL antialiases, the model sees 224 px
 TOP_CLASSES = 5
 DEFAULT_OPACITY = 0.5
-
-
-def photo_for_display(image_path) -> Image.Image:
-    photo = open_image(image_path)
-    return ImageOps.contain(photo, (DISPLAY_SIDE, DISPLAY_SIDE)) if max(photo.size) > DISPLAY_SIDE else photo
 
 
 def attention_figure(predictions: DigitPredictions) -> go.Figure:
@@ -183,6 +175,8 @@ def build(registry: ModelRegistry, teacher: bool = False) -> None:
         with gr.Row():
             features = gr.Image(label=t("image.features"), interactive=False, scale=2, elem_id="image-features")
             gr.Markdown(t("image.features_note"))
+
+        detection.build(registry, teacher)
 
         gr.Markdown(t("image.digits_heading"))
         with gr.Row():

@@ -1,6 +1,7 @@
-"""The Image tab's pictures: a Grad-CAM heatmap painted over its photo, and feature maps laid out in a grid."""
+"""The Image tab's pictures: the photo as shown, a Grad-CAM heatmap painted over it, and feature maps laid out in
+a grid."""
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from models.errors import InputError
 from models.vision.images import open_image
@@ -10,6 +11,12 @@ JET_STOPS = np.array([0.0, 0.125, 0.375, 0.625, 0.875, 1.0])
 JET_COLOURS = np.array([[0, 0, 143], [0, 0, 255], [0, 255, 255], [255, 255, 0], [255, 0, 0], [128, 0, 0]])
 GRID_COLUMNS = 8
 GRID_GAP = 2  # white pixels between two maps
+DISPLAY_SIDE = 1024  # photos are explained and shown at most this large: PIL antialiases, the models see less
+
+
+def photo_for_display(image_path) -> Image.Image:
+    photo = open_image(image_path)
+    return ImageOps.contain(photo, (DISPLAY_SIDE, DISPLAY_SIDE)) if max(photo.size) > DISPLAY_SIDE else photo
 
 
 def jet(values: np.ndarray) -> np.ndarray:

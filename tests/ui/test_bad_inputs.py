@@ -152,6 +152,30 @@ def is_classified(answer) -> bool:
     return len(answer["confidences"]) == 5
 
 
+def detect_file(name: str, write: Callable[[Path], None]):
+    def arguments(tmp_path: Path) -> tuple:
+        write(tmp_path / name)
+        return handle_file(str(tmp_path / name)), 0.25
+    return arguments
+
+
+def half_transparent(path: Path) -> None:
+    with Image.open(COFFEE) as photo:
+        clear = photo.convert("RGBA")
+        clear.putalpha(128)
+        clear.save(path)
+
+
+def finds_the_cup(answer) -> bool:
+    return "cup" in {box["label"] for box in answer["boxes"]}
+
+
+def finds_the_cup_where_shown(answer) -> bool:
+    """The cup's box in the photo as shown (600 × 400, EXIF applied), not as stored on its side."""
+    return any(box["label"] == "cup" and abs((box["box"][0] + box["box"][2]) / 2 - 290) < 40
+               and abs((box["box"][1] + box["box"][3]) / 2 - 160) < 40 for box in answer["boxes"])
+
+
 IMAGES = [
     Case("image-empty-file", "/classify", image_file("empty.jpg", lambda path: path.write_bytes(b"")),
          "not an image"),
@@ -178,6 +202,18 @@ IMAGES = [
     Case("image-explain-unknown-class", "/explain",
          lambda tmp_path: (handle_file(str(COFFEE)), "efficientnet-lite0", "unicorn", "_conv_head", 0.5),
          "not one of the model's classes"),
+]
+
+DETECTION = [  # the same messages as classification
+    Case("detect-corrupt", "/detect", detect_file("corrupt.jpg", lambda path: path.write_bytes(
+        COFFEE.read_bytes()[:200] + bytes(np.random.default_rng(3).integers(0, 256, 5000, np.uint8)))),
+         "(?i)corrupt|truncated|not an image"),
+    Case("detect-1x1", "/detect", detect_file("dot.png", lambda path: Image.new("RGB", (1, 1)).save(path)),
+         "1×1 pixels; at least 8×8"),
+    Case("detect-bomb-over-limit", "/detect", detect_file("bomb.png", lambda path: path.write_bytes(
+        png_claiming(8000, 6000))), f"limit is {LIMITS.image_pixels / 1e6:.0f} megapixels"),
+    Case("detect-half-transparent", "/detect", detect_file("clear.png", half_transparent), None, finds_the_cup),
+    Case("detect-exif-rotated", "/detect", detect_file("rotated.jpg", exif_rotated), None, finds_the_cup_where_shown),
 ]
 
 
@@ -249,6 +285,7 @@ GOOD_REQUESTS = {
     "/transcribe": ("/transcribe", lambda tmp_path: (handle_file(str(english_clip()[0])), "whisper-tiny.en", "auto",
                                             "transcribe"), lambda answer: heard_the_words(answer[0])),
     "/classify": ("/classify", lambda tmp_path: (handle_file(str(COFFEE)), "efficientnet-lite0"), is_espresso),
+    "/detect": ("/detect", lambda tmp_path: (handle_file(str(COFFEE)), 0.25), finds_the_cup),
     "/explain": ("/explain", lambda tmp_path: (handle_file(str(COFFEE)), "efficientnet-lite0", "", "_conv_head", 0.5),
                  lambda answer: Path(answer).is_file()),
     "/translate": ("/translate", lambda tmp_path: ("The cat is sleeping.", "bergamot-en-pt", 1),
@@ -257,7 +294,7 @@ GOOD_REQUESTS = {
     "/train": ("/train", train(), lambda answer: answer["status"] == "finished"),
 }
 
-CATALOGUE = AUDIO + IMAGES + TEXT + TRAINING
+CATALOGUE = AUDIO + IMAGES + DETECTION + TEXT + TRAINING
 
 
 def test_the_catalogue_covers_at_least_thirty_bad_inputs_in_every_tab():
