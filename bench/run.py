@@ -8,6 +8,7 @@ Sections (the bench module each one calls):
   streaming  both live policies through stream_file: streaming vs offline WER (espeak and natural voices), first
              word and final latency, non-speech, 4 concurrent streams, beside a CPU hog, Chinese CER (bench.streaming)
   image      classify vs bare model call, Grad-CAM overlay overhead, batch of 32 (bench.image)
+  detection  the detect endpoint's path vs a bare yolov3-tiny forward on the example photos (bench.detection)
   translation  studio vs native engine vs bare module, greedy and beam 4, chrF; time vs text length
              (bench.translation)
   attention  read the weights and build the tab's views at 32/128/512 tokens and one image (bench.attention)
@@ -40,7 +41,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import torch
 
-from bench import asr, attention, image, startup, streaming, training, translation
+from bench import asr, attention, detection, image, startup, streaming, training, translation
 from bench.chart import Growth, write_growth
 from bench.report import append_to_results, markdown
 from models.device import pick_device
@@ -128,6 +129,12 @@ def image_section(registry: ModelRegistry, sizes: Sizes, device: torch.device) -
     return Section(values, ms)
 
 
+def detection_section(registry: ModelRegistry, sizes: Sizes, device: torch.device) -> Section:
+    result = detection.measure(registry, sizes.image_repeats)
+    return Section({"detection_ms": result["studio_ms"], "detection_bare_ms": result["bare_ms"],
+                    "detection_ratio_vs_bare": result["ratio"]}, result)
+
+
 def translation_section(registry: ModelRegistry, sizes: Sizes, device: torch.device) -> Section:
     rows = {direction: translation.measure(direction, sizes.repeats, sizes.mt_sentences, device)
             for direction in sizes.mt_directions}
@@ -191,7 +198,7 @@ def startup_section(registry: ModelRegistry, sizes: Sizes, device: torch.device)
     return Section(values, asdict(result))
 
 
-SECTIONS = {"asr": asr_section, "streaming": streaming_section, "image": image_section,
+SECTIONS = {"asr": asr_section, "streaming": streaming_section, "image": image_section, "detection": detection_section,
             "translation": translation_section, "attention": attention_section, "training": training_section,
             "startup": startup_section}
 

@@ -32,6 +32,16 @@ def test_image_and_translation_sections_write_finite_numbers_and_the_growth_char
     assert "| `mt_ratio_vs_native` |" in markdown(results)
 
 
+@pytest.mark.slow
+def test_detection_section_writes_finite_numbers_and_is_held_to_its_goal(tmp_path):
+    run(["detection"], TINY, torch.device("cpu"), tmp_path, "test")
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["errors"] == {}
+    for key in ("detection_ms", "detection_bare_ms", "detection_ratio_vs_bare"):
+        assert math.isfinite(results[key]) and results[key] > 0, key
+    assert goal("detection_ratio_vs_bare", 1.1) == "≤ 1.2 ✓" and meaning("detection_ms")
+
+
 def test_results_table_marks_goals_and_skips_what_is_not_a_number():
     results = {"date": "2026-01-01T00:00:00+00:00", "command": "python bench/run.py --quick", "wall_seconds": 60.0,
                "machine": {"cpu": "cpu", "cores": 2, "torch_threads": 2, "ram_gb": 8, "gpu": "none", "python": "3.11",
