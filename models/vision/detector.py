@@ -207,15 +207,15 @@ class ObjectDetector:
             found.append({name: value[fired] for name, value in values.items()} | {
                 "grid": torch.full_like(fired, index), "anchor": anchor, "row": cell // grid.columns,
                 "column": cell % grid.columns})
-        fired = {name: torch.cat([values[name] for values in found]).numpy() for name in found[0]}
-        order = np.argsort(-fired["score"], kind="stable")
-        fired = {name: value[order] for name, value in fired.items()}
-        boxes = letterbox.to_image(fired["box"].astype(np.float64))
-        suppressor, overlap = non_max_suppression(boxes, fired["class"], options.iou)
+        firing = {name: torch.cat([values[name] for values in found]).numpy() for name in found[0]}
+        order = np.argsort(-firing["score"], kind="stable")
+        firing = {name: value[order] for name, value in firing.items()}
+        boxes = letterbox.to_image(firing["box"].astype(np.float64))
+        suppressor, overlap = non_max_suppression(boxes, firing["class"], options.iou)
         candidates = tuple(
-            Candidate(self.labels[fired["class"][i]], int(fired["class"][i]), float(fired["score"][i]),
-                      float(fired["objectness"][i]), tuple(boxes[i].tolist()), int(fired["grid"][i]),
-                      int(fired["row"][i]), int(fired["column"][i]), int(fired["anchor"][i]),
+            Candidate(self.labels[firing["class"][i]], int(firing["class"][i]), float(firing["score"][i]),
+                      float(firing["objectness"][i]), tuple(boxes[i].tolist()), int(firing["grid"][i]),
+                      int(firing["row"][i]), int(firing["column"][i]), int(firing["anchor"][i]),
                       None if suppressor[i] < 0 else int(suppressor[i]), float(overlap[i]))
             for i in range(len(order)))
         return Detection(candidates, tuple(grids), letterbox, options, time.perf_counter() - started)
