@@ -1,0 +1,55 @@
+"""CTC decoding on posteriors made by hand: greedy collapse, prefix beam search equal to greedy without a
+language model on peaky posteriors, and the n-gram choosing "four" where the sound alone leaves "for"."""
+import numpy as np
+
+from models.language.ngram import NgramModel
+from models.speech.closed_world import ALPHABET, sentences
+from models.speech.ctc_decoding import DecodeOptions, PrefixBeamSearch, collapse, greedy
+
+CHARACTERS = ["·", *ALPHABET]
+
+
+def posteriors(frames: list[dict[str, float]]) -> np.ndarray:
+    """[frames, characters] ln P from each frame's {character: probability} ("·" the blank), the rest spread thin."""
+    table = np.full((len(frames), len(CHARACTERS)), 1e-6)
+    for row, frame in zip(table, frames):
+        for character, probability in frame.items():
+            row[CHARACTERS.index(character)] = probability
+    return np.log(table / table.sum(1, keepdims=True))
+
+
+def spoken(text: str, unsure: dict[int, float] | None = None) -> list[dict[str, float]]:
+    """Frames saying `text`: each character then a blank; the characters at `unsure` positions only that likely."""
+    frames = []
+    for i, character in enumerate(text):
+        p = (unsure or {}).get(i, 0.95)
+        frames += [{character: p, "·": 1 - p}, {"·": 0.95}]
+    return frames
+
+
+def test_collapse_merges_repeats_then_drops_blanks():
+    assert collapse([1, 1, 0, 1, 2, 2, 0, 0, 3]) == [1, 1, 2, 3]
+    assert greedy(posteriors(spoken("see")), CHARACTERS) == "see"
+
+
+def test_beam_search_without_a_language_model_gives_the_greedy_text():
+    rng = np.random.default_rng(0)
+    for text in sentences(6, 3):
+        frames = spoken(text, {int(i): float(rng.uniform(0.6, 0.95)) for i in rng.integers(0, len(text), 4)})
+        log_probs = posteriors(frames)
+        best = PrefixBeamSearch(CHARACTERS, None, DecodeOptions(beam=8, alpha=0.0, beta=0.0)).decode(log_probs)[0]
+        assert best.text == greedy(log_probs, CHARACTERS) == text
+        assert best.lm == 0.0 and best.total == best.acoustic
+
+
+def test_the_ngram_hears_four_where_the_sound_says_for():
+    text = "set a timer for four minutes"
+    log_probs = posteriors(spoken(text, {text.index("four") + 2: 0.4}))  # the u of four: less likely than blank
+    assert greedy(log_probs, CHARACTERS) == "set a timer for for minutes"
+    ngram = NgramModel(sentences(900, 1))
+    nbest = PrefixBeamSearch(CHARACTERS, ngram, DecodeOptions(beam=8, alpha=0.8, beta=1.0)).decode(log_probs)
+    assert nbest[0].text == text
+    sound_only = PrefixBeamSearch(CHARACTERS, None, DecodeOptions(beam=8, alpha=0.0, beta=0.0)).decode(log_probs)[0]
+    assert sound_only.text == "set a timer for for minutes"  # the sound prefers it, the language model does not
+    assert sound_only.acoustic > nbest[0].acoustic and ngram.sentence_log_prob(sound_only.text) < nbest[0].lm
+    assert nbest[0].total == nbest[0].acoustic + 0.8 * nbest[0].lm + 1.0 * 6
