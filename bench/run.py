@@ -12,6 +12,8 @@ Sections (the bench module each one calls):
   translation  studio vs native engine vs bare module, greedy and beam 4, chrF; time vs text length
              (bench.translation)
   attention  read the weights and build the tab's views at 32/128/512 tokens and one image (bench.attention)
+  embeddings  neighbour / analogy query ms over GloVe's 400k words vs a bare product; analogy top-1 of GloVe
+             and of the Word2Vec the tab trains (bench.embeddings)
   training   studio loop vs bare PyTorch loop, steps/s; time per epoch vs dataset size (bench.training)
   startup    `python app.py` until the UI answers, first request per model, peak RSS (bench.startup)
 
@@ -41,7 +43,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import torch
 
-from bench import asr, attention, detection, image, startup, streaming, training, translation
+from bench import asr, attention, detection, embeddings, image, startup, streaming, training, translation
 from bench.chart import Growth, write_growth
 from bench.report import append_to_results, markdown
 from models.device import pick_device
@@ -169,6 +171,18 @@ def attention_section(registry: ModelRegistry, sizes: Sizes, device: torch.devic
     return Section(values, rows, [Growth("Attention (MiniLM)", "tokens", "ms", tokens, series)])
 
 
+def embeddings_section(registry: ModelRegistry, sizes: Sizes, device: torch.device) -> Section:
+    result = embeddings.measure(registry, sizes.repeats)
+    ms = result["ms"]
+    return Section({"embeddings_neighbours_ms": ms["studio neighbours"], "embeddings_analogy_ms": ms["studio analogy"],
+                    "embeddings_neighbours_ratio_vs_bare": ms["studio neighbours"] / ms["bare neighbours"],
+                    "embeddings_analogy_ratio_vs_bare": ms["studio analogy"] / ms["bare analogy"],
+                    "analogy_top1_glove": result["glove_accuracy"],
+                    "analogy_top1_word2vec": result["word2vec_accuracy"],
+                    "analogy_top1_glove_word2vec_items": result["glove_accuracy_same_items"],
+                    "word2vec_train_s": result["word2vec_train_seconds"]}, result)
+
+
 def training_section(registry: ModelRegistry, sizes: Sizes, device: torch.device) -> Section:
     with tempfile.TemporaryDirectory(prefix="bench-training-") as folder:
         runner = Runner(RunStore(Path(folder)), device)
@@ -200,7 +214,7 @@ def startup_section(registry: ModelRegistry, sizes: Sizes, device: torch.device)
 
 SECTIONS = {"asr": asr_section, "streaming": streaming_section, "image": image_section, "detection": detection_section,
             "translation": translation_section, "attention": attention_section, "training": training_section,
-            "startup": startup_section}
+            "embeddings": embeddings_section, "startup": startup_section}
 
 
 def package_version(name: str) -> str:
