@@ -1,6 +1,8 @@
 """What every tab shares: saying the code's messages in the user's language, model names, and loading models
 with a progress bar."""
+import contextlib
 import functools
+import inspect
 import logging
 from pathlib import Path
 
@@ -29,21 +31,35 @@ log = logging.getLogger("studio")
 MODEL_TITLE = "model.title.{}"  # the locale key of a model's name; a model without one is shown by its key
 
 
+@contextlib.contextmanager
+def said_as_gr_error(where: str):
+    """Bad input and missing models become a readable gr.Error; anything else is logged and said plainly."""
+    try:
+        yield
+    except gr.Error:
+        raise
+    except (InputError, ModelUnavailable) as error:
+        raise gr.Error(in_user_language(error)) from error
+    except Exception as error:
+        log.exception("%s failed", where)
+        raise gr.Error(say("error.unexpected", where=where, error=f"{type(error).__name__}: {error}")) from error
+
+
 def user_errors(function):
-    """Show bad input and missing models as a readable message; log anything else and say so plainly."""
+    """Show bad input and missing models as a readable message; log anything else and say so plainly.
+    A generator handler (one that streams its updates) is covered while it runs, not only when it is called."""
+    if inspect.isgeneratorfunction(function):
+        @functools.wraps(function)
+        def streaming(*args, **kwargs):
+            with said_as_gr_error(function.__name__):
+                yield from function(*args, **kwargs)
+
+        return streaming
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        try:
+        with said_as_gr_error(function.__name__):
             return function(*args, **kwargs)
-        except gr.Error:
-            raise
-        except (InputError, ModelUnavailable) as error:
-            raise gr.Error(in_user_language(error)) from error
-        except Exception as error:
-            log.exception("%s failed", function.__name__)
-            raise gr.Error(say("error.unexpected", where=function.__name__,
-                               error=f"{type(error).__name__}: {error}")) from error
 
     return wrapper
 

@@ -9,9 +9,14 @@ def bind(handler: Callable, *first) -> Callable:
     """`handler` with its first arguments given: the rest of its signature, type hints and docstring stay, as
     Gradio reads them (gr.api's schema, gr.Progress and gr.SelectData parameters, the API docs)."""
 
-    @functools.wraps(handler)
-    def bound(*args, **kwargs):
-        return handler(*first, *args, **kwargs)
+    if inspect.isgeneratorfunction(handler):  # Gradio streams a generator function's updates: keep it one
+        @functools.wraps(handler)
+        def bound(*args, **kwargs):
+            yield from handler(*first, *args, **kwargs)
+    else:
+        @functools.wraps(handler)
+        def bound(*args, **kwargs):
+            return handler(*first, *args, **kwargs)
 
     signature = inspect.signature(handler)
     given = list(signature.parameters)[:len(first)]

@@ -42,6 +42,18 @@ def test_detection_section_writes_finite_numbers_and_is_held_to_its_goal(tmp_pat
     assert goal("detection_ratio_vs_bare", 1.1) == "≤ 1.2 ✓" and meaning("detection_ms")
 
 
+@pytest.mark.slow
+def test_embeddings_section_times_queries_and_scores_both_models():
+    from bench import embeddings
+    from models.registry import ModelRegistry
+
+    result = embeddings.measure(ModelRegistry(torch.device("cpu")), 1, epochs=1)
+    assert all(math.isfinite(ms) and ms > 0 for ms in result["ms"].values()) and len(result["ms"]) == 4
+    assert result["items"] >= 100 and 0 < result["word2vec_covered"] < result["items"]
+    assert result["glove_accuracy"] > 0.5 and 0 <= result["word2vec_accuracy"] <= 1
+    assert goal("embeddings_analogy_ms", 9.0) == "≤ 100 ✓" and meaning("analogy_top1_word2vec")
+
+
 def test_results_table_marks_goals_and_skips_what_is_not_a_number():
     results = {"date": "2026-01-01T00:00:00+00:00", "command": "python bench/run.py --quick", "wall_seconds": 60.0,
                "machine": {"cpu": "cpu", "cores": 2, "torch_threads": 2, "ram_gb": 8, "gpu": "none", "python": "3.11",

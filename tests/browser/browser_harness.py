@@ -33,7 +33,7 @@ WHISPER_DEFAULT = "whisper-tiny.en"  # the Speech tab's default model
 # What each tab (and the Speech tab's sub-tabs) must show once opened: any one of these elements.
 TAB_CONTENT = {"speech": ("#asr-mic", "#asr-file"), "speech-live": ("#asr-mic",), "speech-file": ("#asr-file",),
                "image": ("#image-input",), "translation": ("#translation-input",), "models": ("#model-table",),
-               "attention": ("#attention-model",)}
+               "attention": ("#attention-model",), "embeddings": ("#embeddings-word",)}
 
 # Selenium must never try to fetch a driver or a browser: there is no internet here.
 os.environ.setdefault("SE_OFFLINE", "true")

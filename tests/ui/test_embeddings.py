@@ -82,12 +82,38 @@ def test_chinese_words_and_sentences_reach_the_plots_unchanged(registry):
     assert list(figure.data[-1].text)[0] == "今天天气很好。"
 
 
-def test_sentences_need_two_and_watched_words_are_capped():
+def test_sentences_need_two():
     import gradio as gr
 
-    from studio.embeddings import MAX_WATCHED, sentences, watched_words
+    from studio.embeddings import sentences
 
     with pytest.raises(gr.Error, match="at least two"):
         sentences(None, "only one", "pca-2d", progress=no_progress)
-    with pytest.raises(Exception, match="too_many_watched"):
-        watched_words(", ".join(f"w{i}" for i in range(MAX_WATCHED + 1)))
+
+
+def test_the_streaming_word2vec_handler_says_bad_watched_words_as_messages(registry):
+    import inspect
+
+    import gradio as gr
+
+    from studio.embeddings import MAX_WATCHED, train_word2vec
+    from studio.handlers import bind
+
+    bound = bind(train_word2vec, registry)
+    assert inspect.isgeneratorfunction(bound)  # so Gradio streams its updates
+    with pytest.raises(gr.Error, match=f"at most {MAX_WATCHED} words"):
+        next(bound(", ".join(f"w{i}" for i in range(MAX_WATCHED + 1)), 1, progress=no_progress))
+    with pytest.raises(gr.Error, match="goverment.*government"):
+        next(bound("goverment", 1, progress=no_progress))
+
+
+@pytest.mark.slow
+def test_word2vec_trains_live_with_the_watched_words_neighbours_per_epoch_beside_glove(registry):
+    from studio.embeddings import train_word2vec
+
+    shown = list(train_word2vec(registry, "film, phone", 1, progress=no_progress))
+    loss, table, status = shown[-1]
+    assert table.headers == ["word", "epoch 0", "epoch 1", "GloVe (6 billion words)"]
+    assert [row[0] for row in table.value["data"]] == ["film", "phone"]
+    assert "movie" in table.value["data"][0][-1] and status.startswith("**finished**")
+    assert [trace.name for trace in loss.data] == ["train", "validation"] and len(loss.data[1].x) == 1

@@ -123,4 +123,4 @@ def skipgram(data: TaskData) -> SkipGram:
     return SkipGram(bbc_corpus().counts)
 
 
-TASK = Task("word2vec", word2vec_data, {"skipgram": skipgram}, Defaults("adam", 1e-2, 4096, 3))
+TASK = Task("word2vec", word2vec_data, {"skipgram": skipgram}, Defaults("adam", 5e-3, 4096, 3))
