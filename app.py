@@ -22,6 +22,7 @@ from studio import (
     exports,
     i18n,
     image,
+    mcp_tools,
     speech,
     training,
     translation,
@@ -54,6 +55,7 @@ def build_app(registry: ModelRegistry, teacher: bool = False) -> gr.Blocks:
                                    translation_inputs.direction, tabs)
         i18n.wire_language_switch(language, demo, tabs)
     i18n.drop_untranslatable_headers(demo)
+    mcp_tools.as_tools(demo)
     return demo
 
 
@@ -108,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.queue(default_concurrency_limit=LIMITS.fast_concurrency, max_size=LIMITS.queue_size)  # events that only draw are fast
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=f"{LIMITS.upload_mb}mb",
                 footer_links=classroom.footer_links(args.teacher), css=classroom.css(args.teacher),
-                i18n=i18n.I18N, head=i18n.HEAD, prevent_thread_lock=True)
+                i18n=i18n.I18N, head=i18n.HEAD, mcp_server=True, prevent_thread_lock=True)  # endpoints as MCP tools
     import_model_libraries()  # once the page is served
     demo.block_thread()
 

@@ -219,10 +219,18 @@ def predict(registry: ModelRegistry, key, text, k, count, progress=gr.Progress()
 
 @user_errors
 def attention(registry: ModelRegistry, model: str, text: str, layer: int = 0, head: int = -1) -> dict:
-    """The attention matrices of `model` for `text` at (layer, head), as JSON: one entry per
-    attention block that has that layer (encoder self-attention, cross-attention, ...). Layers and
-    heads count from 0; head -1 is the mean over heads. For a speech model `text` names an
-    example clip (e.g. "en_weather"); for the digits ViT it is a digit 0–9."""
+    """The attention matrices of a transformer at one layer and head, as JSON: one entry per attention block that
+    has that layer (encoder self-attention, cross-attention, causal self-attention, ...).
+
+    Args:
+        model: "all-minilm-l6-v2", "bergamot-en-pt", "whisper-tiny.en", "smollm2-135m" or "digits-vit"
+        text: the input text; for a speech model an example clip's name (e.g. "en_weather"); for the ViT a digit 0-9
+        layer: the layer, counting from 0
+        head: the head, counting from 0; -1 for the mean over heads
+
+    Returns:
+        {model, layer, head, maps: [{name, kind, query_tokens, key_tokens, weights [queries, keys]}]}.
+    """
     audio, digit = None, 0
     task = task_of(registry, model)
     if task == "speech":

@@ -30,7 +30,18 @@ def boxes_json(detection: Detection) -> dict:
 @user_errors
 def detect(registry: ModelRegistry, image, threshold: float = DEFAULTS.threshold, iou: float = DEFAULTS.iou,
            side: int = DEFAULTS.side, progress=gr.Progress()):
-    """(the kept boxes as JSON, the whole detection for the step-through) of the photo `image`."""
+    """Find and label the objects in a photo (YOLOv3-tiny, COCO's 80 classes).
+
+    Args:
+        image: the photo
+        threshold: the score (objectness × class probability) a box needs, 0 to 1
+        iou: a box overlapping a kept box of its class by more than this share is dropped, 0 to 1
+        side: the network's input size in pixels: 320, 416 or 608 (larger finds smaller objects, slower)
+
+    Returns:
+        {"boxes": [{label, score, box [x0, y0, x1, y1] in the photo's pixels}]}, and the whole detection (the
+        page's step-through reads it).
+    """
     if not image:
         raise InputError.of("image.no_photo")
     detector = load_model(registry, MODEL, progress)

@@ -63,16 +63,34 @@ def neighbour_rows(neighbours: list[Neighbour]) -> list[dict]:
 @user_errors
 def neighbors(registry: ModelRegistry, word: str, k: int = 10, model: str = GLOVE,
               progress=gr.Progress()) -> list[dict]:
-    """The `k` words nearest to `word` (cosine similarity over every word the model knows, 400,000 for GloVe):
-    a list of {word, similarity}, the nearest first."""
+    """The words nearest in meaning to a word (cosine similarity of word vectors).
+
+    Args:
+        word: an English word, e.g. "paris"
+        k: how many neighbours, 1 to 100
+        model: "glove-6b-50d" (400,000 words), or a Word2Vec trained here
+
+    Returns:
+        A list of {word, similarity}, the nearest first.
+    """
     return neighbour_rows(load_model(registry, model, progress).neighbours(word or "", k))
 
 
 @user_errors
 def analogy(registry: ModelRegistry, a: str, b: str, c: str, k: int = 5, model: str = GLOVE,
             progress=gr.Progress()) -> tuple[list[dict], Analogy]:
-    """a : b :: c : ? (man : king :: woman : ?): the `k` words nearest to b − a + c, the three inputs left out,
-    as a list of {word, similarity}."""
+    """Complete an analogy a : b :: c : ? (man : king :: woman : ?) with word vectors: the words nearest b − a + c.
+
+    Args:
+        a: the first word, e.g. "man"
+        b: what a becomes, e.g. "king"
+        c: the word to treat the same way, e.g. "woman"
+        k: how many answers, 1 to 100
+        model: "glove-6b-50d", or a Word2Vec trained here
+
+    Returns:
+        A list of {word, similarity} (the three inputs left out), the best first; and the analogy for the page.
+    """
     found = load_model(registry, model, progress).analogy(a or "", b or "", c or "", k)
     return neighbour_rows(found.answers), found
 
@@ -80,9 +98,17 @@ def analogy(registry: ModelRegistry, a: str, b: str, c: str, k: int = 5, model: 
 @user_errors
 def project(registry: ModelRegistry, words: str, method: str = "pca-2d", model: str = GLOVE,
             progress=gr.Progress()) -> tuple[dict, tuple]:
-    """The words of `words` (one group per line, "name: word, word …" or just the words) projected by `method`
-    ("pca-2d" or "pca-3d"): {words, groups, coordinates [words, 2 or 3], explained (variance share per axis),
-    similarity [words, words], notes (what was left out)}."""
+    """Project word vectors to 2 or 3 dimensions (PCA) to see which words lie together.
+
+    Args:
+        words: one group per line, "name: word, word ..." or just the words (at most 200)
+        method: "pca-2d" or "pca-3d"
+        model: "glove-6b-50d", or a Word2Vec trained here
+
+    Returns:
+        {words, groups, coordinates [words, 2 or 3], explained (variance share per axis), similarity [words, words],
+        notes (what was left out)}; and the projection for the page.
+    """
     if method not in METHODS:
         raise InputError.of("embeddings.bad_method", method=method, choices=", ".join(METHODS))
     vectors = load_model(registry, model, progress)

@@ -83,7 +83,16 @@ def explainable(registry: ModelRegistry, model_key: str, progress: gr.Progress):
 
 @user_errors
 def classify(registry: ModelRegistry, image_path, model_key, progress=gr.Progress()):
-    """(the top 5 as {class: probability}, the top class's Grad-CAM explanation or None)."""
+    """Classify a photo into ImageNet's 1,000 classes (or a model trained in the Training tab).
+
+    Args:
+        image_path: the photo (jpg, png, webp, ...; at most 40 megapixels)
+        model_key: "efficientnet-lite0", or "trained-run-<id>" for an image model trained here
+
+    Returns:
+        The top 5 classes as {class: probability}, and the top class's Grad-CAM explanation (None when the
+        model has none; the page draws it).
+    """
     if not image_path:
         raise InputError.of("image.no_photo")
     saved.register_image_models(registry)  # a model trained since the page loaded is known to the registry too
@@ -112,7 +121,18 @@ def show(registry: ModelRegistry, explanation, image_path, model_key, layer, opa
 
 @user_errors
 def explain(registry: ModelRegistry, image_path, model_key, class_label, layer, opacity, progress=gr.Progress()):
-    """Grad-CAM overlay for `class_label` (any ImageNet class name; empty: the top class) at `layer`."""
+    """Where in the photo the classifier saw a class: a Grad-CAM heat map laid over the photo.
+
+    Args:
+        image_path: the photo
+        model_key: "efficientnet-lite0"
+        class_label: any ImageNet class name, e.g. "tabby cat"; empty for the top class
+        layer: the convolution layer explained, e.g. "_conv_head" (the last)
+        opacity: how strongly the heat map covers the photo, 0 to 1
+
+    Returns:
+        The overlay image, and the explanation it was drawn from.
+    """
     if not image_path:
         raise InputError.of("image.no_photo_yet")
     classifier = explainable(registry, model_key, progress)
@@ -135,7 +155,15 @@ def recolour(explanation, image_path, opacity):
 
 @user_errors
 def classify_drawing(drawing, progress=gr.Progress()):
-    """(CNN {digit: p}, ViT {digit: p}, the ViT's attention per layer and head, its rollout); all None when blank."""
+    """Read a hand-drawn digit with a small CNN and a small vision transformer (ViT).
+
+    Args:
+        drawing: the sketch (black strokes on white); blank gives nothing
+
+    Returns:
+        The CNN's {digit: probability}, the ViT's {digit: probability}, the ViT's attention per layer and head,
+        and its attention rollout; all None when the drawing is blank.
+    """
     if drawing_is_blank(drawing):  # the canvas was cleared: clear the answers too, no error
         return None, None, None, None
     progress(0.1, desc=say("image.loading_digits"))

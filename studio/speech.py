@@ -77,8 +77,19 @@ def subtitle_files(segments: list[Segment]) -> list[str]:
 @user_errors
 def transcribe(registry: ModelRegistry, audio_path: str | None, model_key: str, language: str, task: str,
                script: str = DEFAULT_SCRIPT, progress=gr.Progress()):
-    """A whole clip: its text, segments, word table, tokens by probability, summary, what the model hears,
-    and the subtitle files."""
+    """Transcribe (or translate to English) a whole speech clip with Whisper.
+
+    Args:
+        audio_path: the clip (wav, mp3, flac, ...; up to 10 minutes), read at 16 kHz mono
+        model_key: "whisper-tiny.en" (English) or "whisper-base" (99 languages)
+        language: "auto" or a language code such as "en", "zh", "pt"
+        task: "transcribe", or "translate" (speech in any language to English text)
+        script: Chinese output in "simplified" or "traditional" characters
+
+    Returns:
+        The text; segments and words with start and end times; tokens with their probabilities; a summary;
+        the log-mel spectrogram plot; SRT / VTT / TXT subtitle files.
+    """
     if not audio_path:
         raise InputError.of("speech.no_audio")
     samples = load_audio(audio_path)
@@ -220,8 +231,18 @@ def live_lag_figure(stream: LiveStream):
 @user_errors
 def replay_file(registry: ModelRegistry, audio_path: str | None, model_key: str, language: str,
                 policy: str = DEFAULT_POLICY, script: str = DEFAULT_SCRIPT, progress=gr.Progress()):
-    """The live path over a clip on a virtual clock: the final text, every committed word with when it was
-    spoken and committed, a summary of the latencies, and the lag plot."""
+    """Replay a clip through the live (streaming) transcriber on a virtual clock, as if it were spoken now.
+
+    Args:
+        audio_path: the clip, read at 16 kHz mono
+        model_key: "whisper-tiny.en" or "whisper-base"
+        language: "auto" or a language code such as "en"
+        policy: when words are committed: "local-agreement" (two decodes agree) or "alignatt" (attention)
+        script: Chinese output in "simplified" or "traditional" characters
+
+    Returns:
+        The final text; every committed word with when it was spoken and committed; a latency summary; the lag plot.
+    """
     if not audio_path:
         raise InputError.of("speech.no_audio")
     samples = load_audio(audio_path)

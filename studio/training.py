@@ -235,9 +235,23 @@ def task_defaults(task: str):
 def train(runner: Runner, task: str = "digits", variant: str = "mlp", optimizer: str = "adam",
           learning_rate: float = 3e-3, batch_size: int = 32, epochs: int = 10, seed: int = 0,
           validation_split: float = 0.2, dataset: str = "") -> dict:
-    """Train one run to the end and return its id, status, final metrics and the key of the model it saved
-    (image and keyword tasks; an image model is then a model choice of /classify). `dataset`: the my-images
-    task's image set."""
+    """Train one small model to the end (seconds to minutes) and report how it went.
+
+    Args:
+        task: the training task: "digits", "seq2seq", "text", "images", "my-images", "keywords", ...
+        variant: the task's model, e.g. "mlp" or "cnn" for digits
+        optimizer: "sgd", "momentum", "adam" or "adamw"
+        learning_rate: the step size, above 0 and at most 10
+        batch_size: examples per step, 1 to 4096
+        epochs: passes over the training set, 1 to 500
+        seed: the random seed (the same seed gives the same run)
+        validation_split: the share of the data held out for validation, e.g. 0.2
+        dataset: the my-images task's image set; empty for the other tasks
+
+    Returns:
+        {run_id, status, message, metrics, model_key}: the key of the model it saved (image and keyword tasks; an
+        image model is then a model choice of classify).
+    """
     run_id = runner.start(TrainConfig(task, variant, optimizer, learning_rate, batch_size, epochs, seed,
                                       validation_split, dataset))
     state = runner.wait(run_id)
@@ -247,14 +261,25 @@ def train(runner: Runner, task: str = "digits", variant: str = "mlp", optimizer:
 
 
 def runs(runner: Runner) -> list[dict]:
-    """Every stored run, newest first: id, status, config and final metrics."""
+    """Every stored training run, newest first.
+
+    Returns:
+        A list of {run_id, status, message, config, metrics}.
+    """
     return [{"run_id": run.id, "status": run.status, "message": said(run.message), "config": run.config.__dict__,
              "metrics": run.metrics} for run in runner.store.runs()]
 
 
 @user_errors
 def stop_run(runner: Runner, run_id: int) -> dict:
-    """Stop run `run_id` and return its status; stopping a run that already ended changes nothing."""
+    """Stop a training run; stopping a run that already ended changes nothing.
+
+    Args:
+        run_id: the run's id (from train or runs)
+
+    Returns:
+        {run_id, status}.
+    """
     run = runner.store.run(int(run_id))
     if run is None:
         raise InputError.of("training.no_run", run_id=run_id)
@@ -267,7 +292,14 @@ def stop_run(runner: Runner, run_id: int) -> dict:
 
 @user_errors
 def run_curve(runner: Runner, run_id: int) -> list[dict]:
-    """The points of run `run_id` so far: split (train / validation), step, epoch, loss, accuracy."""
+    """The learning curve of a training run so far.
+
+    Args:
+        run_id: the run's id (from train or runs)
+
+    Returns:
+        A list of {split (train / validation), step, epoch, loss, accuracy}.
+    """
     if runner.store.run(int(run_id)) is None:
         raise InputError.of("training.no_run", run_id=run_id)
     return [{"split": p.split, "step": p.step, "epoch": p.epoch, "loss": p.loss, "accuracy": p.accuracy}

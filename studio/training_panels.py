@@ -89,7 +89,15 @@ def refreshed_keyword_models(current: str | None):
 
 @user_errors
 def hear(model_key: str, recording: str) -> dict[str, float]:
-    """Which word a keyword model trained here hears in `recording` (an audio file); `model_key`: trained-run-<id>."""
+    """Which command word a keyword model trained in the Training tab hears in a recording.
+
+    Args:
+        model_key: the trained model, "trained-run-<id>"
+        recording: the audio file (a second or two of speech)
+
+    Returns:
+        {word: probability} over the model's words.
+    """
     model = saved.find(model_key or "")
     if model is None or model.kind != "keyword":
         raise InputError.of("training.try.no_model")

@@ -60,8 +60,18 @@ def nbest_json(translations: list[Translation]) -> list[dict]:
 @user_errors
 def translate(registry: ModelRegistry, text: str, direction: str, beams: float, length_penalty: float,
               progress=gr.Progress()) -> tuple[str, list[dict], list[Translation]]:
-    """The translation of every sentence of `text`, their n-best lists, and the translations themselves
-    (kept in the page's state for the views)."""
+    """Translate English to Portuguese or Portuguese to English, sentence by sentence.
+
+    Args:
+        text: the text to translate (up to 20,000 characters)
+        direction: "bergamot-en-pt" (English to Portuguese) or "bergamot-pt-en"
+        beams: beam width, 1 (greedy) to 8
+        length_penalty: how much longer translations are favoured in the beam (1.0: neutral)
+
+    Returns:
+        The translated text; every sentence's n-best list with log-probabilities; the translations with their
+        cross-attention (the page's views read them).
+    """
     sentences = split_sentences(text or "")
     translator = load_model(registry, direction, progress)
     beams = int(beams)
