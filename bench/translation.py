@@ -1,4 +1,4 @@
-"""Translation quality and speed: chrF on assets/text/reference_en_pt.tsv in both directions, and
+"""Translation quality and speed: chrF (sacrebleu's chrF2) on assets/text/reference_en_pt.tsv in both directions, and
 ms per sentence for greedy and beam 4, comparing
 - the studio: `Translator.translate` as the Translation tab calls it (n-best list and cross-attention),
   one sentence per call, as someone typing a sentence gets it;
@@ -17,9 +17,9 @@ import platform
 from pathlib import Path
 
 import numpy as np
+import sacrebleu
 import torch
 
-from bench.chrf import chrf
 from bench.timing import CPU, interleaved_medians, seconds
 from models.translation.sentences import split_sentences
 from models.translation.translators import (
@@ -89,7 +89,7 @@ def measure(direction: str, repeats: int, sentence_count: int | None = None,
         text_output = isinstance(output[0], str)
         rows.append({"direction": direction, "engine": engine, "decoding": decoding, "mode": mode,
                      "ms_per_sentence": 1000 * medians[engine, decoding, mode] / len(sources),
-                     "chrf": chrf(output, references) if text_output else None})
+                     "chrf": sacrebleu.corpus_chrf(output, [references]).score if text_output else None})
     native_ms = rows[0]["ms_per_sentence"]
     for row in rows:
         row["vs_native"] = row["ms_per_sentence"] / native_ms

@@ -1,5 +1,7 @@
-"""Scores shared by tests and benchmarks."""
+"""Scores shared by tests, benchmarks and the live-speech replay."""
 import re
+
+import jiwer
 
 
 def words_of(text: str) -> list[str]:
@@ -8,12 +10,9 @@ def words_of(text: str) -> list[str]:
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Word-level edit distance / reference length, ignoring case and punctuation."""
+    """Word-level edit distance / reference length, ignoring case and punctuation (jiwer); an empty reference
+    counts every hypothesis word as an error."""
     ref, hyp = words_of(reference), words_of(hypothesis)
-    distances = list(range(len(hyp) + 1))
-    for i, ref_word in enumerate(ref, start=1):
-        previous_diagonal, distances[0] = distances[0], i
-        for j, hyp_word in enumerate(hyp, start=1):
-            substitution = previous_diagonal + (ref_word != hyp_word)
-            previous_diagonal, distances[j] = distances[j], min(distances[j] + 1, distances[j - 1] + 1, substitution)
-    return distances[len(hyp)] / max(len(ref), 1)
+    if not ref:
+        return float(len(hyp))
+    return jiwer.wer(" ".join(ref), " ".join(hyp))
