@@ -224,7 +224,7 @@ def train_word2vec(registry: ModelRegistry, watched: str, epochs: int, progress=
 def build(registry: ModelRegistry) -> None:
     choices = model_choices(registry, "embedding")
     chosen = choices[0][1] if choices else None
-    with gr.Tab(t("embeddings.tab"), id="embeddings"):
+    with gr.Tab(t("embeddings.tab"), id="embeddings") as tab:
         gr.Markdown(t("embeddings.intro"))
         model = gr.Dropdown(choices, value=chosen, label=t("embeddings.model"), elem_id="embeddings-model")
         with gr.Row():
@@ -246,7 +246,10 @@ def build(registry: ModelRegistry) -> None:
                     solve = gr.Button(t("embeddings.solve"), variant="primary", scale=1)
                 analogy_plot = gr.Plot(label=t("embeddings.analogy"), elem_id="embeddings-analogy")
         with gr.Accordion(t("embeddings.json"), open=False, elem_classes=["developer"]):
-            answer = gr.JSON(label=t("embeddings.json"))
+            with gr.Row():  # one per query, so the three drawn when the tab opens never share one
+                neighbour_json = gr.JSON(label=t("embeddings.neighbours"))
+                analogy_json = gr.JSON(label=t("embeddings.analogy"))
+                projection_json = gr.JSON(label=t("embeddings.projection"))
 
         gr.Markdown(t("embeddings.projection_heading"))
         with gr.Row():
@@ -292,19 +295,17 @@ def build(registry: ModelRegistry) -> None:
 
         drawn = gr.State()
         found = gr.State()
-        (find.click(bind(neighbors, registry), [word, k, model], answer, api_name=ENDPOINTS["neighbors"],
-                    **model_queue("neighbors"))
-            .success(neighbours_view, [word, answer], neighbour_plot, api_visibility="private"))
-        word.submit(bind(neighbors, registry), [word, k, model], answer, api_visibility="private",
-                    **model_queue("neighbors")).success(neighbours_view, [word, answer], neighbour_plot,
-                                                        api_visibility="private")
-        (solve.click(bind(analogy, registry), [a, b, c, answers, model], [answer, found],
-                     api_name=ENDPOINTS["analogy"], **model_queue("analogy"))
+        # the defaults are drawn when the tab opens, then on each request
+        (gr.on([tab.select, find.click, word.submit], bind(neighbors, registry), [word, k, model], neighbour_json,
+               api_name=ENDPOINTS["neighbors"], **model_queue("neighbors"))
+            .success(neighbours_view, [word, neighbour_json], neighbour_plot, api_visibility="private"))
+        (gr.on([tab.select, solve.click], bind(analogy, registry), [a, b, c, answers, model], [analogy_json, found],
+               api_name=ENDPOINTS["analogy"], **model_queue("analogy"))
             .success(analogy_figure, found, analogy_plot, api_visibility="private"))
         preset.input(preset_words, preset, words, api_visibility="private", show_progress="hidden")
-        (draw.click(bind(project, registry), [words, method, model], [answer, drawn],
-                    api_name=ENDPOINTS["project"], **model_queue("project"))
-            .success(projection_views, [drawn, answer], [projection_plot, similarity_plot, notes],
+        (gr.on([tab.select, draw.click], bind(project, registry), [words, method, model], [projection_json, drawn],
+               api_name=ENDPOINTS["project"], **model_queue("project"))
+            .success(projection_views, [drawn, projection_json], [projection_plot, similarity_plot, notes],
                      api_visibility="private"))
         compare.click(bind(sentences, registry), [sentence_text, sentence_method], [sentence_plot, sentence_similarity],
                       api_visibility="private", **model_queue("sentences"))
