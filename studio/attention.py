@@ -19,6 +19,8 @@ from models.attention.maps import (
 )
 from models.pooling import block_label, block_of, blocks
 from models.errors import InputError
+from models.language.logit_lens import logit_lens
+from models.language.sampling import SamplingOptions, sample_continuation, sampling_stages
 from models.registry import ModelRegistry
 from models.speech.audio import load_audio
 from models.vision.digits import drawing_to_digit, shared_digit_models
@@ -45,13 +47,17 @@ from studio.views.attention import (
     export_files,
     grid_figure,
     head_figure,
+    lens_figure,
     overlay_figure,
     predictions_figure,
+    sampling_figure,
     steps_figure,
     token_figure,
 )
 
-ATTENTION_API = "attention"  # the tab's one public endpoint: the maps of (model, text) at (layer, head) as JSON
+ATTENTION_API = "attention"  # the maps of (model, text) at (layer, head) as JSON
+LOGIT_LENS_API = "logit_lens"  # SmolLM2's next token read after every layer, as JSON
+LENS_MODEL = "smollm2-135m"
 DIGITS_KEY = "digits-vit"
 MEAN_OVER_HEADS = -1
 STEP_TASKS = ("text", "language")  # the models whose heads the step-through can recompute
@@ -210,11 +216,40 @@ def step_through(registry: ModelRegistry, key, text, layer, head):
 def predict(registry: ModelRegistry, key, text, k, count, progress=gr.Progress()):
     """The language model's next-token distribution at every position and its greedy continuation."""
     if not key or task_of(registry, key) != "language":
-        return gr.Column(visible=False), None, ""
+        return gr.Column(visible=False), None, "", None
     language = load_model(registry, key, progress)
     progress(0.5, desc=say("attention.lm_running"))
     return (gr.Column(visible=True), predictions_figure(language.next_tokens(text or "", int(k))),
-            continuation_html(text, language.continue_greedily(text or "", int(count))))
+            continuation_html(text, language.continue_greedily(text or "", int(count))),
+            lens_figure(logit_lens(language, text or "")))
+
+
+@user_errors
+def sample(registry: ModelRegistry, key, text, count, temperature, top_k, top_p, seed, progress=gr.Progress()):
+    """How the next token is drawn (the distribution before and after temperature, top-k and top-p) and a
+    continuation drawn that way with the seed."""
+    if not key or task_of(registry, key) != "language":
+        return None, ""
+    language = load_model(registry, key, progress)
+    options = SamplingOptions(float(temperature), int(top_k), float(top_p), int(seed))
+    return (sampling_figure(sampling_stages(language, text or "", options)),
+            continuation_html(text, sample_continuation(language, text or "", options, int(count))))
+
+
+@user_errors
+def lens(registry: ModelRegistry, text: str, k: int = 5) -> dict:
+    """The logit lens of SmolLM2-135M: after every layer, the residual stream read through the final norm and the
+    output head, as if that layer were the last.
+
+    Args:
+        text: the text to read (at most 512 tokens)
+        k: how many likeliest next tokens to give at each layer and position
+
+    Returns:
+        {tokens: [positions], layers: ["embeddings", "1", …, "30"], top: [layers][positions][k] of {token,
+        probability}}; the last layer's row is the model's own next-token distribution.
+    """
+    return logit_lens(load_model(registry, LENS_MODEL, gr.Progress()), text or "", int(k)).as_json()
 
 
 @user_errors
@@ -298,6 +333,17 @@ def build(registry: ModelRegistry) -> AttentionInputs:
                 continue_count = gr.Slider(1, 32, value=8, step=1, label=t("attention.lm_continue"))
             continuation = gr.HTML(label=t("attention.lm_continuation"), elem_id="attention-continuation-view")
             predictions_plot = gr.Plot(label=t("attention.lm_predictions"), elem_id="attention-predictions")
+            gr.Markdown(t("attention.lens_heading"))
+            lens_plot = gr.Plot(label=t("attention.lens_plot"), elem_id="attention-lens")
+            gr.Markdown(t("attention.sampling_heading"))
+            with gr.Row():
+                temperature = gr.Slider(0.1, 3, value=1.0, step=0.1, label=t("attention.sampling_temperature"))
+                sample_top_k = gr.Slider(0, 100, value=0, step=1, label=t("attention.sampling_top_k"))
+                top_p = gr.Slider(0.05, 1, value=1.0, step=0.05, label=t("attention.sampling_top_p"))
+                seed = gr.Number(0, precision=0, minimum=0, label=t("attention.sampling_seed"))
+                draw = gr.Button(t("attention.sampling_draw"), elem_id="attention-sample")
+            sampling_plot = gr.Plot(label=t("attention.sampling_plot"), elem_id="attention-sampling")
+            sampled = gr.HTML(label=t("attention.sampling_continuation"), elem_id="attention-sampled")
         files = gr.File(label=t("attention.exports"), file_count="multiple", elem_id="attention-export",
                         elem_classes=["developer"])
         with gr.Accordion(t("attention.step_heading"), open=False):
@@ -311,7 +357,7 @@ def build(registry: ModelRegistry) -> AttentionInputs:
         head_inputs = [maps, block, layer, head, tokens]
         choosers = [layer, head, tokens, note]
         predicting = dict(fn=bind(predict, registry), inputs=[model, text, top_k, continue_count],
-                          outputs=[predictions_panel, predictions_plot, continuation], api_visibility="private",
+                          outputs=[predictions_panel, predictions_plot, continuation, lens_plot], api_visibility="private",
                           **model_queue("attention_predict"))
         (run.click(bind(compute, registry), [model, text, audio, digit, speech_task, picture], maps,
                    api_visibility="private", **model_queue("attention"))
@@ -328,5 +374,8 @@ def build(registry: ModelRegistry) -> AttentionInputs:
             slider.release(**predicting)
         step.click(bind(step_through, registry), [model, text, layer, head], [steps_plot, step_note],
                    api_visibility="private", **model_queue("attention_step"))
+        draw.click(bind(sample, registry), [model, text, continue_count, temperature, sample_top_k, top_p, seed],
+                   [sampling_plot, sampled], api_visibility="private", **model_queue("attention_sample"))
         gr.api(bind(attention, registry), api_name=ATTENTION_API, **model_queue("attention"))
+        gr.api(bind(lens, registry), api_name=LOGIT_LENS_API, **model_queue("logit_lens"))
     return AttentionInputs(model, text, audio)

@@ -22,10 +22,10 @@ MODEL_QUEUES = {"fast": {"concurrency_id": "fast-models", "concurrency_limit": L
                 "slow": {"concurrency_id": "slow-models", "concurrency_limit": LIMITS.slow_concurrency}}
 COST_CLASS = {  # every model event, by name -> its queue
     "classify": "fast", "show_classified": "fast", "explain": "fast", "classify_drawing": "fast", "translate": "fast",
-    "hear": "fast", "detect": "fast",
+    "hear": "fast", "detect": "fast", "recognize": "fast", "recognizer_wer": "slow",
     "neighbors": "fast", "analogy": "fast", "project": "fast", "sentences": "fast",
     "transcribe": "slow", "stream_file": "slow", "attach_live_model": "slow", "attention": "slow",
-    "attention_predict": "slow", "attention_step": "slow",
+    "attention_predict": "slow", "attention_step": "slow", "attention_sample": "slow", "logit_lens": "slow",
 }
 log = logging.getLogger("studio")
 MODEL_TITLE = "model.title.{}"  # the locale key of a model's name; a model without one is shown by its key

@@ -11,6 +11,8 @@ from plotly.subplots import make_subplots
 from models.attention.maps import SECONDS_PER_FRAME, AttentionMaps, HeadSteps
 from models.pooling import blocks, downsample
 from models.language.causal_lm import Continuation, NextTokens
+from models.language.logit_lens import LogitLens
+from models.language.sampling import STAGES, SamplingStages
 from studio.common import in_user_language
 from studio.i18n import say
 from studio.views.heatmap import heatmap_png, heatmap_svg
@@ -218,6 +220,38 @@ def continuation_html(prompt: str, continuation: Continuation) -> str:
                      f"{html.escape(token)}</span>")
     return (f'<div id="attention-continuation" style="white-space: pre-wrap">{html.escape(prompt)}'
             f'{"".join(spans)}</div>')
+
+
+def lens_figure(lens: LogitLens) -> go.Figure:
+    """Layers (rows, the embeddings at the bottom) × positions: the top next token read at each, shaded by its
+    probability; hover for the top k."""
+    tokens = escaped(lens.tokens)
+    top = [[escaped(names) for names in layer] for layer in lens.top_tokens]
+    hover = [[say("attention.hover.lens", layer=name, token=tokens[position])
+              + "".join(f"<br>{repr(candidate)[1:-1]}: {p:.1%}" for candidate, p in zip(top[row][position], probabilities))
+              for position, probabilities in enumerate(lens.probabilities[row])]
+             for row, name in enumerate(lens.layer_names)]
+    figure = go.Figure(go.Heatmap(
+        z=lens.probabilities[:, :, 0], x=list(range(len(tokens))), y=lens.layer_names, zmin=0, zmax=1,
+        colorscale="Blues", text=[[repr(names[0])[1:-1] for names in layer] for layer in top],
+        texttemplate="%{text}", customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+        colorbar=dict(title=say("attention.plot.lens_probability"), tickformat=".0%")))
+    figure.update_xaxes(tickvals=list(range(len(tokens))), ticktext=tokens, tickangle=-45, side="top")
+    figure.update_layout(title=say("attention.plot.lens"), height=min(1600, 220 + 22 * len(lens.layer_names)),
+                         margin={"t": 110, "l": 10, "r": 10, "b": 20})
+    return figure
+
+
+def sampling_figure(stages: SamplingStages) -> go.Figure:
+    """The likeliest next tokens' probabilities as the model gives them and after each sampling stage."""
+    tokens = [repr(token)[1:-1] for token in escaped(stages.tokens)]
+    figure = go.Figure([go.Bar(name=say(f"attention.sampling.stage.{stage}", kept=kept), x=tokens, y=row,
+                               marker_color=PALETTE[index])
+                        for index, (stage, kept, row) in enumerate(zip(STAGES, stages.kept, stages.probabilities))])
+    figure.update_layout(barmode="group", title=say("attention.plot.sampling"), height=360,
+                         yaxis=dict(tickformat=".0%", title=say("attention.plot.next_probability")),
+                         margin={"t": 60, "l": 10, "r": 10, "b": 30}, legend=dict(orientation="h", y=-0.25))
+    return figure
 
 
 def steps_figure(steps: HeadSteps) -> go.Figure:

@@ -113,3 +113,19 @@ def test_the_token_view_starts_from_the_block_that_holds_the_first_written_token
     maps = AttentionMaps("test", Phrase("attention.block.audio_cross"), "cross", prompt, ["0.00 s", "(padding)"],
                          weights)
     assert maps.first_query() == 126 and first_query(maps) == 126 // 2
+
+
+def test_logit_lens_endpoint_reads_every_layer_and_ends_on_the_models_answer(client):
+    answer = client.predict("The capital of France is", 3, api_name="/logit_lens")
+    assert answer["tokens"] == ["The", " capital", " of", " France", " is"]
+    assert answer["layers"][0] == "embeddings" and len(answer["layers"]) == len(answer["top"]) == 31
+    last = answer["top"][-1][-1]
+    assert len(last) == 3 and last[0]["token"].strip() == "Paris"
+    assert [entry["probability"] for entry in last] == sorted((entry["probability"] for entry in last), reverse=True)
+
+
+def test_logit_lens_endpoint_says_what_is_wrong_with_empty_text(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="Type some text"):
+        client.predict("   ", 3, api_name="/logit_lens")
