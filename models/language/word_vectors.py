@@ -18,6 +18,9 @@ from models.limits import LIMITS
 
 COMMON_WORDS = 50_000  # the most frequent rows (GloVe's are frequency-ordered): spelling suggestions come from
 # these, as rarer rows hold junk ("prohertrib")
+# Answers (neighbours, analogies) come from the most frequent rows; any of the 400,000 words can be asked about.
+# Past these, GloVe's rows hold enough junk to lead a list: "prohertrib" (row 129,499) is the nearest word to "paris".
+ANSWER_WORDS = 100_000
 SUGGESTIONS = 5
 SUGGESTION_CUTOFF = 0.7  # difflib's ratio a known spelling needs to be suggested
 MAX_NEIGHBOURS = LIMITS.neighbours
@@ -92,12 +95,13 @@ class WordVectors:
         return self.row[spelled]
 
     def nearest(self, query: torch.Tensor, k: int, excluded: set[int] = frozenset()) -> list[Neighbour]:
-        """The `k` words most similar to `query` [dims] (any length), `excluded` rows left out."""
+        """The `k` words among the ANSWER_WORDS most frequent most similar to `query` [dims] (any length), `excluded`
+        rows left out."""
         k = int(k)
         if not 1 <= k <= MAX_NEIGHBOURS:
             raise InputError.of("embeddings.bad_k", k=k, limit=MAX_NEIGHBOURS)
-        similarity = self.unit @ (query / query.norm().clamp(min=1e-12))  # [n]
-        best = torch.topk(similarity, min(k + len(excluded), len(self.words)))
+        similarity = self.unit[:ANSWER_WORDS] @ (query / query.norm().clamp(min=1e-12))  # [min(n, ANSWER_WORDS)]
+        best = torch.topk(similarity, min(k + len(excluded), similarity.numel()))
         found = [(int(i), float(s)) for s, i in zip(best.values, best.indices) if int(i) not in excluded]
         return [Neighbour(self.words[i], s) for i, s in found[:k]]
 

@@ -6,7 +6,7 @@ import torch
 from models.errors import InputError, Phrase
 from models.language.analogies import analogy_items, score
 from models.language.projection import project
-from models.language.word_vectors import MAX_PROJECTED, WordGroup, load_glove, parse_groups
+from models.language.word_vectors import ANSWER_WORDS, MAX_PROJECTED, WordGroup, load_glove, parse_groups
 from models.limits import LIMITS
 
 
@@ -100,3 +100,10 @@ def test_glove_answers_most_of_the_studios_analogy_set(glove):
     result = score(glove, items)
     assert result.covered == result.total == len(items)
     assert result.accuracy > 0.5  # 0.63 measured (bench/RESULTS.md)
+
+
+def test_answers_come_from_the_frequent_words_but_a_rare_word_can_be_asked_about(glove):
+    assert glove.row["prohertrib"] > ANSWER_WORDS  # a junk row GloVe puts nearest to "paris"
+    assert [n.word for n in glove.neighbours("paris", 3)] == ["france", "brussels", "amsterdam"]
+    rare = glove.words[300_000]
+    assert all(glove.row[n.word] < ANSWER_WORDS for n in glove.neighbours(rare, 5))
