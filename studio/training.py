@@ -21,6 +21,7 @@ from studio import concepts, exports
 from studio.common import in_user_language, user_errors
 from studio.handlers import bind
 from studio.i18n import redraw_on_language_change, say, t
+from studio.recognizer import build_recognizer_panel
 from studio.training_panels import build_class_panel, build_keyword_panel, image_set_id
 
 ENDPOINTS = {"train": "train", "runs": "runs", "stop_run": "stop", "run_curve": "curve"}
@@ -164,6 +165,13 @@ def start_runs(runner: Runner, task, variants, optimizer, learning_rate, batch_s
     started = [runner.start(config) for config in chosen]
     table, choices = runs_view(runner, list(shown or []) + started)
     return started, table, choices, gr.Timer(active=True), describe(runner, started)
+
+
+@user_errors
+def prepare_data(task: str, progress=gr.Progress()) -> None:
+    """Before a run: make the task's data if it takes minutes the first time (the recognizer's recordings)."""
+    if TASKS[task].prepare:
+        TASKS[task].prepare(lambda fraction, message: progress(fraction, desc=in_user_language(message)))
 
 
 def follow(runner: Runner, active: list[int], progress=gr.Progress()):
@@ -349,6 +357,7 @@ def build(registry: ModelRegistry) -> None:
             export = gr.Button(t("training.export"), size="sm", elem_classes=["developer"])
         csv_file = gr.File(label=t("training.csv"), visible=False, interactive=False)
         build_keyword_panel()
+        build_recognizer_panel()
         with gr.Accordion(t("training.paths"), open=False):
             with gr.Row():
                 path_steps = gr.Slider(10, 5000, 1000, step=10, label=t("training.path_steps"))
@@ -368,8 +377,9 @@ def build(registry: ModelRegistry) -> None:
         live_outputs = [loss_plot, accuracy_plot, status, runs_table, shown, statuses]
         task.change(task_defaults, task, [variants, optimizer, learning_rate, batch_size, epochs, classes.panel],
                     api_name=False)
-        start.click(bind(start_runs, runner), [*settings, shown, *classes.inputs],
-                    [active, runs_table, shown, timer, status], api_name=False) \
+        start.click(prepare_data, task, None, api_name=False) \
+            .success(bind(start_runs, runner), [*settings, shown, *classes.inputs],
+                     [active, runs_table, shown, timer, status], api_name=False) \
             .success(bind(follow, runner), active, [status, timer], api_name=False) \
             .then(bind(refresh, runner), live, live_outputs, api_name=False)
         stop.click(bind(stop_runs, runner), active, status, api_name=False)

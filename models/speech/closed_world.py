@@ -13,7 +13,7 @@ DIGITS = "zero one two three four five six seven eight nine".split()
 TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
 TENS = "twenty thirty forty fifty".split()
 SMALL = DIGITS[1:] + TEENS[:3]  # one .. twelve: counts of steps, hours on a clock
-COLOURS = "red blue green yellow black white orange purple brown grey pink silver".split()
+ADJECTIVES = "red blue green yellow black white orange purple brown grey pink silver".split()
 THINGS = ("box ball cup book key chair table door window lamp phone bottle bag hat shoe plate spoon fork knife "
           "pen pencil letter basket blanket pillow towel jacket glass bowl clock radio camera ladder hammer "
           "bucket brush candle coin map ticket wallet umbrella").split()
@@ -51,12 +51,12 @@ TEMPLATES = (
     lambda r: f"go {r.choice(['forward', 'back', 'up', 'down'])} {r.choice(SMALL)} {r.choice(UNITS[:2])}",
     lambda r: f"move {r.choice(['left', 'right', 'forward', 'back'])} {r.choice(SMALL)} steps",
     lambda r: f"go to the {r.choice(PLACES)}",
-    lambda r: f"pick up the {r.choice(COLOURS)} {r.choice(THINGS)}",
+    lambda r: f"pick up the {r.choice(ADJECTIVES)} {r.choice(THINGS)}",
     lambda r: f"put the {r.choice(THINGS)} on the {r.choice(SURFACES)}",
     lambda r: f"bring the {r.choice(THINGS)} to the {r.choice(PLACES)}",
     lambda r: f"bring {r.choice(SMALL[1:])} {r.choice(THINGS)}s to the {r.choice(PLACES)}",
     lambda r: f"find my {r.choice(THINGS)}",
-    lambda r: f"where is the {r.choice(COLOURS)} {r.choice(THINGS)}",
+    lambda r: f"where is the {r.choice(ADJECTIVES)} {r.choice(THINGS)}",
     lambda r: f"{r.choice(['open', 'close', 'lock'])} the {r.choice(['door', 'window', 'gate', 'box'])}",
     lambda r: f"switch {r.choice(['on', 'off'])} the {r.choice(['lights', 'lamp', 'radio', 'heater', 'fan'])}",
     lambda r: f"turn the {r.choice(['lights', 'heater', 'fan', 'radio'])} {r.choice(['on', 'off', 'up', 'down'])}",

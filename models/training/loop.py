@@ -15,6 +15,7 @@ from torch import nn
 from models.errors import Phrase
 from models.training.config import TrainConfig
 from models.training.data import IGNORE, TaskData
+from models.training.task import Evaluation, Loss
 
 DIVERGENCE_FACTOR = 10  # a train loss this many times the first one means the run has blown up
 VALIDATION_BATCH = 256
@@ -90,8 +91,10 @@ def evaluate(model: nn.Module, data: TaskData) -> tuple[float, float]:
 
 def fit(model: nn.Module, train: TaskData, validation: TaskData, config: TrainConfig,
         on_point: Callable[[Point], None] = lambda point: None,
-        should_stop: Callable[[], bool] = lambda: False) -> Outcome:
-    """Train `model` in place on `train` (tensors already on the model's device) for config.epochs."""
+        should_stop: Callable[[], bool] = lambda: False, loss_function: Loss = loss_of,
+        evaluation: Evaluation = evaluate) -> Outcome:
+    """Train `model` in place on `train` (tensors already on the model's device) for config.epochs;
+    `loss_function` and `evaluation` are the task's own where it has them (CTC)."""
     optimizer = make_optimizer(config, model)
     generator = torch.Generator().manual_seed(config.seed)
     batches = steps_per_epoch(len(train), config.batch_size)
@@ -105,7 +108,7 @@ def fit(model: nn.Module, train: TaskData, validation: TaskData, config: TrainCo
             if should_stop():
                 outcome.status, outcome.message = "stopped", Phrase("training.stopped_after", steps=outcome.steps)
                 return _finish(outcome, started)
-            loss = loss_of(model(*(tensor[batch] for tensor in train.inputs)), train.targets[batch])
+            loss = loss_function(model(*(tensor[batch] for tensor in train.inputs)), train.targets[batch])
             value = loss.item()
             first_loss = first_loss or value
             if not math.isfinite(value) or value > DIVERGENCE_FACTOR * first_loss:
@@ -120,7 +123,7 @@ def fit(model: nn.Module, train: TaskData, validation: TaskData, config: TrainCo
             outcome.metrics["train_loss"] = value
             on_point(Point("train", outcome.steps, outcome.steps / batches, value, None,
                            time.perf_counter() - started))
-        validation_loss, accuracy = evaluate(model, validation)
+        validation_loss, accuracy = evaluation(model, validation)
         outcome.metrics.update(validation_loss=validation_loss, validation_accuracy=accuracy)
         on_point(Point("validation", outcome.steps, epoch + 1, validation_loss, accuracy,
                        time.perf_counter() - started))

@@ -11,7 +11,7 @@ from models.errors import Phrase
 from models.training import saved
 from models.training.config import TrainConfig
 from models.training.finetune import trained_part
-from models.training.loop import Point, fit, steps_per_epoch
+from models.training.loop import Point, evaluate, fit, loss_of, steps_per_epoch
 from models.training.store import RunStore
 from models.training.tasks import TASKS, build_model, load_task
 
@@ -110,10 +110,12 @@ class Runner:
                 pending.clear()
                 last_flush = time.monotonic()
 
-        outcome = fit(trained, train, validation, config, on_point, state.stop_requested.is_set)
+        task = TASKS[config.task]
+        outcome = fit(trained, train, validation, config, on_point, state.stop_requested.is_set,
+                      task.loss or loss_of, task.evaluate or evaluate)
         if pending:
             self.store.add_points(state.run_id, pending)
-        if outcome.status == "finished" and TASKS[config.task].saved_kind:
+        if outcome.status == "finished" and task.saved_kind:
             state.saved_model = saved.save(state.run_id, config, model, train.classes,
                                            outcome.metrics.get("validation_accuracy")).key
         self._end(state, outcome.status, outcome.metrics, outcome.message)

@@ -30,7 +30,7 @@ IMAGE_LOADER = "models.training.saved:load_image_classifier"
 @dataclass(frozen=True)
 class SavedModel:
     run_id: int
-    kind: str  # the task's saved_kind: "image" or "keyword"
+    kind: str  # the task's saved_kind: "image", "keyword" or "ctc"
     variant: str
     classes: list[str]
     accuracy: float | None  # validation accuracy at the end of training
@@ -114,6 +114,11 @@ def _reloaded(folder: Path, device: torch.device, dtype: torch.dtype):
 def load_image_classifier(source: str, device: torch.device, dtype: torch.dtype = torch.float32):
     """The registry's loader for a saved image model: `source` is its folder."""
     return _reloaded(Path(source), device, dtype)
+
+
+def load_recognizer(folder: Path):
+    """A saved speech recognizer, ready to recognize a clip (models/speech/ctc_recognizer.py)."""
+    return _reloaded(folder, torch.device("cpu"), torch.float32)
 
 
 def load_keyword_classifier(folder: Path):

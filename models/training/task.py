@@ -10,11 +10,14 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from models.progress import Progress
 from models.training.data import TaskData
 
 Builder = Callable[[TaskData], nn.Module]  # the task's (training) data -> a fresh model; its forward gives logits
 # (the config.json written beside the weights, the weights, device, dtype) -> a model with a classify method
 Reloader = Callable[[dict, dict[str, torch.Tensor], torch.device, torch.dtype], Any]
+Loss = Callable[[Any, torch.Tensor], torch.Tensor]  # (the model's output, a batch's targets) -> mean loss
+Evaluation = Callable[[nn.Module, TaskData], tuple[float, float]]  # (model, a split) -> (mean loss, accuracy)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,9 @@ class Task:
     saved_kind: str | None = None  # what a finished run's model is kept for: "image" (Image tab), "keyword"
     preprocessing: dict | None = None  # how a saved model's inputs are made, for its config.json
     reload: Reloader | None = None  # a saved model back, ready to classify
+    loss: Loss | None = None  # None: cross-entropy over classes or tokens (models/training/loop.py)
+    evaluate: Evaluation | None = None  # None: cross-entropy and the share of classes or tokens right
+    prepare: Callable[[Progress], object] | None = None  # makes data that takes minutes on first use, with progress
 
     def data(self, dataset: str = "") -> TaskData:
         return self.load(dataset) if self.uses_dataset else self.load()
