@@ -21,7 +21,6 @@ from models.speech.audio import HOP_LENGTH, SAMPLE_RATE, check_speech
 from models.speech.closed_world import sentences
 from models.speech.ctc_decoding import DecodeOptions, Hypothesis, PrefixBeamSearch, collapse
 from models.speech.spoken_set import TRAINING_SEED, TRAINING_UTTERANCES, spoken_set
-from models.training.tasks.keywords import log_mel
 
 DECODERS = ("greedy", "ngram", "neural")
 MAX_SECONDS = 10.0  # the recognizer heard 1–3 s sentences; longer clips are refused, not cut
@@ -43,6 +42,8 @@ class Recognition:
 
 def features(clips: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     """Clips (float32 16 kHz) -> ([n, 1, N_MELS, frames] log-mel, zero-padded to the longest, [n] frame counts)."""
+    from models.training.tasks.keywords import log_mel  # here: the tasks package imports this module
+
     longest = max(len(clip) for clip in clips)
     padded = torch.zeros(len(clips), longest)
     for row, clip in enumerate(clips):
