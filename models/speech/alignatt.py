@@ -17,7 +17,9 @@ Several streams' decodes run as one batch (`decode_batch`): their encoder window
 the same `WINDOW_BUCKET_SECONDS`, their token prefixes are left-padded with a mask and their own
 positions, so each stream gets the tokens it would get alone.
 """
+import functools
 import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -140,8 +142,16 @@ class AlignAttDecoder:
         layers = sorted({layer for layer, _ in self.alignment_heads})
         keys = {layer: self.decoder.layers[layer].encoder_attn.k_proj(encoded) for layer in layers}
         queries: dict[int, torch.Tensor] = {}
+        # The modules are shared: another thread's decode runs them meanwhile (models/speech/shared_decoder.py),
+        # and a hook hears every call, so it keeps only this thread's.
+        this_thread = threading.get_ident()
+
+        def keep_query(module, inputs, output, layer: int) -> None:
+            if threading.get_ident() == this_thread:
+                queries[layer] = output
+
         hooks = [self.decoder.layers[layer].encoder_attn.q_proj.register_forward_hook(
-            lambda module, inputs, output, layer=layer: queries.__setitem__(layer, output)) for layer in layers]
+            functools.partial(keep_query, layer=layer)) for layer in layers]
         max_new = [min(MAX_TOKENS_PER_WINDOW, int(MAX_TOKENS_PER_SECOND * len(r.audio) / SAMPLE_RATE) + 16)
                    for r in requests]
         new_tokens: list[list[int]] = [[] for _ in requests]

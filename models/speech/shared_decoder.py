@@ -1,9 +1,12 @@
 """One decoder for every live stream of a model: decodes that fall due together run as one batch.
 
 A class of thirty talking at once does not load thirty models or queue thirty decodes one behind the
-other: each stream hands its request to its model's `SharedDecoder` and waits; a worker thread takes
+other: each stream hands its request to its model's `SharedDecoder` and waits; a free worker thread takes
 every request waiting at that moment (up to `MOST_PER_BATCH`) and runs them as one `decode_batch`.
-A lone stream waits for nothing: its request is taken at once.
+A lone stream waits for nothing: its request is taken at once. There are WORKERS workers: a decode is
+a Python loop of small steps that leaves a core idle, so a second batch beside the first finishes
+sooner than after it (4 streams on 2 cores: the worst final latency 3.6× one stream's with one
+worker; bench/RESULTS.md).
 """
 import threading
 from concurrent.futures import Future
@@ -12,6 +15,7 @@ from models.speech.alignatt import AlignAttDecoder, DecodeRequest, DecodeResult
 from models.speech.recognizer import SpeechRecognizer
 
 MOST_PER_BATCH = 8  # more rows than this gain little on a CPU and hold every stream for longer
+WORKERS = 2
 
 
 class SharedDecoder:
@@ -21,7 +25,8 @@ class SharedDecoder:
         self._waiting: list[tuple[DecodeRequest, Future]] = []
         self._has_work = threading.Condition()  # guards _waiting
         self.batch_sizes: list[int] = []  # every batch run so far, for the bench and tests
-        threading.Thread(target=self._work, daemon=True, name="shared-whisper-decoder").start()
+        for worker in range(WORKERS):
+            threading.Thread(target=self._work, daemon=True, name=f"shared-whisper-decoder-{worker}").start()
 
     def decode(self, request: DecodeRequest) -> DecodeResult:
         """Blocks until the request has been decoded, alone or with others that were waiting."""

@@ -76,3 +76,29 @@ def test_noise_is_not_speech(decoder):
     noise = np.random.default_rng(0).normal(0, 0.05, 5 * SAMPLE_RATE).astype(np.float32)
     result = decoder.decode(DecodeRequest(noise, frontier_frames=None))
     assert result.tokens == [] and result.stopped == "no speech"
+
+
+def test_decodes_running_at_once_on_one_model_each_get_what_they_get_alone(decoder):
+    """The shared decoder runs batches side by side; the alignment heads are read through hooks on shared modules,
+    which hear every thread's calls."""
+    import threading
+
+    clips = [load_audio(path)[:int(2.5 * SAMPLE_RATE)] for path, _ in speech_clips("en")[:2]]
+    requests = [DecodeRequest(audio, frontier_frames=FRONTIER_FRAMES) for audio in clips]
+    alone = [decoder.decode(request) for request in requests]
+    together: dict[int, list] = {0: [], 1: []}
+    start = threading.Barrier(2)
+
+    def run(index):
+        start.wait()
+        for _ in range(3):
+            together[index].append(decoder.decode(requests[index]))
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for index, result in enumerate(alone):
+        assert [(r.tokens, r.frames, r.stopped) for r in together[index]] == [(result.tokens, result.frames,
+                                                                              result.stopped)] * 3
