@@ -25,7 +25,7 @@ from models.registry import ModelRegistry
 from models.speech.audio import load_audio
 from models.vision.digits import drawing_to_digit, shared_digit_models
 from models.vision.images import open_image
-from studio import concepts, exports
+from studio import attributions, concepts, exports
 from studio.common import (
     ASSETS,
     ImageInput,
@@ -344,6 +344,7 @@ def build(registry: ModelRegistry) -> AttentionInputs:
                 draw = gr.Button(t("attention.sampling_draw"), elem_id="attention-sample")
             sampling_plot = gr.Plot(label=t("attention.sampling_plot"), elem_id="attention-sampling")
             sampled = gr.HTML(label=t("attention.sampling_continuation"), elem_id="attention-sampled")
+            attributions.build_token_section(registry, model, text)
         files = gr.File(label=t("attention.exports"), file_count="multiple", elem_id="attention-export",
                         elem_classes=["developer"])
         with gr.Accordion(t("attention.step_heading"), open=False):

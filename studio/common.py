@@ -26,6 +26,7 @@ COST_CLASS = {  # every model event, by name -> its queue
     "neighbors": "fast", "analogy": "fast", "project": "fast", "sentences": "fast",
     "transcribe": "slow", "stream_file": "slow", "attach_live_model": "slow", "attention": "slow",
     "attention_predict": "slow", "attention_step": "slow", "attention_sample": "slow", "logit_lens": "slow",
+    "attribute": "slow", "attribute_photo": "slow", "attribute_tokens": "slow",
 }
 log = logging.getLogger("studio")
 MODEL_TITLE = "model.title.{}"  # the locale key of a model's name; a model without one is shown by its key

@@ -13,7 +13,7 @@ from models.registry import ModelRegistry
 from models.training import saved
 from models.vision import cam
 from models.vision.digits import DigitPredictions, shared_digit_models
-from studio import concepts, detection
+from studio import attributions, concepts, detection
 from studio.common import ASSETS, ImageInput, load_model, model_choices, model_queue, user_errors
 from studio.handlers import bind
 from studio.i18n import say, t
@@ -203,6 +203,7 @@ def build(registry: ModelRegistry, teacher: bool = False) -> None:
         with gr.Row():
             features = gr.Image(label=t("image.features"), interactive=False, scale=2, elem_id="image-features")
             gr.Markdown(t("image.features_note"))
+        attributions.build_photo_section(registry, image, model, class_label, opacity)
 
         detection.build(registry, teacher)
 

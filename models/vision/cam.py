@@ -59,11 +59,11 @@ def explain(classifier: ImageClassifier, image, class_index: int | None = None,
     cam = F.relu((weights * features.detach().float()).sum(dim=1, keepdim=True)).cpu()
     values, indices = probabilities.detach().topk(5)
     top5 = [Prediction(classifier.labels[i], i, p) for p, i in zip(values.tolist(), indices.tolist())]
-    return Explanation(_to_image_grid(cam, picture.size), chosen, classifier.labels[chosen], layer,
+    return Explanation(to_image_grid(cam, picture.size), chosen, classifier.labels[chosen], layer,
                        Classification(top5, time.perf_counter() - started))
 
 
-def _to_image_grid(cam: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
+def to_image_grid(cam: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
     """The [1, 1, h, w] map stretched over the centre crop of a `size` image, scaled to [0, 1]."""
     width, height = size
     left, top, right, bottom = (round(edge) for edge in crop_box(width, height))

@@ -1,0 +1,107 @@
+"""Attribution cost: seconds per photo (EfficientNet-Lite0) and per 64-token text (SmolLM2) for each method with its
+two deletion curves, beside captum's bare call on the same tensor (the method alone), in one run (interleaved,
+medians); and the peak memory added by integrated gradients on a 512-token text, whose integration steps run
+`internal_batch_size` at a time.
+
+    python -m bench.explain [--repeats 3] [--photo assets/images/coffee.jpg] [--device cpu] [--long]
+
+Goals: ≤ 3 s per photo, ≤ 2 s for 64 tokens. Writes bench/out/explain.json.
+"""
+import argparse
+import json
+import platform
+import resource
+from pathlib import Path
+
+import torch
+
+from bench.attention import text_of_length
+from bench.timing import interleaved_medians, seconds
+from models.explain.methods import METHODS, AttributionOptions, attributions
+from models.explain.pixels import GRAD_CAM, OCCLUSION_STRIDE, OCCLUSION_WINDOW, attribute_pixels, blurred, log_probability
+from models.explain.tokens import OPTIONS, attribute_tokens, baseline_id, next_token_log_probability
+from models.registry import ModelRegistry
+from models.vision.images import open_image
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTO = str(ROOT / "assets" / "images" / "coffee.jpg")
+TOKENS = 64
+LONG_TOKENS = 512
+
+
+def photo_calls(classifier, photo: str) -> dict:
+    batch = classifier.to_tensor(open_image(photo)).to(classifier.device, classifier.dtype)
+    with torch.inference_mode():
+        top = int(classifier.network(batch).argmax())
+    forward, baseline, options = log_probability(classifier, top), blurred(batch), AttributionOptions()
+    window = ((3, OCCLUSION_WINDOW, OCCLUSION_WINDOW), (3, OCCLUSION_STRIDE, OCCLUSION_STRIDE))
+    calls = {f"photo {method}": (lambda m=method: attribute_pixels(classifier, photo, method=m))
+             for method in (*METHODS, GRAD_CAM)}
+    calls |= {f"photo {method} bare": (lambda m=method: attributions(m, forward, batch, baseline, options, *window))
+              for method in METHODS}
+    return calls
+
+
+def text_calls(language, text: str) -> dict:
+    ids = language.encode(text)
+    embed = language.network.get_input_embeddings()
+    with torch.inference_mode():
+        embeddings, baseline = embed(ids), embed(torch.full_like(ids, baseline_id(language)))
+        top = int(language.network(input_ids=ids).logits[0, -1].argmax())
+    embeddings, baseline = embeddings.clone(), baseline.clone()
+    forward, options = next_token_log_probability(language, top), OPTIONS
+    window = ((1, embeddings.shape[-1]), (1, embeddings.shape[-1]))
+    calls = {f"{TOKENS} tokens {method}": (lambda m=method: attribute_tokens(language, text, method=m))
+             for method in METHODS}
+    calls |= {f"{TOKENS} tokens {method} bare": (lambda m=method: attributions(m, forward, embeddings, baseline,
+                                                                                 options, *window))
+              for method in METHODS}
+    return calls
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--photo", default=PHOTO)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--long", action="store_true", help=f"also integrated gradients on {LONG_TOKENS} tokens")
+    args = parser.parse_args(argv)
+    registry = ModelRegistry(torch.device(args.device))
+    language = registry.get("smollm2-135m")
+    text = text_of_length(language.tokenizer, TOKENS, special=0)
+    calls = photo_calls(registry.get("efficientnet-lite0"), args.photo) | text_calls(language, text)
+    medians, _ = interleaved_medians(calls, args.repeats, torch.device(args.device))
+    rows = [{"call": name, "s": round(value, 3)} for name, value in medians.items()]
+    print("| call | median s |\n|---|---|")
+    for row in rows:
+        print(f"| {row['call']} | {row['s']:.2f} |")
+    results = {"machine": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+               "repeats": args.repeats, "rows": rows,
+               "explain_photo_ig_s": medians["photo integrated-gradients"],
+               "explain_photo_ig_ratio_vs_bare": medians["photo integrated-gradients"]
+               / medians["photo integrated-gradients bare"],
+               "explain_tokens64_ig_s": medians[f"{TOKENS} tokens integrated-gradients"],
+               "explain_tokens64_gxi_s": medians[f"{TOKENS} tokens gradient-x-input"],
+               "explain_tokens64_ig_ratio_vs_bare": medians[f"{TOKENS} tokens integrated-gradients"]
+               / medians[f"{TOKENS} tokens integrated-gradients bare"]}
+    if args.long:
+        before = peak_rss_mb()
+        elapsed, _ = seconds(lambda: attribute_tokens(language, text_of_length(language.tokenizer, LONG_TOKENS, 0),
+                                                      method="integrated-gradients"))
+        results |= {"explain_tokens512_ig_s": elapsed, "explain_tokens512_ig_added_peak_mb": peak_rss_mb() - before}
+        print(f"{LONG_TOKENS} tokens, integrated gradients: {elapsed:.1f} s, peak RSS +{peak_rss_mb() - before:.0f} MB")
+    for key, value in results.items():
+        if key.startswith("explain_"):
+            print(f"{key}: {value:.3f}")
+    out = ROOT / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    (out / "explain.json").write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
