@@ -5,6 +5,7 @@ language model helps on the held-out voice.
 Handlers first (plain functions; `recognize` and `held_out_wer` are also API endpoints), then `build_recognizer_panel`.
 """
 import gradio as gr
+from gradio.data_classes import FileData
 
 from models.errors import InputError
 from models.speech.audio import load_audio
@@ -47,14 +48,21 @@ def _recognition(run_id, audio: str, decoder: str, alpha: float, beta: float) ->
     return _recognizer(run_id).recognize(load_audio(audio), decoder, float(alpha), float(beta), DEFAULTS.beam)
 
 
+def _path(audio: FileData | dict | str | None) -> str:
+    """The clip's file, whether gradio_client sent a file (FileData) or the panel a path."""
+    if isinstance(audio, FileData):
+        return audio.path
+    return audio.get("path") if isinstance(audio, dict) else audio
+
+
 @user_errors
-def recognize(run_id: int, audio: str, decoder: str = "ngram", alpha: float = DEFAULTS.alpha,
+def recognize(run_id: int, audio: FileData, decoder: str = "ngram", alpha: float = DEFAULTS.alpha,
               beta: float = DEFAULTS.beta) -> dict:
     """What the speech recognizer trained in run `run_id` (task "ctc") hears in `audio` (a file of a short
     command). decoder: "greedy" (the acoustic model alone), "ngram" or "neural" (beam search with that language
     model, weight `alpha`, bonus `beta` per word). Returns {"text", "nbest": [{"text", "acoustic", "lm",
     "total"}], "notes"}."""
-    recognition = _recognition(run_id, audio, decoder, alpha, beta)
+    recognition = _recognition(run_id, _path(audio), decoder, alpha, beta)
     return {"text": recognition.text,
             "nbest": [{"text": h.text, "acoustic": h.acoustic, "lm": h.lm, "total": h.total} for h in recognition.nbest],
             "notes": [in_user_language(note) for note in recognition.notes]}

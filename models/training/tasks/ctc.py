@@ -171,7 +171,7 @@ def reload_recognizer(description: dict, weights: dict[str, torch.Tensor], devic
 
 TASK = Task("ctc", spoken_sentences,
             {name: (lambda data, variant=variant: variant(len(data.classes))) for name, variant in VARIANTS.items()},
-            Defaults("adam", 3e-3, 16, 10), saved_kind="ctc",
+            Defaults("adam", 3e-3, 16, 20), saved_kind="ctc",
             preprocessing={"sample_rate": SAMPLE_RATE, "n_fft": N_FFT, "hop_length": HOP_LENGTH, "n_mels": N_MELS,
                            "log10_dynamic_range": DYNAMIC_RANGE, "time_stride": TIME_STRIDE,
                            "scale": "log-mel minus its maximum, floored at -range, then / (range / 2) + 1"},
