@@ -35,7 +35,8 @@ class TokenAttribution:
 
     def as_json(self) -> dict:
         return {"method": self.method, "tokens": self.tokens, "target": self.target,
-                "probability": round(self.probability, 6), "change": round(self.change, 6), "scores": np.round(self.scores, 6).tolist(),
+                "probability": round(self.probability, 6), "change": round(self.change, 6),
+                "scores": np.round(self.scores, 6).tolist(),
                 "deletion": self.faithfulness.as_json(), "seconds": round(self.seconds, 3)}
 
 
@@ -87,7 +88,8 @@ def attribute_tokens(model: LanguageModel, text: str, target: str | None = None,
     def probabilities_without(removed: np.ndarray) -> np.ndarray:
         keep = torch.from_numpy(~removed)[..., None].to(embeddings.device)
         edited = torch.where(keep, embeddings, baseline)  # [points, tokens, hidden]
-        return np.concatenate([forward(chunk).exp().cpu().numpy() for chunk in edited.split(options.internal_batch_size)])
+        chunks = edited.split(options.internal_batch_size)
+        return np.concatenate([forward(chunk).exp().cpu().numpy() for chunk in chunks])
 
     check = faithfulness(scores, options.deletion_points, probabilities_without, options.seed)
     probability = float(logits.float().softmax(-1)[token])
