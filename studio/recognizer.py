@@ -103,7 +103,7 @@ def build_recognizer_panel() -> None:
                 model = gr.Dropdown(choices, value=choices[0][1] if choices else None, label=t("ctc.model"),
                                     elem_id="ctc-model")
                 refresh = gr.Button(t("ctc.refresh"), size="sm", elem_id="ctc-refresh")
-                audio = gr.Audio(sources=["microphone", "upload"], type="filepath", label=t("ctc.audio"),
+                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label=t("ctc.audio"),
                                  elem_id="ctc-audio")
                 decoder = gr.Radio([(t(f"ctc.decoder.{key}"), key) for key in DECODERS], value="ngram",
                                    label=t("ctc.decoder"))
