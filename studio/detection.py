@@ -9,7 +9,7 @@ from models.errors import InputError
 from models.registry import ModelRegistry
 from models.vision.detector import DEFAULT_SIDE, SIDES, DetectOptions, Detection
 from studio import concepts
-from studio.common import ASSETS, ImageInput, load_model, model_queue, user_errors
+from studio.common import ASSETS, ImageInput, load_model, model_choices, model_queue, user_errors
 from studio.handlers import bind
 from studio.i18n import t
 from studio.views.detection import STEPS, annotated, candidate_table, step_picture, summary
@@ -75,6 +75,9 @@ def build(registry: ModelRegistry, teacher: bool = False) -> None:
         with gr.Column():
             image = ImageInput(examples[0] if teacher else None, sources=["upload", "webcam", "clipboard"],
                                type="filepath", label=t("image.photo"), elem_id="detect-input")
+            # one detector ships: named here, not chosen
+            gr.Dropdown(model_choices(registry, "detection"), value=MODEL, label=t("image.model"), interactive=False,
+                        elem_id="detect-model")
             threshold = gr.Slider(0.05, 0.95, value=DEFAULTS.threshold, step=0.05, label=t("detection.threshold"),
                                   elem_id="detect-threshold")
             iou = gr.Slider(0.05, 0.95, value=DEFAULTS.iou, step=0.05, label=t("detection.iou"), elem_id="detect-iou")

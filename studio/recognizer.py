@@ -58,10 +58,19 @@ def _path(audio: FileData | dict | str | None) -> str:
 @user_errors
 def recognize(run_id: int, audio: FileData, decoder: str = "ngram", alpha: float = DEFAULTS.alpha,
               beta: float = DEFAULTS.beta) -> dict:
-    """What the speech recognizer trained in run `run_id` (task "ctc") hears in `audio` (a file of a short
-    command). decoder: "greedy" (the acoustic model alone), "ngram" or "neural" (beam search with that language
-    model, weight `alpha`, bonus `beta` per word). Returns {"text", "nbest": [{"text", "acoustic", "lm",
-    "total"}], "notes"}."""
+    """What a speech recognizer trained in the Training tab (task "ctc") hears in a short spoken command.
+
+    Args:
+        run_id: the training run that made the recognizer
+        audio: a short clip (at most 10 s) of a command such as "turn left three steps"
+        decoder: "greedy" (the acoustic model alone), "ngram" or "neural" (beam search with that language model)
+        alpha: the language model's weight in the beam search
+        beta: the bonus per word in the beam search
+
+    Returns:
+        {"text", "nbest": [{"text", "acoustic", "lm", "total"}], "notes"}: the best text, the beam's best
+        hypotheses with their acoustic, language-model and total scores, and notes (e.g. words the LM does not know).
+    """
     recognition = _recognition(run_id, _path(audio), decoder, alpha, beta)
     return {"text": recognition.text,
             "nbest": [{"text": h.text, "acoustic": h.acoustic, "lm": h.lm, "total": h.total} for h in recognition.nbest],
@@ -79,8 +88,16 @@ def show_recognition(run_id, audio, decoder, alpha, beta):
 
 @user_errors
 def held_out_wer(run_id: int, alpha: float = DEFAULTS.alpha, beta: float = DEFAULTS.beta) -> dict:
-    """Word error rate (0..1) of run `run_id`'s recognizer on the held-out voice, for each decoder:
-    {"greedy", "ngram", "neural"}."""
+    """Word error rate of a trained speech recognizer on the voice it never heard, for each decoder.
+
+    Args:
+        run_id: the training run that made the recognizer (task "ctc")
+        alpha: the language model's weight in the beam search
+        beta: the bonus per word in the beam search
+
+    Returns:
+        {"greedy", "ngram", "neural"}: the word error rate (0 to 1) of each decoder.
+    """
     return _recognizer(run_id).held_out_wer(float(alpha), float(beta), DEFAULTS.beam)
 
 
