@@ -108,21 +108,6 @@ def model_choices(registry: ModelRegistry, task: str) -> list[tuple[I18nData | s
             if spec.key not in registry.failures]
 
 
-class OpenDropdown(gr.Dropdown):
-    """gr.Dropdown that takes values outside its choices (allow_custom_value) and says so in its API schema.
-
-    Gradio 6.31 describes every Dropdown as one of its current choices; a list filled in later (the classes of the
-    last classification) is empty when the app starts, so API and MCP clients were refused every value."""
-
-    is_template = True  # drawn by gr.Dropdown's frontend
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, allow_custom_value=True, **kwargs)
-
-    def api_info(self) -> dict:
-        return {"type": "string"}
-
-
 class ImageInput(gr.Image):
     """gr.Image that hands an uploaded file to the studio undecoded (type "filepath").
 

@@ -14,7 +14,7 @@ from models.training import saved
 from models.vision import cam
 from models.vision.digits import DigitPredictions, shared_digit_models
 from studio import attributions, concepts, detection
-from studio.common import ASSETS, ImageInput, OpenDropdown, load_model, model_choices, model_queue, user_errors
+from studio.common import ASSETS, ImageInput, load_model, model_choices, model_queue, user_errors
 from studio.handlers import bind
 from studio.i18n import say, t
 from studio.training_panels import saved_model_title
@@ -193,7 +193,8 @@ def build(registry: ModelRegistry, teacher: bool = False) -> None:
             with gr.Column():
                 cam_image = gr.Image(label=t("image.cam"), interactive=False, elem_id="image-cam")
             with gr.Column():
-                class_label = OpenDropdown([], label=t("image.cam_class"), elem_id="image-cam-class")
+                class_label = gr.Dropdown([], label=t("image.cam_class"), allow_custom_value=True,
+                                          elem_id="image-cam-class")
                 layer = gr.Dropdown([(t(f"image.layer.{name}"), name) for name in cam.LAYERS], value=cam.DEFAULT_LAYER,
                                     label=t("image.layer"), elem_id="image-cam-layer")
                 opacity = gr.Slider(0, 1, value=DEFAULT_OPACITY, step=0.05, label=t("image.opacity"),
