@@ -200,19 +200,23 @@ def test_a_microphone_that_changes_rate_channels_and_clips_mid_stream_still_tran
 def test_a_ten_minute_session_keeps_its_buffer_and_memory_bounded(tiny_en):
     """Ten minutes of a talk (a sentence every 30 s, silence between) through the AlignAtt stream: the buffer
     never grows past one phrase plus its pause, and every sentence is transcribed."""
-    clip, reference = speech_clips("en")[0]
-    sentence = load_audio(clip)
-    gap = np.zeros(30 * SAMPLE_RATE - len(sentence), np.float32)
+    # three different sentences in turn: twenty copies of one made Whisper, prompted with the copies already
+    # committed, write the sentence twice (seen on an AMD EPYC CPU, not on an Intel Xeon)
+    clips = [speech_clips("en")[index] for index in (0, 1, 3)]
+    sentences = [load_audio(path) for path, _ in clips]
     stream = speech.start_live("alignatt")[0]
     attach(stream, tiny_en, "en")
-    longest_buffer = 0.0
-    for _ in range(20):
+    longest_buffer, references = 0.0, []
+    for turn in range(20):
+        sentence = sentences[turn % len(sentences)]
+        references.append(clips[turn % len(clips)][1])
+        gap = np.zeros(30 * SAMPLE_RATE - len(sentence), np.float32)
         for part in (sentence, gap):
             for start in range(0, len(part), SAMPLE_RATE // 4):
                 stream.add_audio(part[start:start + SAMPLE_RATE // 4])
                 stream.update()
                 longest_buffer = max(longest_buffer, stream.buffered_audio().size / SAMPLE_RATE)
     final = stream.finish().committed
-    assert longest_buffer < len(sentence) / SAMPLE_RATE + 2.0
-    assert word_error_rate(" ".join([reference] * 20), final) < 0.25
+    assert longest_buffer < max(map(len, sentences)) / SAMPLE_RATE + 2.0
+    assert word_error_rate(" ".join(references), final) < 0.25
     assert len(stream.text.before_buffer) < 20 * 40 and len(stream.committed_words()) == len(final.split())
