@@ -8,7 +8,6 @@ import torch
 from models.errors import InputError
 from models.language.logit_lens import logit_lens
 from models.language.sampling import STAGES, SamplingOptions, sample_continuation, sampling_stages
-from models.registry import ModelRegistry
 
 pytestmark = pytest.mark.slow  # SmolLM2 is dequantised on first load (15–60 s on a 2-core CPU)
 
@@ -16,10 +15,8 @@ PROMPT = "The capital of France is"
 
 
 @pytest.fixture(scope="module")
-def language(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("STUDIO_DATA_DIR", str(tmp_path_factory.mktemp("studio-data")))
-        yield ModelRegistry(torch.device("cpu")).get("smollm2-135m")
+def language(smollm2):
+    return smollm2
 
 
 def test_the_lens_last_layer_is_the_models_own_next_token_distribution(language):
