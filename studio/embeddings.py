@@ -1,7 +1,6 @@
 """Embeddings tab: words as vectors. GloVe's nearest neighbours, analogies with their arithmetic drawn, 2-D / 3-D
 projections of word lists and of sentences (MiniLM), and Word2Vec trained live on the BBC News corpus beside GloVe."""
 import threading
-import time
 
 import gradio as gr
 

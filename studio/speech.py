@@ -9,12 +9,11 @@ import gradio as gr
 from models.errors import InputError
 from models.limits import LIMITS
 from models.registry import ModelRegistry
-from models.speech.audio import load_audio, to_16k_mono
+from models.speech.audio import load_audio
 from models.speech.frames import FrameSequence, decode_frame
 from models.speech.chinese import DEFAULT_SCRIPT, SCRIPTS
 from models.speech.live import DEFAULT_POLICY, LiveStream, attach, new_stream, stream_file
 from models.speech.recognizer import Segment
-from models.speech.simultaneous import SimultaneousTranscriber
 from models.speech.stream_policy import AgreementWhy, AlignAttWhy
 from models.speech.streaming import StreamUpdate
 from models.speech.subtitles import to_srt, to_text, to_vtt
@@ -221,8 +220,6 @@ def why_views(why: AgreementWhy | AlignAttWhy | None):
 
 
 def live_lag_figure(stream: LiveStream):
-    if not isinstance(stream, SimultaneousTranscriber):  # LocalAgreement's words carry no times live
-        return gr.Plot(visible=False)
     words = stream.committed_words()
     return gr.Plot(lag_figure([(word.text, word.spoken_at, word.committed_at) for word in words]),
                    visible=bool(words))

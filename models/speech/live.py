@@ -36,7 +36,7 @@ def new_stream(policy: str = DEFAULT_POLICY, clock: Callable[[], float] | None =
     """A stream that keeps audio from the first chunk on; it decodes once `attach` gives it a model."""
     if check_policy(policy) == "alignatt":
         return SimultaneousTranscriber(clock=clock)
-    return StreamingTranscriber()
+    return StreamingTranscriber(clock=clock)
 
 
 def attach(stream: LiveStream, recognizer: SpeechRecognizer, language: str | None, task: str = "transcribe",

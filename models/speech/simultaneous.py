@@ -25,7 +25,7 @@ from models.speech.chinese import CHINESE, DEFAULT_SCRIPT, check_script, in_scri
 from models.speech.recognizer import ENCODER_FRAMES_PER_SECOND
 from models.speech.shared_decoder import SharedDecoder
 from models.speech.stream_buffer import StreamBuffer
-from models.speech.stream_policy import AlignAttWhy
+from models.speech.stream_policy import AlignAttWhy, CommittedWord
 from models.speech.streaming import StreamUpdate
 from models.speech.vad import WINDOW_SECONDS, VoiceActivity
 
@@ -40,13 +40,6 @@ class SimultaneousOptions:
     trim_after_seconds: float = 15.0
     keep_seconds: float = 8.0  # a trim keeps this much of the newest audio
     prompt_tokens: int = 120  # text tokens before the buffer given as the prompt
-
-
-@dataclass(frozen=True)
-class CommittedWord:
-    text: str
-    spoken_at: float  # seconds into the stream: where the alignment heads put its last token
-    committed_at: float  # the stream's clock when it was written
 
 
 @dataclass

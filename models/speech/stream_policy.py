@@ -18,6 +18,14 @@ class BufferHypothesis:
 
     words: list[str]
     segment_ends: list[tuple[int, float]]  # (words in this and earlier segments, segment end in buffer seconds)
+    word_ends: list[float] = field(default_factory=list)  # where each word ends, buffer seconds; [] if unknown
+
+
+@dataclass(frozen=True)
+class CommittedWord:
+    text: str
+    spoken_at: float | None  # seconds into the stream where the word ends (None: the decoder did not say)
+    committed_at: float  # the stream's clock when it was committed
 
 
 @dataclass

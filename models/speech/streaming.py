@@ -19,7 +19,8 @@ from models.speech.agreement import AgreementOptions, LocalAgreement, agreed_pre
 from models.speech.audio import SAMPLE_RATE
 from models.speech.chinese import DEFAULT_SCRIPT
 from models.speech.stream_buffer import Cut, StreamBuffer, trim_cut
-from models.speech.stream_policy import AgreementWhy, AlignAttWhy, BufferHypothesis, CommitPolicy, StreamText
+from models.speech.stream_policy import (AgreementWhy, AlignAttWhy, BufferHypothesis, CommitPolicy, CommittedWord,
+                                         StreamText)
 from models.speech.vad import VoiceActivity
 
 __all__ = ["LIVE_CHUNK_SECONDS", "AgreementOptions", "BufferHypothesis", "Decoder", "StreamUpdate",
@@ -82,13 +83,15 @@ class StreamingTranscriber:
     """Feed audio with `add_audio` (any thread), decode with `update` / `update_in_background`, end with `finish`."""
 
     def __init__(self, decode: Decoder | None = None, options: StreamingOptions = StreamingOptions(),
-                 policy: CommitPolicy | None = None, vad: VoiceActivity | None = None):
+                 policy: CommitPolicy | None = None, vad: VoiceActivity | None = None,
+                 clock: Callable[[], float] | None = None):
         self.options = options
         # _audio_lock guards what the thread adding audio touches: self.buffer (every field of the
-        # StreamBuffer, its VAD and speech flags included) and self.running (which decode is running, and its
-        # `abandoned` flag, which the decode itself polls without the lock).
+        # StreamBuffer, its VAD and speech flags included), self.received_seconds and self.running (which
+        # decode is running, and its `abandoned` flag, which the decode itself polls without the lock).
         self._audio_lock = threading.Lock()
         self.buffer = StreamBuffer(vad if vad is not None else VoiceActivity())
+        self.received_seconds = 0.0
         self.running: RunningDecode | None = None
         # _decode_lock: one update at a time. It guards self._decode, self.text, self.policy (all of its
         # state; `abandons`, which reads options only, is called under _audio_lock instead), self.last_decode
@@ -100,6 +103,11 @@ class StreamingTranscriber:
         self.policy = policy if policy is not None else LocalAgreement()
         self.last_decode = LastDecode()
         self.latest: StreamUpdate | None = None  # the last decode's result, for callers that do not wait
+        # When each word was spoken and committed, for the lag plot; also guarded by _decode_lock.
+        self.words: list[CommittedWord] = []
+        self._spoken_at: list[float | None] = []  # the last hypothesis' word ends, in stream seconds
+        # The time words are stamped with: audio received so far (real time, live), or the replay's virtual clock.
+        self.clock = clock if clock is not None else (lambda: self.received_seconds)
 
     @property
     def decode(self) -> Decoder | None:
@@ -125,6 +133,7 @@ class StreamingTranscriber:
         chunk = np.asarray(chunk, np.float32)
         with self._audio_lock:
             self.buffer.append(chunk)
+            self.received_seconds += chunk.size / SAMPLE_RATE
             running = self.running
             if (running is not None and running.abandonable and self.buffer.heard_speech
                     and self.policy.abandons(self.buffer.speech, running.seconds)):
@@ -150,6 +159,11 @@ class StreamingTranscriber:
             threading.Thread(target=self._decode_into_latest, daemon=True).start()
         return self.latest
 
+    def committed_words(self) -> list[CommittedWord]:
+        """Every word committed so far, with when it was spoken and committed (for the lag plot)."""
+        with self._decode_lock:
+            return list(self.words)
+
     def feed(self, chunk: np.ndarray) -> StreamUpdate:
         self.add_audio(chunk)
         return self.update()
@@ -165,9 +179,11 @@ class StreamingTranscriber:
                 self.text.commit(final)
             elif self._decode is not None and heard_speech and audio.size:
                 hypothesis = self._decode(audio, self._prompt(), lambda: False)
-                self.policy.hear(hypothesis, self.text)  # for `why`: the final decode is the last hypothesis
+                self._hear(hypothesis)  # for `why`: the final decode is the last hypothesis
                 self.text.commit(hypothesis.words)
+            self._stamp()
             why = self.policy.why(self.text)
+            self._spoken_at = []
             self.text.close()
             self.policy.reset()
             self.last_decode = LastDecode()
@@ -192,10 +208,13 @@ class StreamingTranscriber:
         if self._decode is None or not heard_speech:
             return self._stream_update(started, decoded=False)
         if (self.last_decode.settled and not spoke) or undecoded_seconds < self.options.min_new_audio_seconds:
-            return self._stream_update(started, decoded=False, committed_at_pause=self._commit_at_pause())
+            committed_at_pause = self._commit_at_pause()
+            self._stamp()
+            return self._stream_update(started, decoded=False, committed_at_pause=committed_at_pause)
         self._decode_and_commit()
         self._commit_at_pause()
         self._trim()
+        self._stamp()
         return self._stream_update(started, decoded=True)
 
     def _prompt(self) -> str:
@@ -216,7 +235,24 @@ class StreamingTranscriber:
             self.last_decode.settled = False
             return
         self.last_decode.seconds, self.last_decode.segment_ends = running.seconds, hypothesis.segment_ends
+        self._hear(hypothesis)
+
+    def _hear(self, hypothesis: BufferHypothesis) -> None:
+        """Hand a decode's words to the policy, keeping where each was spoken."""
+        with self._audio_lock:
+            start = self.buffer.start_seconds
+        ends = hypothesis.word_ends if len(hypothesis.word_ends) == len(hypothesis.words) else []
+        self._spoken_at = [start + end for end in ends] or [None] * len(hypothesis.words)
         self.policy.hear(hypothesis, self.text)
+
+    def _stamp(self) -> None:
+        """Stamp the words committed since the last call with when they were spoken and now."""
+        before = len(self.text.before_buffer)
+        for index in range(len(self.words), before + len(self.text.committed)):
+            in_buffer = index - before
+            spoken = self._spoken_at[in_buffer] if 0 <= in_buffer < len(self._spoken_at) else None
+            text = self.text.before_buffer[index] if in_buffer < 0 else self.text.committed[in_buffer]
+            self.words.append(CommittedWord(text, None if spoken is None else round(spoken, 2), round(self.clock(), 2)))
 
     def _commit_at_pause(self) -> bool:
         """Let the policy commit at a pause, and cut the buffer where it says. True if anything changed."""
@@ -241,6 +277,8 @@ class StreamingTranscriber:
 
     def _cut(self, cut: Cut, at_pause: bool) -> None:
         """Move the first `cut.words` committed words before the buffer and drop its first `cut.seconds`."""
+        self._stamp()
+        self._spoken_at = self._spoken_at[cut.words:]
         self.text.cut(cut.words)
         self.policy.cut(cut.words, at_pause)
         with self._audio_lock:
@@ -256,13 +294,14 @@ class StreamingTranscriber:
 
 def whisper_decoder(recognizer, language: str | None, task: str = "transcribe", fit_window: bool = True,
                     script: str = DEFAULT_SCRIPT) -> Decoder:
-    """Decode a buffer with a SpeechRecognizer, the prompt passed as previous text; silence gives no words.
+    """Decode a buffer with a SpeechRecognizer, the prompt passed as previous text; silence gives no words. Each
+    word comes with where it ends (Whisper's alignment heads), for the lag plot.
     `fit_window`: the encoder reads the buffer plus a margin, not a full 30 s window (see SpeechRecognizer)."""
     def decode(audio: np.ndarray, prompt: str, abandon: Callable[[], bool]) -> BufferHypothesis | None:
         try:
             transcript = recognizer.transcribe(audio, language=language, task=task, prompt=prompt or None,
                                                fit_window_to_audio=fit_window, stop=abandon,
-                                               script=script)
+                                               script=script, word_timestamps=True)
         except InputError:
             return BufferHypothesis([], [])
         if abandon():
@@ -271,6 +310,6 @@ def whisper_decoder(recognizer, language: str | None, task: str = "transcribe", 
         for segment in transcript.segments:
             words += segment.text.split()
             segment_ends.append((len(words), segment.end))
-        return BufferHypothesis(words, segment_ends)
+        return BufferHypothesis(words, segment_ends, [word.end for word in transcript.words])
 
     return decode

@@ -1,5 +1,5 @@
 """The AlignAtt live path on Whisper tiny.en: audio fed in microphone-sized chunks gives the clip's text, words
-once committed never change, every word carries when it was spoken and committed, silence decodes nothing,
+once committed never change, silence decodes nothing,
 and streams that decode at once share the model in batches and get what they get alone."""
 import threading
 
@@ -20,7 +20,7 @@ CHUNK = int(LIVE_CHUNK_SECONDS * SAMPLE_RATE)
 TRAILING_SILENCE = np.zeros(SAMPLE_RATE, np.float32)
 
 
-def stream_through(stream: SimultaneousTranscriber, audio: np.ndarray) -> list:
+def stream_through(stream, audio: np.ndarray) -> list:
     """Every chunk in order, one update after each, then the end: the updates that decoded, and the last."""
     audio = np.concatenate([audio, TRAILING_SILENCE])
     updates = []
@@ -45,18 +45,6 @@ def test_chunks_give_the_clips_text_and_committed_words_never_change(tiny_en):
     partial = [update for update in updates[:-1] if update.committed]
     assert partial, "words are committed while the speech goes on, not only at its end"
     assert len(words_of(partial[0].committed)) < len(final_words)
-
-
-def test_words_carry_when_they_were_spoken_and_committed(tiny_en):
-    path, _ = speech_clips("en")[0]
-    audio = load_audio(path)
-    stream = SimultaneousTranscriber(shared_decoder(tiny_en))
-    final = stream_through(stream, audio)[-1]
-    words = stream.committed_words()
-    assert [word.text for word in words] == final.committed.split()
-    spoken = [word.spoken_at for word in words]
-    assert spoken == sorted(spoken) and 0 < spoken[0] and spoken[-1] <= len(audio) / SAMPLE_RATE + 0.1
-    assert all(word.committed_at >= word.spoken_at - 0.3 for word in words), "committed before it was said"
 
 
 def test_silence_is_never_decoded(tiny_en):

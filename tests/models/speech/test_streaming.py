@@ -222,6 +222,47 @@ def test_each_pause_cuts_the_buffer_at_the_one_before_keeping_a_phrase_of_contex
     assert third.committed == "one two three four five six"
 
 
+def test_committed_words_carry_when_they_were_spoken_in_the_stream_and_when_committed_across_cuts():
+    def timed(text, ends):
+        return BufferHypothesis(text.split(), [], list(ends))
+
+    decoder = ScriptedDecoder([timed("one two", [0.3, 0.45]), timed("one two three four", [0.3, 0.45, 1.2, 1.4]),
+                               timed("three four five six", [0.4, 0.6, 1.3, 1.45])])
+    stream = transcriber(decoder)
+    for _ in range(3):
+        stream.add_audio(SPEECH)
+        stream.feed(SILENCE)  # each phrase ends at a pause; the second pause cuts the first phrase off the buffer
+    cut = (16 + 3) * WINDOW_SECONDS  # the third decode's buffer begins 0.1 s (3 windows) after phrase 1's 16 windows
+    words_now = stream.committed_words()
+    assert [word.text for word in words_now] == "one two three four five six".split()
+    assert [word.spoken_at for word in words_now] == [0.3, 0.45, 1.2, 1.4, round(cut + 1.3, 2), round(cut + 1.45, 2)]
+    assert [word.committed_at for word in words_now] == [1.0] * 2 + [2.0] * 2 + [3.0] * 2  # audio received by then
+
+
+def test_a_word_committed_at_a_pause_after_a_trim_keeps_its_own_spoken_time():
+    ends = [0.3, 0.6, 1.0, 1.3, 1.6, 2.0]
+    decoder = ScriptedDecoder([BufferHypothesis(text.split(), segment_ends, ends[:len(text.split())]) for text, segment_ends in
+                               [("Hello there. How", [(2, 1.2), (3, 1.4)]), ("Hello there. How are you", [(2, 1.2), (5, 1.9)]),
+                                ("Hello there. How are you", [(2, 1.2), (5, 1.9)]),
+                                ("Hello there. How are you doing", [(2, 1.2), (6, 2.0)])]])
+    stream = transcriber(decoder, StreamingOptions(trim_after_seconds=2.0))
+    for _ in range(3):
+        stream.feed(SPEECH)
+    stream.add_audio(SPEECH)
+    trimmed = stream.feed(SILENCE[: SAMPLE_RATE * 15 // 100])  # 2.15 s: trimmed after "Hello there.", no pause yet
+    assert trimmed.tentative == "doing" and trimmed.buffer_seconds < 1.0
+    paused = stream.feed(SILENCE[: SAMPLE_RATE // 10])  # a pause: "doing" is committed without another decode
+    assert paused.committed_at_pause and len(decoder.calls) == 4
+    assert (stream.committed_words()[-1].text, stream.committed_words()[-1].spoken_at) == ("doing", 2.0)
+
+
+def test_words_without_times_are_committed_with_none_spoken():
+    stream = transcriber(ScriptedDecoder([words("good morning")]))
+    stream.add_audio(SPEECH)
+    stream.feed(SILENCE)
+    assert [(word.text, word.spoken_at) for word in stream.committed_words()] == [("good", None), ("morning", None)]
+
+
 def test_silero_vad_on_a_spoken_sentence_in_a_noisy_room_decodes_from_the_speech_on_and_commits_at_the_pause():
     clip = load_audio(speech_clips("en")[0][0])
     decoder = ScriptedDecoder([words("The weather today is sunny")] * 40)  # the last word never agrees
