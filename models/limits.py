@@ -18,6 +18,7 @@ class Limits:
     learning_rate: float = 10.0  # above this no optimizer here does anything but blow up
     batch_size: int = 4096
     epochs: int = 500
+    workers: int = 64  # processes asked for one training run; capped at the machine's cores (or GPUs)
     projected_words: int = 200  # words drawn in one embedding projection (and its similarity matrix)
     compared_sentences: int = 50  # sentences in one MiniLM comparison
     neighbours: int = 100  # nearest words (or analogy answers) in one query

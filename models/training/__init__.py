@@ -9,6 +9,8 @@ Imports go one way, top to bottom (no module imports one above it):
     config.py                TrainConfig: one run's settings, checked against TASKS
     loop.py                  fit(): the training loop
     store.py, saved.py       the runs (SQLite), the trained models kept to be used
+    job.py                   one run's work in the process that trains it: data, model, fit, model kept
+    distributed.py           one run on several worker processes (torch.distributed, DDP), started by torchrun
     runner.py                runs off the request thread, one at a time
 paths.py (optimizer paths on the Rosenbrock surface) stands alone.
 """

@@ -12,6 +12,7 @@ OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")  # shown as training.optimizer
 MAX_LEARNING_RATE = LIMITS.learning_rate
 MAX_BATCH_SIZE = LIMITS.batch_size
 MAX_EPOCHS = LIMITS.epochs
+MAX_WORKERS = LIMITS.workers  # asked for; a run gets at most the machine's cores or GPUs (distributed.py caps it)
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class TrainConfig:
     seed: int = 0
     validation_split: float = 0.2
     dataset: str = ""  # the my-images task's image set (models/training/image_sets.py)
+    workers: int = 1  # processes sharing each mini-batch (models/training/distributed.py): the run's world size
 
     def validate(self, examples: int | None = None) -> "TrainConfig":
         """This config with whole numbers made ints, or InputError saying what is wrong.
@@ -44,6 +46,7 @@ class TrainConfig:
         batch_size = _whole("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
         epochs = _whole("epochs", self.epochs, 1, MAX_EPOCHS)
         seed = _whole("seed", self.seed, 0, 2**31 - 1)
+        workers = _whole("workers", self.workers, 1, MAX_WORKERS)
         split = _number("validation_split", self.validation_split)
         if not 0.05 <= split <= 0.5:
             raise InputError.of("training.bad_split", split=split)
@@ -53,13 +56,14 @@ class TrainConfig:
                 raise InputError.of("training.batch_too_large", batch_size=batch_size, examples=training_examples,
                                     task=self.task)
         return TrainConfig(self.task, self.variant, self.optimizer, learning_rate, batch_size, epochs, seed, split,
-                           self.dataset)
+                           self.dataset, workers)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
     @classmethod
     def from_json(cls, text: str) -> "TrainConfig":
+        """A stored config; a record from before a setting existed gets its default (workers: 1)."""
         return cls(**json.loads(text))
 
 

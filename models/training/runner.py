@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 import torch
 
 from models.errors import Phrase
-from models.training import saved
+from models.training import distributed
 from models.training.config import TrainConfig
-from models.training.finetune import trained_part
-from models.training.loop import Point, evaluate, fit, loss_of, steps_per_epoch
+from models.training.job import train_run
+from models.training.loop import Point
 from models.training.store import RunStore
-from models.training.tasks import TASKS, build_model, load_task
+from models.training.tasks import load_task
 
 FLUSH_SECONDS = 0.5  # how often points reach the store: the curves update live, SQLite is not hit per step
 log = logging.getLogger("studio.training")
@@ -27,7 +27,7 @@ class RunState:
     step: int = 0
     total_steps: int = 0
     seconds: float = 0.0  # training time so far
-    message: Phrase | None = None
+    message: Phrase | None = None  # why it ended as it did; until then, a note on its settings (workers capped)
     saved_model: str | None = None  # the key of the model it saved, for tasks whose models can be used
     stop_requested: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
@@ -49,11 +49,12 @@ class Runner:
         self._worker.start()
 
     def start(self, config: TrainConfig) -> int:
-        """Check `config` (InputError if it is wrong), store the run and queue it; returns the run id."""
+        """Check `config` (InputError if it is wrong), cap its workers at what this machine has, store the run
+        and queue it; returns the run id."""
         config.validate()  # an unknown task gets its message before load_task looks it up
-        config = config.validate(len(load_task(config.task, config.dataset)))
+        config, note = distributed.capped(config.validate(len(load_task(config.task, config.dataset))), self.device)
         run_id = self.store.create_run(config)
-        state = RunState(run_id, config)
+        state = RunState(run_id, config, message=note)
         self._states[run_id] = state
         self._queue.put(state)
         return run_id
@@ -89,17 +90,15 @@ class Runner:
                 self._end(state, "failed", {}, Phrase("training.failed", error=f"{type(error).__name__}: {error}"))
 
     def _train(self, state: RunState) -> None:
+        """One worker trains here; several, in their own processes (models/training/distributed.py)."""
         config = state.config
-        train, validation = load_task(config.task, config.dataset).split(config.validation_split, config.seed)
-        train, validation = train.to(self.device), validation.to(self.device)
-        torch.manual_seed(config.seed)
-        model = build_model(config.task, config.variant, train).to(self.device)
-        trained, train, validation = trained_part(model, train, validation)
-        state.total_steps = steps_per_epoch(len(train), config.batch_size) * config.epochs
         state.status = "running"
         self.store.set_status(state.run_id, "running")
         pending: list[Point] = []
         last_flush = time.monotonic()
+
+        def started(total_steps: int) -> None:
+            state.total_steps = total_steps
 
         def on_point(point: Point) -> None:
             nonlocal last_flush
@@ -110,17 +109,16 @@ class Runner:
                 pending.clear()
                 last_flush = time.monotonic()
 
-        task = TASKS[config.task]
-        outcome = fit(trained, train, validation, config, on_point, state.stop_requested.is_set,
-                      task.loss or loss_of, task.evaluate or evaluate)
+        train = train_run if config.workers == 1 else distributed.run
+        outcome, state.saved_model = train(state.run_id, config, self.device, started, on_point,
+                                           state.stop_requested.is_set)
         if pending:
             self.store.add_points(state.run_id, pending)
-        if outcome.status == "finished" and task.saved_kind:
-            state.saved_model = saved.save(state.run_id, config, model, train.classes,
-                                           outcome.metrics.get("validation_accuracy")).key
         self._end(state, outcome.status, outcome.metrics, outcome.message)
 
     def _end(self, state: RunState, status: str, metrics: dict, message: Phrase | None) -> None:
+        """`message`, or when the run has nothing to say about its end, its note (the workers capped)."""
+        message = message or state.message
         self.store.set_status(state.run_id, status, metrics, message)
         state.status, state.message = status, message
         state.done.set()

@@ -24,7 +24,7 @@ def numbers(text: str) -> list[float]:
     ("image size", [LIMITS.image_pixels]),
     ("text to translate", [LIMITS.text_characters, LIMITS.sentence_tokens]),
     ("attention input", [LIMITS.attention_tokens, LIMITS.attention_audio_seconds]),
-    ("training", [LIMITS.learning_rate, LIMITS.batch_size, LIMITS.epochs]),
+    ("training", [LIMITS.learning_rate, LIMITS.batch_size, LIMITS.epochs, LIMITS.workers]),
     ("embeddings", [LIMITS.projected_words, LIMITS.compared_sentences, LIMITS.neighbours]),
     ("queue", [LIMITS.queue_size, LIMITS.fast_concurrency, LIMITS.slow_concurrency,
                LIMITS.fast_concurrency + LIMITS.slow_concurrency, LIMITS.live_speech_concurrency]),
