@@ -1,0 +1,109 @@
+"""Micro-batching: model calls that arrive together run as one batch (one forward, one batched `generate`).
+
+A caller hands its request to the model's `Batcher` and waits. The batcher's worker thread takes the oldest
+waiting request, gives others WAIT_SECONDS from its arrival to join it (those with the same key: the same
+options, so one call can serve them all), runs up to `most` of them as one call and hands each caller its own
+result. One worker per batcher, so one batch of a model runs at a time; the worker ends after IDLE_SECONDS
+without work and starts again with the next request (a model that is let go takes no thread with it).
+
+Faults stay with their request: a request whose caller gave up (its future cancelled) before its batch started
+is left out, and a batch whose call fails is run again one request at a time, so only the request that fails
+hears of it.
+"""
+import threading
+import time
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+WAIT_SECONDS = 0.015  # how long the first request of a batch waits for others: a fraction of any model call
+MOST_PER_BATCH = 8  # more rows than this gain little on a CPU and hold every caller for longer
+IDLE_SECONDS = 5.0  # the worker thread ends after this long without a request
+
+
+@dataclass(frozen=True, eq=False)  # compared by identity: a request may hold tensors
+class Waiting:
+    """A request in the queue, with when it came (time.monotonic) and the future its caller waits on."""
+    request: Any
+    key: Hashable
+    arrived: float
+    future: Future = field(default_factory=Future)
+
+
+class Batcher:
+    """`run(requests) -> results` (one result per request, in order) called on batches of requests with one key."""
+
+    def __init__(self, run: Callable[[list], list], key: Callable[[Any], Hashable] = lambda request: None,
+                 most: int = MOST_PER_BATCH, wait_seconds: float = WAIT_SECONDS, name: str = "batcher"):
+        self.run, self.key, self.most, self.wait_seconds, self.name = run, key, most, wait_seconds, name
+        self._waiting: list[Waiting] = []
+        self._changed = threading.Condition()  # guards _waiting and _working
+        self._working = False
+        self.batch_sizes: list[int] = []  # every batch run so far, for the bench and tests
+
+    def __call__(self, request):
+        """The request's result, once its batch has run (its exception if it failed)."""
+        return self.submit(request).result()
+
+    def submit(self, request) -> Future:
+        """Queue the request; cancelling the future before its batch starts leaves it out."""
+        with self._changed:
+            waiting = Waiting(request, self.key(request), time.monotonic())
+            self._waiting.append(waiting)
+            if not self._working:
+                self._working = True
+                threading.Thread(target=self._work, daemon=True, name=self.name).start()
+            self._changed.notify_all()
+        return waiting.future
+
+    def _work(self) -> None:
+        while batch := self._next_batch():
+            started = [waiting for waiting in batch if waiting.future.set_running_or_notify_cancel()]
+            if started:
+                self.batch_sizes.append(len(started))
+                self._run(started)
+
+    def _next_batch(self) -> list[Waiting]:
+        """The next batch: the oldest request and up to `most` - 1 more of its key, once they are `most` or its
+        wait is over; empty after IDLE_SECONDS without a request (the worker then ends)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._waiting, IDLE_SECONDS):
+                self._working = False
+                return []
+            first = self._waiting[0]
+            def joined() -> list[Waiting]:
+                return [waiting for waiting in self._waiting if waiting.key == first.key][:self.most]
+            self._changed.wait_for(lambda: len(joined()) >= self.most,
+                                   max(0.0, first.arrived + self.wait_seconds - time.monotonic()))
+            batch = joined()
+            self._waiting = [waiting for waiting in self._waiting if waiting not in batch]
+            return batch
+
+    def _run(self, batch: list[Waiting]) -> None:
+        try:
+            results = self.run([waiting.request for waiting in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"{self.name}: {len(results)} results for {len(batch)} requests")
+        except Exception as error:  # noqa: BLE001 (alone, the request fails with its own error; together, retried)
+            if len(batch) == 1:
+                batch[0].future.set_exception(error)
+                return
+            for waiting in batch:
+                self._run([waiting])
+            return
+        for waiting, result in zip(batch, results):
+            waiting.future.set_result(result)
+
+
+def batcher_of(owner: object, name: str, run: Callable[[list], list],
+               key: Callable[[Any], Hashable] = lambda request: None) -> Batcher:
+    """`owner`'s batcher named `name` (made on first use and kept on the owner, so it goes with the model)."""
+    with _OWNERS_LOCK:
+        batchers = owner.__dict__.setdefault("_batchers", {})
+        if name not in batchers:
+            batchers[name] = Batcher(run, key, name=f"{type(owner).__name__}-{name}")
+        return batchers[name]
+
+
+_OWNERS_LOCK = threading.Lock()
