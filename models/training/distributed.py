@@ -65,9 +65,9 @@ def capped(config: TrainConfig, device: torch.device) -> tuple[TrainConfig, Phra
     available = available_workers(device)
     if config.workers <= available:
         return config, None
-    unit = Phrase("training.unit.gpus" if device.type == "cuda" else "training.unit.cores")
     return (TrainConfig(**{**asdict(config), "workers": available}),
-            Phrase("training.workers_capped", asked=config.workers, available=available, unit=unit))
+            Phrase("training.workers_capped_gpus" if device.type == "cuda" else "training.workers_capped_cores",
+                   asked=config.workers, available=available))
 
 
 def free_port() -> int:
