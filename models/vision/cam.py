@@ -4,6 +4,7 @@ The heatmap is the chosen layer's feature maps weighted by how much the class sc
 channel (its gradient averaged over the map), summed, kept where positive and scaled to [0, 1].
 Colouring it over the photo is the studio's job (studio/views/overlays.py).
 """
+import functools
 import time
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from models.batching import Batcher, batcher_of
 from models.errors import InputError
 from models.vision import efficientnet
 from models.vision.classifier import Classification, ImageClassifier, Prediction, crop_box
@@ -31,6 +33,14 @@ class Explanation:
     classification: Classification  # the top 5 from the same forward pass
 
 
+@dataclass(frozen=True)
+class CamRequest:
+    pixels: torch.Tensor  # [3, 224, 224], the photo's centre crop as the network reads it
+    size: tuple[int, int]  # the photo's (width, height)
+    class_index: int | None  # None: the top class
+    layer: str
+
+
 def supports(classifier: ImageClassifier) -> bool:
     """Whether the network is an EfficientNet, whose layers `explain` knows by name."""
     return efficientnet.is_efficientnet(classifier.network)
@@ -38,29 +48,49 @@ def supports(classifier: ImageClassifier) -> bool:
 
 def explain(classifier: ImageClassifier, image, class_index: int | None = None,
             layer: str = DEFAULT_LAYER) -> Explanation:
-    """Grad-CAM of `class_index` (default: the top class) at `layer`, from one forward and a partial backward pass."""
+    """Grad-CAM of `class_index` (default: the top class) at `layer`, from one forward and a partial backward pass.
+    Calls that arrive together (at the same layer) share one batched pass (models/batching.py)."""
     if layer not in LAYERS:
         raise InputError.of("cam.unknown_layer", layer=layer, choices=", ".join(LAYERS))
     if not supports(classifier):
         raise InputError.of("cam.unsupported")
-    started = time.perf_counter()
+    if class_index is not None and not 0 <= class_index < len(classifier.labels):
+        raise InputError.of("cam.class_out_of_range", index=class_index, last=len(classifier.labels) - 1)
     picture = open_image(image)
-    batch = classifier.to_tensor(picture).to(classifier.device, classifier.dtype)
+    return batcher(classifier)(CamRequest(classifier.to_tensor(picture)[0], picture.size, class_index, layer))
+
+
+def batcher(classifier: ImageClassifier) -> Batcher:
+    """The classifier's Grad-CAM batcher: calls at one layer that arrive together run as one `explain_batch`."""
+    return batcher_of(classifier, "grad-cam", functools.partial(explain_batch, classifier),
+                      key=lambda request: request.layer)
+
+
+def explain_batch(classifier: ImageClassifier, requests: list[CamRequest]) -> list[Explanation]:
+    """Grad-CAM of every request (all at one layer) from one forward pass of the batch [N, 3, 224, 224] and one
+    partial backward pass: the rows are independent (batch norm in eval mode), so the gradient of the sum of the
+    chosen logits is each row's own gradient."""
+    started = time.perf_counter()
+    layer = requests[0].layer
+    batch = torch.stack([request.pixels for request in requests]).to(classifier.device, classifier.dtype)
     with torch.enable_grad():
         # the stages walked here rather than hooked: the network is shared by request threads, and a hook
         # would see theirs too
         logits, features = efficientnet.run(efficientnet.stages(classifier.network), batch, keep=layer)
-        probabilities = logits.float().softmax(-1)[0]
-        chosen = int(probabilities.argmax()) if class_index is None else class_index
-        if not 0 <= chosen < len(classifier.labels):
-            raise InputError.of("cam.class_out_of_range", index=chosen, last=len(classifier.labels) - 1)
-        gradients, = torch.autograd.grad(logits[0, chosen], features)
+        probabilities = logits.float().softmax(-1)  # [N, classes]
+        chosen = [int(row.argmax()) if request.class_index is None else request.class_index
+                  for row, request in zip(probabilities, requests)]
+        gradients, = torch.autograd.grad(logits[range(len(requests)), chosen].sum(), features)
     weights = gradients.float().mean(dim=(2, 3), keepdim=True)
-    cam = F.relu((weights * features.detach().float()).sum(dim=1, keepdim=True)).cpu()
+    cams = F.relu((weights * features.detach().float()).sum(dim=1, keepdim=True)).cpu()  # [N, 1, h, w]
     values, indices = probabilities.detach().topk(5)
-    top5 = [Prediction(classifier.labels[i], i, p) for p, i in zip(values.tolist(), indices.tolist())]
-    return Explanation(to_image_grid(cam, picture.size), chosen, classifier.labels[chosen], layer,
-                       Classification(top5, time.perf_counter() - started))
+    seconds = time.perf_counter() - started
+    explanations = []
+    for row, request in enumerate(requests):
+        top5 = [Prediction(classifier.labels[i], i, p) for p, i in zip(values[row].tolist(), indices[row].tolist())]
+        explanations.append(Explanation(to_image_grid(cams[row:row + 1], request.size), chosen[row],
+                                        classifier.labels[chosen[row]], layer, Classification(top5, seconds)))
+    return explanations
 
 
 def to_image_grid(cam: torch.Tensor, size: tuple[int, int]) -> np.ndarray:

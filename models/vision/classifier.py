@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from models.batching import Batcher, batcher_of
 from models.libraries import IMPORT_LOCK
 from models.vision.efficientnet import lite0
 from models.vision.images import open_image
@@ -57,16 +58,23 @@ class ImageClassifier:
         self.device, self.dtype = device, dtype
         self.to_tensor = to_tensor
 
+    @property
+    def batcher(self) -> Batcher:
+        """Classifications that arrive together run as one `probabilities` call."""
+        return batcher_of(self, "classify", self.probabilities)
+
     @torch.inference_mode()
-    def logits(self, image: Image.Image) -> torch.Tensor:
-        batch = self.to_tensor(image).to(self.device, self.dtype)
-        output = self.network(batch)
-        return (output.logits if hasattr(output, "logits") else output).float()
+    def probabilities(self, batch: list[torch.Tensor]) -> list[torch.Tensor]:
+        """[1, 3, H, W] pixels per image (as `to_tensor` gives them) -> [classes] probabilities per image, from one
+        forward pass of them all."""
+        output = self.network(torch.cat(batch).to(self.device, self.dtype))
+        return list((output.logits if hasattr(output, "logits") else output).float().softmax(-1))
 
     def classify(self, image, top_k: int = 5) -> Classification:
-        """`image`: a path, bytes, array or PIL image in any mode; returns the top_k classes."""
+        """`image`: a path, bytes, array or PIL image in any mode; returns the top_k classes. Calls that arrive
+        together share one forward pass (models/batching.py)."""
         started = time.perf_counter()
-        probabilities = self.logits(open_image(image)).softmax(-1)[0]
+        probabilities = self.batcher(self.to_tensor(open_image(image)))
         values, indices = probabilities.topk(min(top_k, len(self.labels)))
         predictions = [Prediction(self.labels[i], i, float(p)) for p, i in zip(values.tolist(), indices.tolist())]
         return Classification(predictions, time.perf_counter() - started)

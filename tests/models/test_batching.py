@@ -2,12 +2,13 @@
 result, and a failing or cancelled request leaves the others' results intact."""
 import threading
 import time
-from concurrent.futures import CancelledError, ThreadPoolExecutor
+from concurrent.futures import CancelledError
 
 import pytest
 
 from models import batching
 from models.batching import Batcher
+from tests.at_once import at_once
 
 CALLERS = 6
 IDLE_WAIT_SECONDS = 0.2  # well past the patched IDLE_SECONDS
@@ -19,18 +20,8 @@ def doubled(requests: list[int]) -> list[int]:
 
 
 def together(batcher: Batcher, requests: list) -> list:
-    """Every request submitted from its own thread at the same moment; their results (or exceptions), in order."""
-    start = threading.Barrier(len(requests))
-
-    def call(request):
-        start.wait()
-        try:
-            return batcher.submit(request).result(ANSWER_SECONDS)
-        except Exception as error:  # noqa: BLE001 (a failure is a result here)
-            return error
-
-    with ThreadPoolExecutor(len(requests)) as pool:
-        return list(pool.map(call, requests))
+    """Every request submitted at the same moment; their results (or exceptions), in order."""
+    return at_once(lambda request: batcher.submit(request).result(ANSWER_SECONDS), requests)
 
 
 def test_calls_that_arrive_together_run_as_one_batch_and_each_gets_its_own_result():

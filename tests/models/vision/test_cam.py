@@ -8,6 +8,7 @@ from PIL import Image
 from models.errors import InputError
 from models.vision import cam, efficientnet
 from models.vision.classifier import load_image_classifier, preprocess
+from tests.at_once import at_once
 
 # chelsea.jpg is 451×300; the cat's face (ears, eyes, nose, muzzle) fills x 40–390, y 0–300, the rest is background.
 CAT_FACE = (40, 0, 390, 300)  # left, top, right, bottom
@@ -60,3 +61,31 @@ def test_the_walked_stages_give_the_networks_own_logits(lite0):
         walked, kept = efficientnet.run(efficientnet.stages(lite0.network), batch, keep="_blocks.10")
         assert torch.allclose(walked, lite0.network(batch), atol=1e-4)
     assert kept.shape[-2:] == (14, 14)
+
+
+def test_photos_explained_at_once_run_as_one_batch_and_get_what_each_gets_alone(lite0):
+    photos = [data.chelsea(), data.coffee(), data.astronaut()[::2, ::2], data.rocket()]
+    alone = [cam.explain(lite0, photo) for photo in photos]
+    batches = len(cam.batcher(lite0).batch_sizes)
+
+    together = at_once(lambda photo: cam.explain(lite0, photo), photos)
+
+    assert max(cam.batcher(lite0).batch_sizes[batches:]) > 1, "the photos ran one at a time"
+    for single, batched in zip(alone, together):
+        assert [p.label for p in batched.classification.predictions] == [p.label for p in single.classification.predictions]
+        assert [p.probability for p in batched.classification.predictions] == pytest.approx(
+            [p.probability for p in single.classification.predictions], abs=1e-5)  # a batched GEMM sums in another order
+        assert batched.class_index == single.class_index
+        np.testing.assert_allclose(batched.heatmap, single.heatmap, atol=1e-5)
+
+
+def test_a_batch_of_photos_equals_each_photo_alone(lite0):
+    requests = [cam.CamRequest(lite0.to_tensor(Image.fromarray(photo))[0], Image.fromarray(photo).size, index,
+                               "_blocks.15") for photo, index in [(data.chelsea(), None), (data.coffee(), 967)]]
+
+    batch = cam.explain_batch(lite0, requests)
+
+    for request, batched in zip(requests, batch):
+        single, = cam.explain_batch(lite0, [request])
+        assert batched.label == single.label and batched.layer == "_blocks.15"
+        np.testing.assert_allclose(batched.heatmap, single.heatmap, atol=1e-5)

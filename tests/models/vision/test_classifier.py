@@ -9,6 +9,7 @@ from skimage import data
 from models.errors import InputError
 from models.vision.images import MAX_IMAGE_PIXELS, open_image
 from models.vision.classifier import imagenet_labels, load_image_classifier
+from tests.at_once import at_once
 
 CAT_CLASSES = {"tabby cat", "a cat having a striped coat", "Egyptian Mau", "Persian cat", "Siamese cat", "lynx"}
 
@@ -89,3 +90,17 @@ def test_hugging_face_folder_loads_through_from_pretrained(tmp_path):
     ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(tmp_path)
     result = load_image_classifier(str(tmp_path), torch.device("cpu")).classify(data.coffee(), top_k=5)
     assert {p.label for p in result.predictions} == {"red", "green", "blue"}
+
+
+def test_photos_classified_at_once_run_as_one_batch_and_get_what_each_gets_alone(lite0):
+    photos = [data.chelsea(), data.coffee(), data.astronaut(), data.rocket()]
+    alone = [lite0.classify(photo).predictions for photo in photos]
+    batches = len(lite0.batcher.batch_sizes)
+
+    together = [result.predictions for result in at_once(lite0.classify, photos)]
+
+    assert max(lite0.batcher.batch_sizes[batches:]) > 1, "the photos ran one at a time"
+    for single, batched in zip(alone, together):
+        assert [p.label for p in batched] == [p.label for p in single]
+        # a batched GEMM sums in another order: the same probabilities to float32 rounding
+        assert [p.probability for p in batched] == pytest.approx([p.probability for p in single], abs=1e-5)
