@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from models.batching import Batcher, batcher_of
 from models.errors import InputError, ModelUnavailable
 from models.libraries import IMPORT_LOCK
 
@@ -35,11 +36,23 @@ class SentenceEncoder:
         self.network.to(device, dtype)
         self.device = device
 
-    @torch.inference_mode()
     def embed(self, texts: list[str]) -> Embeddings:
-        """Mean-pooled, L2-normalised embeddings, as sentence-transformers computes them for this model."""
+        """Mean-pooled, L2-normalised embeddings, as sentence-transformers computes them for this model. Calls
+        that arrive together share one forward pass (models/batching.py)."""
         if not texts or any(not text.strip() for text in texts):
             raise InputError.of("text.no_sentence")
+        return self.batcher(tuple(texts))
+
+    @property
+    def batcher(self) -> Batcher:
+        """Calls that arrive together run as one `embed_together`."""
+        return batcher_of(self, "embed", self.embed_together)
+
+    @torch.inference_mode()
+    def embed_together(self, calls: list[tuple[str, ...]]) -> list[Embeddings]:
+        """Every call's texts in one padded batch [texts, tokens]; padding is masked out of the attention and the
+        mean, so each text's vector is what it would be alone."""
+        texts = [text for call in calls for text in call]
         batch = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
         batch = batch.to(self.device)
         hidden = self.network(**batch).last_hidden_state.float()
@@ -48,7 +61,9 @@ class SentenceEncoder:
         vectors = torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy()
         tokens = [self.tokenizer.convert_ids_to_tokens(ids[ids != self.tokenizer.pad_token_id])
                   for ids in batch["input_ids"].cpu()]
-        return Embeddings(vectors, tokens)
+        ends = np.cumsum([len(call) for call in calls])
+        return [Embeddings(vectors[end - len(call):end], tokens[end - len(call):end])
+                for call, end in zip(calls, ends)]
 
 
 def load_sentence_encoder(source: str, device: torch.device, dtype: torch.dtype = torch.float32) -> SentenceEncoder:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from models.batching import Batcher, batcher_of
 from models.errors import InputError, ModelUnavailable, Phrase
 from models.libraries import IMPORT_LOCK
 from models.progress import Progress
@@ -45,6 +46,28 @@ CUT_FRAME_SECONDS = 0.1  # the loudness of 100 ms frames is compared to find the
 # (39 decodes, tiny.en) looped 5 times with 2 s, never with 5 s or 10 s, nor with the full 30 s window.
 FITTED_WINDOW_MARGIN_SECONDS = 5.0
 ENCODER_FRAMES_PER_SECOND = 50  # after the encoder's stride-2 convolution
+
+
+@dataclass(frozen=True)
+class Window:
+    """Up to 30 s of audio to decode greedily, with the options its batch shares (`options`)."""
+    features: torch.Tensor  # [1, mel bins, 3000]: the log-mel of the window, padded to 30 s
+    seconds: float  # of audio in the window
+    language: str
+    task: str
+    word_timestamps: bool
+
+    @property
+    def options(self) -> tuple[str, str, bool]:
+        return self.language, self.task, self.word_timestamps
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A window's greedy decode."""
+    generated: list[int]  # the token ids after the prompt, without a loop's repeated copies
+    scores: torch.Tensor  # [steps, vocabulary]: the decoder's processed scores at each step
+    times: list[float] | None  # each token's start in the window (s), when word timestamps were asked for
 
 
 @dataclass
@@ -114,12 +137,16 @@ class StopOnLoop:
     def __init__(self, is_text: Callable[[int], bool]):
         self.is_text = is_text
         self.prompt_length: int | None = None
+        self.stopped: dict[int, int] = {}  # row -> how many tokens it had generated when it first looped
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs) -> torch.BoolTensor:
         if self.prompt_length is None:  # first called once one token is generated
             self.prompt_length = input_ids.shape[1] - 1
         rows = input_ids[:, self.prompt_length:].tolist()
         looping = [loop_start([token for token in row if self.is_text(token)]) is not None for row in rows]
+        for row, looped in enumerate(looping):
+            if looped:
+                self.stopped.setdefault(row, len(rows[row]))
         return torch.tensor(looping, device=input_ids.device)
 
 
@@ -244,8 +271,12 @@ class SpeechRecognizer:
                 language = self.detect_language(features)
             seconds = (end - start) / SAMPLE_RATE
             encoder_seconds = min(seconds + FITTED_WINDOW_MARGIN_SECONDS, N_SAMPLES / SAMPLE_RATE) if fit_window_to_audio else None
-            generated, scores, times = self._generate(features, seconds, language, task, prompt_ids,
-                                                      word_timestamps, encoder_seconds, stop)
+            window = Window(features, seconds, language, task, word_timestamps)
+            if prompt_ids is None and encoder_seconds is None and stop is None:  # a whole window of a file
+                decoded = self.window_batcher(window)
+            else:  # live transcription's: prompted, fitted or stoppable, decoded alone
+                decoded = self._generate([window], prompt_ids, encoder_seconds, stop)[0]
+            generated, scores, times = decoded.generated, decoded.scores, decoded.times
             segments += self._segments(generated, start / SAMPLE_RATE, seconds)
             probabilities = scores.softmax(dim=-1)
             tokens += self._token_infos(generated, probabilities)
@@ -265,6 +296,11 @@ class SpeechRecognizer:
             words=words,
         )
         return in_chosen_script(transcript, script)
+
+    @property
+    def window_batcher(self) -> Batcher:
+        """Whole windows of files, decoded with the same options, that arrive together run as one `_generate`."""
+        return batcher_of(self, "windows", self._generate, key=lambda window: window.options)
 
     def check_options(self, language: str | None, task: str) -> str | None:
         """InputError for a language or task this model lacks; else the language code, None to detect it."""
@@ -318,25 +354,27 @@ class SpeechRecognizer:
                 hidden = layer(hidden, None)
             return BaseModelOutput(last_hidden_state=encoder.layer_norm(hidden))
 
-    def _generate(
-        self, features: torch.Tensor, seconds: float, language: str, task: str, prompt_ids: torch.Tensor | None,
-        word_timestamps: bool = False, encoder_seconds: float | None = None, stop: Callable[[], bool] | None = None,
-    ) -> tuple[list[int], torch.Tensor, list[float] | None]:
-        """Greedy decoding of one window: the generated ids, the decoder's scores at each step and, if asked,
-        each generated token's start time in the window."""
+    def _generate(self, windows: list[Window], prompt_ids: torch.Tensor | None = None,
+                  encoder_seconds: float | None = None, stop: Callable[[], bool] | None = None) -> list[Decoded]:
+        """Greedy decoding of windows that share their options, as one batched `generate` (one encoder forward of
+        [windows, mel bins, 3000], one decoder step for every row at a time). Each row stops on its own (</s>, a
+        loop, its own token cap) and is cut there, so each window gets what it would have got alone."""
         with IMPORT_LOCK:
             from transformers import StoppingCriteriaList
 
-        max_new_tokens = min(MAX_TOKENS_PER_WINDOW, int(MAX_TOKENS_PER_SECOND * seconds) + 16)
+        language, task, word_timestamps = windows[0].options
         prompt_length = MAX_PROMPT_TOKENS + (len(prompt_ids) if prompt_ids is not None else 0)
-        max_length = min(max_new_tokens + prompt_length, self.model.config.max_target_positions)
+        max_lengths = [min(min(MAX_TOKENS_PER_WINDOW, int(MAX_TOKENS_PER_SECOND * window.seconds) + 16)
+                           + prompt_length, self.model.config.max_target_positions) for window in windows]
         options = dict(language=language, task=task) if self.multilingual else {}
         if prompt_ids is not None:
             options["prompt_ids"] = prompt_ids
+        features = torch.cat([window.features for window in windows])
         if encoder_seconds is None:
             options["input_features"] = features
         else:
             options["encoder_outputs"] = self.encode(features, encoder_seconds)
+        loops = StopOnLoop(self._is_text)
         output = self.model.generate(
             **options,
             return_timestamps=self.timestamp_begin is not None,
@@ -344,14 +382,36 @@ class SpeechRecognizer:
             force_unique_generate_call=True,
             return_dict_in_generate=True,
             output_scores=True,
-            max_length=max_length,
-            stopping_criteria=StoppingCriteriaList([StopOnLoop(self._is_text)] + ([StopWhen(stop)] if stop else [])),
+            max_length=max(max_lengths),
+            stopping_criteria=StoppingCriteriaList([loops] + ([StopWhen(stop)] if stop else [])),
         )
         steps = len(output["scores"])  # a dict, not a ModelOutput, when token timestamps are asked for
-        generated = output["sequences"][0, -steps:].tolist()
-        times = output["token_timestamps"][0, -steps:].tolist() if word_timestamps else None
-        kept = self._without_loop(generated)
-        return generated[:kept], torch.stack(output["scores"])[:kept, 0].float(), times[:kept] if times else times
+        start = output["sequences"].shape[1] - steps  # the prompt's length
+        decoded = []
+        for row, max_length in enumerate(max_lengths):
+            generated = output["sequences"][row, start:].tolist()
+            end = generated.index(self.end_of_text) + 1 if self.end_of_text in generated else steps
+            length = min(end, loops.stopped.get(row, steps), max_length - start)
+            generated = generated[:length]
+            scores = torch.stack([step[row] for step in output["scores"][:length]]).float()
+            times = self._token_times(output, row, start, length) if word_timestamps else None
+            kept = self._without_loop(generated)
+            decoded.append(Decoded(generated[:kept], scores[:kept], times[:kept] if times else times))
+        return decoded
+
+    def _token_times(self, output: dict, row: int, prompt_length: int, length: int) -> list[float]:
+        """The start (s) of each of a row's first `length` generated tokens, from that row's cross-attention alone
+        (transformers' alignment-head DTW; the batch's, normalised over every row's length, would differ)."""
+        with IMPORT_LOCK:
+            from transformers.generation import GenerateEncoderDecoderOutput
+
+        alone = GenerateEncoderDecoderOutput(
+            sequences=output["sequences"][row:row + 1, :prompt_length + length],
+            cross_attentions=tuple(tuple(layer[row:row + 1] for layer in step)
+                                   for step in output["cross_attentions"][:length]))
+        times = self.model._extract_token_timestamps(alone, self.model.generation_config.alignment_heads,
+                                                     num_input_ids=prompt_length)
+        return times[0, -length:].tolist()
 
     def _without_loop(self, generated: list[int]) -> int:
         """How many generated tokens to keep: all but the repeated copies when the text ends in a loop."""

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from models.batching import Batcher, batcher_of
 from models.errors import InputError, ModelUnavailable, Phrase
 from models.libraries import IMPORT_LOCK
 from models.limits import LIMITS
@@ -149,6 +150,22 @@ def score(logprob: float, length: int, length_penalty: float) -> float:
 # ----------------------------------------------------------------------------------------------
 # Translators
 
+@dataclass(frozen=True)
+class Search:
+    """How a translation is searched; calls searched alike can share a batch."""
+    beam_size: int
+    n_best: int
+    length_penalty: float
+    with_attention: bool
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Up to BATCH_SIZE sentences of one call."""
+    texts: tuple[str, ...]
+    search: Search
+
+
 class Translator(ABC):
     """Translate a list of texts; subclasses supply tokenisation and the per-batch model call."""
 
@@ -166,17 +183,32 @@ class Translator(ABC):
             if token_count > MAX_SOURCE_TOKENS:
                 raise InputError.of("translation.too_many_tokens", number=number, count=token_count,
                                      limit=MAX_SOURCE_TOKENS)
+        search = Search(beam_size, n_best, length_penalty, with_attention)
         translations = []
         for start in range(0, len(texts), BATCH_SIZE):
             if progress:
                 progress(start / len(texts), Phrase("translation.progress", first=start + 1,
                                                     last=min(start + BATCH_SIZE, len(texts)), total=len(texts)))
-            batch = texts[start:start + BATCH_SIZE]
-            with torch.inference_mode():
-                translations += self.translate_batch(batch, beam_size, n_best, length_penalty, with_attention)
+            translations += self.batcher(Chunk(tuple(texts[start:start + BATCH_SIZE]), search))
         if progress:
             progress(1.0, Phrase("translation.done"))
         return translations
+
+    @property
+    def batcher(self) -> Batcher:
+        """Chunks searched alike that arrive together run as one `translate_chunks` call."""
+        return batcher_of(self, "translate", self.translate_chunks, key=lambda chunk: chunk.search)
+
+    def translate_chunks(self, chunks: list[Chunk]) -> list[list[Translation]]:
+        """Chunks of sentences (from calls that arrived together, all searched alike) translated as one batch:
+        each sentence is searched as if alone (padding masked, its own stop), so each chunk gets what it would
+        have got by itself."""
+        search = chunks[0].search
+        with torch.inference_mode():
+            translations = self.translate_batch([text for chunk in chunks for text in chunk.texts], search.beam_size,
+                                                search.n_best, search.length_penalty, search.with_attention)
+        ends = np.cumsum([len(chunk.texts) for chunk in chunks])
+        return [translations[end - len(chunk.texts):end] for chunk, end in zip(chunks, ends)]
 
     @abstractmethod
     def count_source_tokens(self, text: str) -> int: ...

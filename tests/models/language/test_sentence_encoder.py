@@ -1,8 +1,10 @@
+import numpy as np
 import pytest
 import torch
 
 from models.errors import InputError
 from models.language.sentence_encoder import load_sentence_encoder, packaged_minilm_folder
+from tests.at_once import at_once
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +45,18 @@ def test_hugging_face_folder_loads_through_from_pretrained(tmp_path):
     BertModel(BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                          intermediate_size=64)).save_pretrained(tmp_path)
     assert load_sentence_encoder(str(tmp_path), torch.device("cpu")).embed(["hi"]).vectors.shape == (1, 32)
+
+
+def test_calls_embedded_at_once_run_as_one_batch_and_get_what_each_gets_alone(minilm):
+    """Texts of different lengths padded into one batch: the mask keeps each vector what it is alone."""
+    calls = [["A cat sits on the sofa.", "Hi."], ["The weather is lovely today, isn't it, my dear old friend?"],
+             ["Attention is all you need."], ["Stock markets fell sharply today.", "x", "Paris in the spring."]]
+    alone = [minilm.embed(texts) for texts in calls]
+    batches = len(minilm.batcher.batch_sizes)
+
+    together = at_once(minilm.embed, calls)
+
+    assert max(minilm.batcher.batch_sizes[batches:]) > 1, "the calls ran one at a time"
+    for single, batched in zip(alone, together):
+        assert batched.tokens == single.tokens
+        np.testing.assert_allclose(batched.vectors, single.vectors, atol=1e-6)

@@ -10,8 +10,9 @@ import torch
 
 from models.speech.audio import MAX_AUDIO_SECONDS, SAMPLE_RATE, check_speech, load_audio, to_16k_mono
 from models.errors import InputError
-from models.speech.recognizer import load_speech_model, loop_start
+from models.speech.recognizer import Window, load_speech_model, loop_start
 from models.metrics import word_error_rate
+from tests.at_once import at_once
 from tests.tests_paths import speech_clips
 from models.speech.whisper_ct2 import packaged_model_files
 
@@ -266,3 +267,44 @@ def test_hugging_face_folder_loads_through_the_same_api(tmp_path):
     assert recognizer.languages == ["en"]
     assert transcript.language == "en" and isinstance(transcript.text, str)
     assert len(transcript.tokens) <= config.max_target_positions
+
+
+@pytest.mark.slow
+def test_clips_transcribed_at_once_run_as_one_batch_and_get_what_each_gets_alone(tiny_en):
+    """Clips of different lengths decoded as one batch: each row stops on its own and its word times come from its
+    own cross-attention, so each clip gets what it gets alone."""
+    paths = {path.stem: path for path, _ in speech_clips("en")}
+    clips = [load_audio(paths[name]) for name in ("en_weather", "natural_bakery", "natural_lights", "en_coffee")]
+    def transcribe(samples):
+        return tiny_en.transcribe(samples, word_timestamps=True)
+
+    alone = [transcribe(samples) for samples in clips]
+    batches = len(tiny_en.window_batcher.batch_sizes)
+
+    together = at_once(transcribe, clips)
+
+    assert max(tiny_en.window_batcher.batch_sizes[batches:]) > 1, "the clips ran one at a time"
+    for single, batched in zip(alone, together):
+        assert batched.text == single.text and batched.segments == single.segments
+        assert [(w.text, w.start, w.end) for w in batched.words] == [(w.text, w.start, w.end) for w in single.words]
+        assert [t.text for t in batched.tokens] == [t.text for t in single.tokens]
+        # a batched GEMM sums in another order: the same probabilities to float32 rounding
+        assert [t.probability for t in batched.tokens] == pytest.approx([t.probability for t in single.tokens], abs=1e-4)
+
+
+@pytest.mark.slow
+def test_a_row_that_reaches_its_own_token_cap_in_a_batch_stops_there(tiny_en):
+    """A window of a tenth of a second may have 17 tokens; the longer clip beside it decodes on."""
+    paths = {path.stem: path for path, _ in speech_clips("en")}
+    long_features = tiny_en.features(load_audio(paths["natural_bakery"]))  # 9 s, some 40 tokens
+    windows = [Window(long_features, 0.1, "en", "transcribe", True),
+               Window(tiny_en.features(load_audio(paths["en_weather"])), 4.0, "en", "transcribe", True),
+               Window(long_features, 20.0, "en", "transcribe", True)]
+
+    batched = tiny_en._generate(windows)
+
+    for window, decoded in zip(windows, batched):
+        single, = tiny_en._generate([window])
+        assert decoded.generated == single.generated and decoded.times == single.times
+        torch.testing.assert_close(decoded.scores, single.scores, atol=1e-4, rtol=0)
+    assert len(batched[0].generated) < len(batched[2].generated)

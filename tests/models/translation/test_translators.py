@@ -9,6 +9,7 @@ from models.errors import InputError, ModelUnavailable, Phrase
 from models.translation.marian import read_marian_binary
 from models.translation.translators import (BATCH_SIZE, MAX_SOURCE_TOKENS, Translation, bergamot_folder,
                                             installed_directions, load_translator)
+from tests.at_once import at_once
 
 CPU = torch.device("cpu")
 
@@ -172,3 +173,37 @@ def test_hugging_face_folder_loads_through_the_same_api(tmp_path):
         assert t.source_tokens[-1] == "</s>" and len(t.nbest) == 2
         assert t.cross_attention.shape == (1, 2, len(t.target_tokens), len(t.source_tokens))
         np.testing.assert_allclose(t.cross_attention.sum(axis=-1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("beams", [1, 4])
+def test_calls_translated_at_once_run_as_one_batch_and_get_what_each_gets_alone(translators, beams):
+    """Sentences of different lengths in one batch: the padding is masked and each stops on its own."""
+    translator = translators["en-pt"]
+    calls = [SENTENCES["en-pt"][0:1], SENTENCES["en-pt"][5:8], SENTENCES["en-pt"][20:21], SENTENCES["en-pt"][1:2]]
+    def translate(texts):
+        return translator.translate(texts, beam_size=beams, n_best=beams, with_attention=True)
+
+    alone = [translate(texts) for texts in calls]
+    batches = len(translator.batcher.batch_sizes)
+
+    together = at_once(translate, calls)
+
+    assert max(translator.batcher.batch_sizes[batches:]) > 1, "the calls ran one at a time"
+    for singles, batched in zip(alone, together):
+        for single, translation in zip(singles, batched, strict=True):
+            assert translation.text == single.text and translation.target_tokens == single.target_tokens
+            assert [h.text for h in translation.nbest] == [h.text for h in single.nbest]
+            # a batched GEMM sums in another order: the same log-probabilities to float32 rounding
+            assert [h.logprob for h in translation.nbest] == pytest.approx([h.logprob for h in single.nbest], abs=1e-4)
+            np.testing.assert_allclose(translation.cross_attention, single.cross_attention, atol=1e-5)
+
+
+def test_different_searches_never_share_a_batch(translators):
+    translator = translators["pt-en"]
+    searches = [(1, 1), (2, 2), (1, 1), (2, 1)]
+    alone = [translator.translate(["Que horas são?"], beam_size=beams, n_best=n)[0].nbest for beams, n in searches]
+
+    together = at_once(lambda search: translator.translate(["Que horas são?"], beam_size=search[0],
+                                                          n_best=search[1])[0].nbest, searches)
+
+    assert [[h.text for h in nbest] for nbest in together] == [[h.text for h in nbest] for nbest in alone]
