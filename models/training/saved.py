@@ -4,12 +4,14 @@
 how inputs are prepared). Which runs are kept, and how a kept model is loaded back, is the task's
 (`Task.saved_kind`, `Task.reload`). Loading reads safetensors only, never a pickle. A fine-tuned image
 model is an EfficientNet-Lite0 with its own classes: `register_image_models` lists it beside the ImageNet
-models of the registry, for the Image tab.
+models of the registry, for the Image tab; a fine-tuned SmolLM2 (its LoRA adapter, or its last layers) joins the
+language models for the Attention tab (`register_language_models`).
 """
 import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -25,12 +27,13 @@ TRAINED_FOLDER = "trained"
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
 KEY_PREFIX = "trained-run-"
 IMAGE_LOADER = "models.training.saved:load_image_classifier"
+LANGUAGE_LOADER = "models.training.saved:load_language_model"
 
 
 @dataclass(frozen=True)
 class SavedModel:
     run_id: int
-    kind: str  # the task's saved_kind: "image", "keyword" or "ctc"
+    kind: str  # the task's saved_kind: "image", "keyword", "ctc" or "language"
     variant: str
     classes: list[str]
     accuracy: float | None  # validation accuracy at the end of training
@@ -47,13 +50,13 @@ def trained_folder() -> Path:
 
 def save(run_id: int, config: TrainConfig, model: nn.Module, classes: list[str],
          accuracy: float | None) -> SavedModel:
-    """Write the weights (for a fine-tuned Lite0, the plain EfficientNet inside) and the config."""
+    """Write the weights (for a fine-tuned Lite0, the plain EfficientNet inside; the task's `saved_weights`
+    where it has them) and the config."""
     task = TASKS[config.task]
-    network = getattr(model, "network", model)
+    weights = task.saved_weights(model) if task.saved_weights else getattr(model, "network", model).state_dict()
     folder = trained_folder() / f"run-{run_id}"
     folder.mkdir(parents=True, exist_ok=True)
-    save_file({name: tensor.detach().cpu().contiguous() for name, tensor in network.state_dict().items()},
-              folder / WEIGHTS)
+    save_file({name: tensor.detach().cpu().contiguous() for name, tensor in weights.items()}, folder / WEIGHTS)
     description = {"run_id": run_id, "kind": task.saved_kind, "task": config.task, "variant": config.variant,
                    "classes": classes, "validation_accuracy": accuracy, "preprocessing": task.preprocessing,
                    "config": json.loads(config.to_json())}
@@ -86,14 +89,28 @@ def image_spec(model: SavedModel) -> ModelSpec:
     return ModelSpec(model.key, "image", str(model.folder), None, None, None, 4.0, 0, IMAGE_LOADER)
 
 
+def language_spec(model: SavedModel) -> ModelSpec:
+    """A registry entry for a fine-tuned SmolLM2, so the Attention tab loads it like the original."""
+    return ModelSpec(model.key, "language", str(model.folder), None, None, None, 135, 0, LANGUAGE_LOADER)
+
+
 def register_image_models(registry: ModelRegistry) -> list[SavedModel]:
     """Add every saved image model the registry does not know yet (calling it again adds nothing); returns
     the saved image models, newest first. A deleted run's entry stays in the registry, its files gone."""
-    saved = saved_models("image")
-    known = {spec.key for spec in registry.specs}
+    return _register(registry, "image", image_spec)
+
+
+def register_language_models(registry: ModelRegistry) -> list[SavedModel]:
+    """The same for the language models fine-tuned here (task lm-lora)."""
+    return _register(registry, "language", language_spec)
+
+
+def _register(registry: ModelRegistry, kind: str, spec: Callable[[SavedModel], ModelSpec]) -> list[SavedModel]:
+    saved = saved_models(kind)
+    known = {entry.key for entry in registry.specs}
     for model in saved:
         if model.key not in known:
-            registry.add(image_spec(model))
+            registry.add(spec(model))
     return saved
 
 
@@ -113,6 +130,11 @@ def _reloaded(folder: Path, device: torch.device, dtype: torch.dtype):
 
 def load_image_classifier(source: str, device: torch.device, dtype: torch.dtype = torch.float32):
     """The registry's loader for a saved image model: `source` is its folder."""
+    return _reloaded(Path(source), device, dtype)
+
+
+def load_language_model(source: str, device: torch.device, dtype: torch.dtype = torch.float32):
+    """The registry's loader for a fine-tuned SmolLM2: `source` is its folder."""
     return _reloaded(Path(source), device, dtype)
 
 

@@ -18,6 +18,7 @@ Builder = Callable[[TaskData], nn.Module]  # the task's (training) data -> a fre
 Reloader = Callable[[dict, dict[str, torch.Tensor], torch.device, torch.dtype], Any]
 Loss = Callable[[Any, torch.Tensor], torch.Tensor]  # (the model's output, a batch's targets) -> mean loss
 Evaluation = Callable[[nn.Module, TaskData], tuple[float, float]]  # (model, a split) -> (mean loss, accuracy)
+Weights = Callable[[nn.Module], dict[str, torch.Tensor]]  # a trained model -> what of it is saved
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Task:
     loss: Loss | None = None  # None: cross-entropy over classes or tokens (models/training/loop.py)
     evaluate: Evaluation | None = None  # None: cross-entropy and the share of classes or tokens right
     prepare: Callable[[Progress], object] | None = None  # makes data that takes minutes on first use, with progress
+    saved_weights: Weights | None = None  # None: the whole state dict (a LoRA run keeps its adapter only)
 
     def data(self, dataset: str = "") -> TaskData:
         return self.load(dataset) if self.uses_dataset else self.load()

