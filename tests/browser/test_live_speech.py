@@ -205,6 +205,8 @@ def test_live_natural_voice_is_as_accurate_as_the_file_and_loses_no_sentence(mak
             hog.wait()
     screenshot(driver, screenshots, f"speech-live-natural-{load}-{policy}", settled=False)
     assert_every_frame_arrived(logged_before, clip_seconds, f"{load}, {policy}")
+    lag_lines = driver.find_elements(By.CSS_SELECTOR, "#asr-lag-plot .scatterlayer .trace")
+    assert lag_lines, f"no spoken -> committed line in the lag plot under the transcript ({load}, {policy})"
 
     script = " ".join(NATURAL_SENTENCES)
     live_wer, file_wer = word_error_rate(offline, final_text), word_error_rate(script, offline)
