@@ -27,6 +27,10 @@ class Limits:
     # fast_concurrency + slow_concurrency model calls run at once, all tabs together (studio/common.py routes them).
     fast_concurrency: int = 2  # image, translation, keyword calls (tens of ms each)
     slow_concurrency: int = 2  # speech, attention and language-model calls (seconds each)
+    # Classify, translate, transcribe and sentence vectors run the calls that arrive together as one batch (of at
+    # most models.batching.MOST_PER_BATCH): each has a queue of its own this wide, so the next batch gathers while
+    # one runs.
+    batched_concurrency: int = 16
     live_speech_concurrency: int = 8  # microphone chunks are short and each user streams at once
 
 

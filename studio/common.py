@@ -17,14 +17,17 @@ from studio.i18n import EN, say, t
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # Every event that runs a model takes a slot in its cost class's queue, so fast calls (tens of ms) never wait
 # behind slow ones (seconds); the slots stay few because on a small CPU more model calls at once only slow each
-# other down and starve the web server that answers page loads.
+# other down and starve the web server that answers page loads. A batched event (its model runs the calls that
+# arrive together as one batch, models/batching.py) has a queue of its own, wide enough for one batch to gather
+# while the one before runs.
 MODEL_QUEUES = {"fast": {"concurrency_id": "fast-models", "concurrency_limit": LIMITS.fast_concurrency},
                 "slow": {"concurrency_id": "slow-models", "concurrency_limit": LIMITS.slow_concurrency}}
+BATCHED_QUEUE = "{}-batches"  # the concurrency_id of a batched event's own queue
 COST_CLASS = {  # every model event, by name -> its queue
-    "classify": "fast", "show_classified": "fast", "explain": "fast", "classify_drawing": "fast", "translate": "fast",
-    "hear": "fast", "detect": "fast", "recognize": "fast", "recognizer_wer": "slow",
-    "neighbors": "fast", "analogy": "fast", "project": "fast", "sentences": "fast",
-    "transcribe": "slow", "stream_file": "slow", "attach_live_model": "slow", "attention": "slow",
+    "classify": "batched", "show_classified": "fast", "explain": "fast", "classify_drawing": "fast",
+    "translate": "batched", "hear": "fast", "detect": "fast", "recognize": "fast", "recognizer_wer": "slow",
+    "neighbors": "fast", "analogy": "fast", "project": "fast", "sentences": "batched",
+    "transcribe": "batched", "stream_file": "slow", "attach_live_model": "slow", "attention": "slow",
     "attention_predict": "slow", "attention_step": "slow", "attention_sample": "slow", "logit_lens": "slow",
     "attribute": "slow", "attribute_photo": "slow", "attribute_tokens": "slow",
 }
@@ -75,6 +78,8 @@ def in_user_language(message: KeyedMessage | Phrase) -> str:
 
 def model_queue(event: str) -> dict:
     """The queue arguments (concurrency_id, concurrency_limit) of a model event named in COST_CLASS."""
+    if COST_CLASS[event] == "batched":
+        return {"concurrency_id": BATCHED_QUEUE.format(event), "concurrency_limit": LIMITS.batched_concurrency}
     return MODEL_QUEUES[COST_CLASS[event]]
 
 

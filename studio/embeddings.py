@@ -28,7 +28,7 @@ from studio.views.embeddings import (
 
 GLOVE = "glove-6b-50d"
 MINILM = "all-minilm-l6-v2"
-ENDPOINTS = {"neighbors": "neighbors", "analogy": "analogy", "project": "project"}
+ENDPOINTS = {"neighbors": "neighbors", "analogy": "analogy", "project": "project", "sentences": "sentences"}
 METHODS = {"pca-2d": 2, "pca-3d": 3}  # shown as embeddings.method.<name>
 # Word lists to start from (words are content, in the vectors' language); each line a group.
 PRESETS = {
@@ -136,7 +136,16 @@ def preset_words(preset: str):
 
 @user_errors
 def sentences(registry: ModelRegistry, text: str, method: str, progress=gr.Progress()):
-    """MiniLM's sentence vectors of each line of `text`: their projection and cosine similarity matrix."""
+    """Compare sentences by meaning: MiniLM's sentence vectors of each line, projected (PCA), and their cosine
+    similarities.
+
+    Args:
+        text: the sentences, one a line (2 to 50; repeated lines count once)
+        method: "pca-2d" or "pca-3d"
+
+    Returns:
+        The projection plot and the cosine similarity matrix plot (plotly figures).
+    """
     lines = list(dict.fromkeys(line.strip() for line in (text or "").splitlines() if line.strip()))
     if len(lines) < 2:
         raise InputError.of("embeddings.too_few_sentences")
@@ -307,7 +316,7 @@ def build(registry: ModelRegistry) -> None:
             .success(projection_views, [drawn, projection_json], [projection_plot, similarity_plot, notes],
                      api_visibility="private"))
         compare.click(bind(sentences, registry), [sentence_text, sentence_method], [sentence_plot, sentence_similarity],
-                      api_visibility="private", **model_queue("sentences"))
+                      api_name=ENDPOINTS["sentences"], **model_queue("sentences"))
         training = train.click(bind(train_word2vec, registry), [watched, epochs], [loss_plot, epoch_table, status],
                                api_visibility="private", **TRAIN_QUEUE)
         stop.click(None, cancels=[training], api_visibility="private")

@@ -3,6 +3,7 @@ import re
 import pytest
 from tests.tests_paths import ROOT
 
+from models.batching import MOST_PER_BATCH
 from models.speech.audio import CHUNK_LENGTH
 from models.limits import LIMITS
 
@@ -27,7 +28,8 @@ def numbers(text: str) -> list[float]:
     ("training", [LIMITS.learning_rate, LIMITS.batch_size, LIMITS.epochs, LIMITS.workers]),
     ("embeddings", [LIMITS.projected_words, LIMITS.compared_sentences, LIMITS.neighbours]),
     ("queue", [LIMITS.queue_size, LIMITS.fast_concurrency, LIMITS.slow_concurrency,
-               LIMITS.fast_concurrency + LIMITS.slow_concurrency, LIMITS.live_speech_concurrency]),
+               LIMITS.fast_concurrency + LIMITS.slow_concurrency, LIMITS.batched_concurrency, MOST_PER_BATCH,
+               LIMITS.live_speech_concurrency]),
 ])
 def test_readme_limits_table_states_the_configured_numbers(row, expected):
     assert numbers(readme_limits()[row]) == expected
