@@ -90,6 +90,12 @@ STREAM_MEANINGS = {
     "hog_final_worst_s": "beside a CPU hog: final latency, worst talk",
     "hog_sentences_lost": "beside a CPU hog: sentences lost",
 }
+# train_ddp_<figure>_<task>_<variant> (bench/training.py --scaling): figure -> what it measures
+DDP_MEANINGS = {
+    "efficiency": "2 CPU workers' examples/s ÷ (2 × one worker on 1 thread), same global batch (1 = perfect)",
+    "speedup_vs_2_threads": "2 CPU workers' examples/s ÷ one worker on 2 threads",
+    "allreduce_share": "share of the workers' step time in all-reduce (measured: comm hook + loss all-reduce)",
+}
 GOALS = {"asr_first_partial_s": ("≤", 1.0), "asr_final_after_end_s": ("≤", 1.5), "image_overlay_overhead": ("≤", 0.25),
          "detection_ratio_vs_bare": ("≤", 1.2),
          "embeddings_neighbours_ms": ("≤", 100), "embeddings_analogy_ms": ("≤", 100),
@@ -117,6 +123,9 @@ def meaning(key: str) -> str:
         return "first request through gradio_client (load + warm-up + call), s"
     if key.startswith("train_steps_ratio_"):
         return "studio run ÷ bare loop, steps/s, this task and model"
+    for figure, said in DDP_MEANINGS.items():
+        if key.startswith(f"train_ddp_{figure}_"):
+            return f"{said}, {key.removeprefix(f'train_ddp_{figure}_').replace('_', ' ')} (bench.training --scaling)"
     return ""
 
 

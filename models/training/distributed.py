@@ -100,7 +100,10 @@ class DataParallel(Alone):
         return self._agreeing + _covered(self._buckets)
 
     def wrap(self, model: torch.nn.Module) -> torch.nn.Module:
-        wrapped = DistributedDataParallel(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        """DDP over `model`; its graph is static (the same parameters take part in every step), which lets DDP
+        skip the parameters a model never uses (MiniLM's pooler) without searching the graph at every step."""
+        wrapped = DistributedDataParallel(model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                                          static_graph=True)
         wrapped.register_comm_hook(dist.group.WORLD, self._timed_allreduce)
         return wrapped
 

@@ -125,3 +125,18 @@ def test_sentences_lost_and_character_error_rate():
     assert streaming.sentences_lost(sentences, "the cat sat on the mat a low rashed foot red") == 1
     assert streaming.sentences_lost(sentences, "the cat sat on a mat. a loaf of bread") == 0
     assert streaming.character_error_rate("今天天气很好。", "今天天氣很好") == pytest.approx(1 / 6)
+
+
+def test_scaling_keys_are_explained_and_merged_into_results_leaving_every_other_key(tmp_path):
+    from bench import training
+
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"date": "2026-11-25", "asr_rtf": 0.1, "details": {"asr": {"engines": 3}}}))
+    row = {"task": "digits", "variant": "mlp", "efficiency": 0.4, "speedup_vs_2_threads": 0.5, "allreduce_share": 0.6}
+    keys = training.scaling_keys([row])
+    training.merge_into_results(keys, {"results": [row]}, path)
+    results = json.loads(path.read_text())
+    assert results["asr_rtf"] == 0.1 and results["details"]["asr"] == {"engines": 3}
+    assert results["train_ddp_efficiency_digits_mlp"] == 0.4 and results["train_ddp_allreduce_share_digits_mlp"] == 0.6
+    assert results["details"]["training_scaling"] == {"results": [row]}
+    assert all(meaning(key).endswith("digits mlp (bench.training --scaling)") for key in keys)
