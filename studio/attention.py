@@ -22,6 +22,7 @@ from models.errors import InputError
 from models.language.logit_lens import logit_lens
 from models.language.sampling import SamplingOptions, sample_continuation, sampling_stages
 from models.registry import ModelRegistry
+from models.training import saved
 from models.speech.audio import load_audio
 from models.vision.digits import drawing_to_digit, shared_digit_models
 from models.vision.images import open_image
@@ -38,6 +39,7 @@ from studio.common import (
 )
 from studio.handlers import bind
 from studio.i18n import say, t
+from studio.lm_panels import language_model_title
 from studio.views.attention import (
     GRID_TOKENS,
     HEAD_TOKENS,
@@ -85,12 +87,24 @@ class AttentionInputs:
 # Handlers
 
 def attention_models(registry: ModelRegistry) -> list[tuple[str, str]]:
+    """Every model with attention to show, the SmolLM2s fine-tuned in the Training tab among the language models
+    (registered as they appear, named by their run; a deleted run's model is left out)."""
+    tuned = {model.key: model for model in saved.register_language_models(registry)}
+    language = [(language_model_title(tuned[key]) if key in tuned else title, key)
+                for title, key in model_choices(registry, "language")
+                if not key.startswith(saved.KEY_PREFIX) or key in tuned]
     return (model_choices(registry, "text") + model_choices(registry, "translation")
-            + model_choices(registry, "speech") + model_choices(registry, "language")
-            + [(model_title(DIGITS_KEY), DIGITS_KEY)])
+            + model_choices(registry, "speech") + language + [(model_title(DIGITS_KEY), DIGITS_KEY)])
+
+
+def refreshed_models(registry: ModelRegistry, current: str | None):
+    """On opening the tab: the models again, with any fine-tuned since the page loaded."""
+    return gr.Dropdown(choices=attention_models(registry), value=current)
 
 
 def task_of(registry: ModelRegistry, key: str) -> str:
+    if key.startswith(saved.KEY_PREFIX):
+        saved.register_language_models(registry)  # fine-tuned since the page loaded, or named by an API call
     return "image" if key == DIGITS_KEY else registry.spec(key).task
 
 
@@ -292,7 +306,7 @@ def attention(registry: ModelRegistry, model: str, text: str, layer: int = 0, he
 
 def build(registry: ModelRegistry) -> AttentionInputs:
     models = attention_models(registry)
-    with gr.Tab(t("attention.tab"), id="attention"):
+    with gr.Tab(t("attention.tab"), id="attention") as tab:
         gr.Markdown(t("attention.intro"))
         maps = gr.State([])
         with gr.Row():
@@ -377,6 +391,7 @@ def build(registry: ModelRegistry) -> AttentionInputs:
                    api_visibility="private", **model_queue("attention_step"))
         draw.click(bind(sample, registry), [model, text, continue_count, temperature, sample_top_k, top_p, seed],
                    [sampling_plot, sampled], api_visibility="private", **model_queue("attention_sample"))
+        tab.select(bind(refreshed_models, registry), model, model, api_visibility="private")
         gr.api(bind(attention, registry), api_name=ATTENTION_API, **model_queue("attention"))
         gr.api(bind(lens, registry), api_name=LOGIT_LENS_API, **model_queue("logit_lens"))
     return AttentionInputs(model, text, audio)

@@ -13,6 +13,7 @@ from models.errors import InputError, Phrase
 from models.registry import ModelRegistry
 from models.training import saved
 from models.training.config import OPTIMIZERS, TrainConfig
+from models.training.image_sets import MAX_CLASSES
 from models.training.paths import START, optimizer_paths, rosenbrock
 from models.training.runner import Runner
 from models.training.store import RunRecord, RunStore
@@ -21,6 +22,7 @@ from studio import concepts, exports
 from studio.common import in_user_language, user_errors
 from studio.handlers import bind
 from studio.i18n import redraw_on_language_change, say, t
+from studio.lm_panels import LM_TASK, build_comparison_panel, build_text_panel, text_dataset
 from studio.recognizer import build_recognizer_panel
 from studio.training_panels import build_class_panel, build_keyword_panel, image_set_id
 
@@ -161,11 +163,12 @@ def runs_view(runner: Runner, shown: list[int]):
 
 @user_errors
 def start_runs(runner: Runner, task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split,
-               workers, shown, *classes):
-    """Check every ticked variant's config, then queue them all: (their run ids, table, choices, timer, status)."""
+               workers, shown, *panels):
+    """Check every ticked variant's config, then queue them all: (their run ids, table, choices, timer, status).
+    `panels`: the class panel's inputs, then the text panel's (a run's dataset)."""
     if not variants:
         raise InputError.of("training.no_variant")
-    dataset = image_set_id(*classes) if TASKS[task].uses_dataset else ""
+    dataset = run_dataset(task, *panels)
     chosen = [TrainConfig(task, variant, optimizer, learning_rate, batch_size, epochs, seed, validation_split, dataset,
                           workers) for variant in variants]
     for config in chosen:  # all checked before any starts
@@ -173,6 +176,14 @@ def start_runs(runner: Runner, task, variants, optimizer, learning_rate, batch_s
     started = [runner.start(config) for config in chosen]
     table, choices = runs_view(runner, list(shown or []) + started)
     return started, table, choices, gr.Timer(active=True), describe(runner, started)
+
+
+def run_dataset(task: str, *panels) -> str:
+    """The dataset of a run of `task`: the image set the class panel holds, the text the text panel names, or ""."""
+    classes, text = panels[:2 * MAX_CLASSES], panels[2 * MAX_CLASSES:]
+    if task == LM_TASK:
+        return text_dataset(*text)
+    return image_set_id(*classes) if TASKS[task].uses_dataset else ""
 
 
 @user_errors
@@ -242,7 +253,8 @@ def task_defaults(task: str):
     """On a task change: its variants all ticked, its one-click settings, and the class panel for my-images."""
     defaults = TASKS[task].defaults
     return (gr.CheckboxGroup(choices=variant_choices(task), value=list(TASKS[task].variants)), defaults.optimizer,
-            defaults.learning_rate, defaults.batch_size, defaults.epochs, gr.Column(visible=TASKS[task].uses_dataset))
+            defaults.learning_rate, defaults.batch_size, defaults.epochs,
+            gr.Column(visible=TASKS[task].uses_dataset and task != LM_TASK))  # lm-lora's is the text panel
 
 
 # ---- the API (gr.api reads the type hints and docstrings) ----------------------------------------------------
@@ -254,7 +266,7 @@ def train(runner: Runner, task: str = "digits", variant: str = "mlp", optimizer:
     """Train one small model to the end (seconds to minutes) and report how it went.
 
     Args:
-        task: the training task: "digits", "seq2seq", "text", "images", "my-images", "keywords", ...
+        task: the training task: "digits", "seq2seq", "text", "images", "my-images", "keywords", "lm-lora", ...
         variant: the task's model, e.g. "mlp" or "cnn" for digits
         optimizer: "sgd", "momentum", "adam" or "adamw"
         learning_rate: the step size, above 0 and at most 10
@@ -262,14 +274,16 @@ def train(runner: Runner, task: str = "digits", variant: str = "mlp", optimizer:
         epochs: passes over the training set, 1 to 500
         seed: the random seed (the same seed gives the same run)
         validation_split: the share of the data held out for validation, e.g. 0.2
-        dataset: the my-images task's image set; empty for the other tasks
+        dataset: the my-images task's image set; for lm-lora the text: "bbc-<topic>" or what finetune_text returned
+            (empty: bbc-tech); empty for the other tasks
         workers: processes sharing each batch (torch.distributed DDP: gloo on CPU, NCCL on GPUs); more than the
             machine's cores (or GPUs) are capped, and the message says so
 
     Returns:
-        {run_id, status, message, metrics, config, saved_model}: the key of the model it saved (image and keyword
-        tasks; an image model is then a model choice of classify). metrics has examples_per_second (one rate per
-        worker) and, for several workers, world_size and allreduce_share (of the time in training steps).
+        {run_id, status, message, metrics, config, saved_model}: the key of the model it saved (image, keyword and
+        lm-lora tasks; an image model is then a model choice of classify, a fine-tuned SmolLM2 one of attention).
+        metrics has examples_per_second (one rate per worker) and, for several workers, world_size and
+        allreduce_share (of the time in training steps).
     """
     run_id = runner.start(TrainConfig(task, variant, optimizer, learning_rate, batch_size, epochs, seed,
                                       validation_split, dataset, workers))
@@ -360,6 +374,7 @@ def build(registry: ModelRegistry) -> None:
                 loss_plot = gr.Plot(label=t("training.loss"), elem_id="train-curves")
                 accuracy_plot = gr.Plot(label=t("training.accuracy"), elem_id="train-accuracy")
         classes = build_class_panel()
+        text = build_text_panel()
         gr.Markdown(t("training.runs_heading"))
         runs_table = gr.Dataframe(lambda: run_table(store.runs()), interactive=False, elem_id="train-runs")
         shown = gr.CheckboxGroup(run_choices(store.runs()), value=[], label=t("training.shown"))
@@ -370,6 +385,7 @@ def build(registry: ModelRegistry) -> None:
         csv_file = gr.File(label=t("training.csv"), visible=False, interactive=False)
         build_keyword_panel()
         build_recognizer_panel()
+        build_comparison_panel(registry)
         with gr.Accordion(t("training.paths"), open=False):
             with gr.Row():
                 path_steps = gr.Slider(10, 5000, 1000, step=10, label=t("training.path_steps"))
@@ -389,8 +405,9 @@ def build(registry: ModelRegistry) -> None:
         live_outputs = [loss_plot, accuracy_plot, status, runs_table, shown, statuses]
         task.change(task_defaults, task, [variants, optimizer, learning_rate, batch_size, epochs, classes.panel],
                     api_name=False)
+        task.change(lambda key: gr.Column(visible=key == LM_TASK), task, text.panel, api_name=False)
         start.click(prepare_data, task, None, api_name=False) \
-            .success(bind(start_runs, runner), [*settings, shown, *classes.inputs],
+            .success(bind(start_runs, runner), [*settings, shown, *classes.inputs, *text.inputs],
                      [active, runs_table, shown, timer, status], api_name=False) \
             .success(bind(follow, runner), active, [status, timer], api_name=False) \
             .then(bind(refresh, runner), live, live_outputs, api_name=False)

@@ -174,6 +174,7 @@ def test_a_task_change_brings_its_variants_defaults_and_panel():
     assert variants.value == ["frozen", "partial", "scratch"] and panel.visible is True
     assert (optimizer, learning_rate, batch_size, epochs) == ("adam", 1e-2, 16, 4)
     assert training.task_defaults("digits")[-1].visible is False
+    assert training.task_defaults("lm-lora")[-1].visible is False  # its text panel instead (studio/lm_panels.py)
 
 
 def test_a_row_click_toggles_the_run_in_the_plots():
