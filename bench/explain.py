@@ -1,7 +1,8 @@
 """Attribution cost: seconds per photo (EfficientNet-Lite0) and per 64-token text (SmolLM2) for each method with its
 two deletion curves, beside captum's bare call on the same tensor (the method alone), in one run (interleaved,
-medians); and the peak memory added by integrated gradients on a 512-token text, whose integration steps run
-`internal_batch_size` at a time.
+medians); the translation (a sentence, every target token) and topic attributions and the three edit-and-compare
+views; integrated gradients' completeness error on each; and the peak memory added by integrated gradients on a
+512-token text, whose integration steps run `internal_batch_size` at a time.
 
     python -m bench.explain [--repeats 3] [--photo assets/images/coffee.jpg] [--device cpu] [--long]
 
@@ -17,9 +18,12 @@ import torch
 
 from bench.attention import text_of_length
 from bench.timing import interleaved_medians, seconds
+from models.explain.compare import compare_photos, compare_texts, compare_translations
 from models.explain.methods import METHODS, AttributionOptions, attributions
 from models.explain.pixels import GRAD_CAM, OCCLUSION_STRIDE, OCCLUSION_WINDOW, attribute_pixels, blurred, log_probability
-from models.explain.tokens import OPTIONS, attribute_tokens, baseline_id, next_token_log_probability
+from models.explain.tokens import OPTIONS, attribute_tokens, next_token_log_probability, sink_kept_baseline
+from models.explain.topics import attribute_topic, topic_classifier
+from models.explain.translation import attribute_translation
 from models.registry import ModelRegistry
 from models.vision.images import open_image
 
@@ -27,6 +31,22 @@ ROOT = Path(__file__).resolve().parent.parent
 PHOTO = str(ROOT / "assets" / "images" / "coffee.jpg")
 TOKENS = 64
 LONG_TOKENS = 512
+SENTENCE, EDITED_SENTENCE = "The cat sleeps on the red sofa.", "The dog sleeps on the red sofa."
+TOPIC_SENTENCE = "The new phone has a faster chip and a bigger battery."
+MIDDLE = (0.25, 0.25, 0.75, 0.75)  # the masked rectangle of the photo comparison
+COMPLETENESS_CALLS = {"image": "photo integrated-gradients", "language": f"{TOKENS} tokens integrated-gradients",
+                      "translation": "translation sentence integrated-gradients",
+                      "topic": "topic sentence integrated-gradients"}
+KEYS = {  # results.json key -> the call whose median it is
+    "explain_photo_ig_s": "photo integrated-gradients", "explain_tokens64_ig_s": f"{TOKENS} tokens integrated-gradients",
+    "explain_tokens64_gxi_s": f"{TOKENS} tokens gradient-x-input",
+    "explain_translation_ig_s": "translation sentence integrated-gradients",
+    "explain_topic_ig_s": "topic sentence integrated-gradients",
+    "explain_compare_photo_ig_s": "compare photo integrated-gradients",
+    "explain_compare_tokens64_ig_s": f"compare {TOKENS} tokens integrated-gradients",
+    "explain_compare_translation_ig_s": "compare translation integrated-gradients"}
+RATIOS = {"explain_photo_ig_ratio_vs_bare": "photo integrated-gradients",  # the studio's call over captum's bare one
+          "explain_tokens64_ig_ratio_vs_bare": f"{TOKENS} tokens integrated-gradients"}
 
 
 def photo_calls(classifier, photo: str) -> dict:
@@ -44,11 +64,11 @@ def photo_calls(classifier, photo: str) -> dict:
 
 def text_calls(language, text: str) -> dict:
     ids = language.encode(text)
-    embed = language.network.get_input_embeddings()
     with torch.inference_mode():
-        embeddings, baseline = embed(ids), embed(torch.full_like(ids, baseline_id(language)))
+        embeddings = language.network.get_input_embeddings()(ids)
         top = int(language.network(input_ids=ids).logits[0, -1].argmax())
-    embeddings, baseline = embeddings.clone(), baseline.clone()
+    embeddings = embeddings.clone()
+    baseline = sink_kept_baseline(embeddings)
     forward, options = next_token_log_probability(language, top), OPTIONS
     window = ((1, embeddings.shape[-1]), (1, embeddings.shape[-1]))
     calls = {f"{TOKENS} tokens {method}": (lambda m=method: attribute_tokens(language, text, method=m))
@@ -57,6 +77,27 @@ def text_calls(language, text: str) -> dict:
                                                                                  options, *window))
               for method in METHODS}
     return calls
+
+
+def other_calls(registry: ModelRegistry, language, text: str, photo: str) -> dict:
+    """The translation and topic attributions and the three comparisons, integrated gradients each."""
+    translator, classifier = registry.get("bergamot-en-pt"), registry.get("efficientnet-lite0")
+    topics = topic_classifier()
+    edited = text.replace(" the ", " a ", 1)
+    return {"translation sentence integrated-gradients": lambda: attribute_translation(translator, SENTENCE),
+            "topic sentence integrated-gradients": lambda: attribute_topic(topics, TOPIC_SENTENCE),
+            "compare photo integrated-gradients": lambda: compare_photos(classifier, photo, MIDDLE),
+            f"compare {TOKENS} tokens integrated-gradients": lambda: compare_texts(language, text, edited),
+            "compare translation integrated-gradients": lambda: compare_translations(translator, SENTENCE,
+                                                                                     EDITED_SENTENCE)}
+
+
+def completeness_errors(results: dict) -> dict:
+    """Integrated gradients' |Σ scores − change| / |change| and the steps it took, per task, from the calls' results."""
+    found = {task: results[call] for task, call in COMPLETENESS_CALLS.items() if call in results}
+    return ({f"explain_{task}_ig_completeness_error": attribution.completeness_error
+             for task, attribution in found.items()}
+            | {f"explain_{task}_ig_steps": attribution.steps for task, attribution in found.items()})
 
 
 def peak_rss_mb() -> float:
@@ -69,25 +110,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--photo", default=PHOTO)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--long", action="store_true", help=f"also integrated gradients on {LONG_TOKENS} tokens")
+    parser.add_argument("--calls", nargs="*", help="only the calls whose name holds one of these (default: all)")
     args = parser.parse_args(argv)
     registry = ModelRegistry(torch.device(args.device))
     language = registry.get("smollm2-135m")
     text = text_of_length(language.tokenizer, TOKENS, special=0)
-    calls = photo_calls(registry.get("efficientnet-lite0"), args.photo) | text_calls(language, text)
-    medians, _ = interleaved_medians(calls, args.repeats, torch.device(args.device))
+    calls = (photo_calls(registry.get("efficientnet-lite0"), args.photo) | text_calls(language, text)
+             | other_calls(registry, language, text, args.photo))
+    if args.calls:
+        calls = {name: call for name, call in calls.items() if any(part in name for part in args.calls)}
+    medians, last = interleaved_medians(calls, args.repeats, torch.device(args.device))
     rows = [{"call": name, "s": round(value, 3)} for name, value in medians.items()]
     print("| call | median s |\n|---|---|")
     for row in rows:
         print(f"| {row['call']} | {row['s']:.2f} |")
     results = {"machine": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
-               "repeats": args.repeats, "rows": rows,
-               "explain_photo_ig_s": medians["photo integrated-gradients"],
-               "explain_photo_ig_ratio_vs_bare": medians["photo integrated-gradients"]
-               / medians["photo integrated-gradients bare"],
-               "explain_tokens64_ig_s": medians[f"{TOKENS} tokens integrated-gradients"],
-               "explain_tokens64_gxi_s": medians[f"{TOKENS} tokens gradient-x-input"],
-               "explain_tokens64_ig_ratio_vs_bare": medians[f"{TOKENS} tokens integrated-gradients"]
-               / medians[f"{TOKENS} tokens integrated-gradients bare"]}
+               "repeats": args.repeats, "rows": rows}
+    results |= {key: medians[call] for key, call in KEYS.items() if call in medians}
+    results |= {key: medians[call] / medians[f"{call} bare"] for key, call in RATIOS.items()
+                if call in medians and f"{call} bare" in medians}
+    results |= completeness_errors(last)
     if args.long:
         before = peak_rss_mb()
         elapsed, _ = seconds(lambda: attribute_tokens(language, text_of_length(language.tokenizer, LONG_TOKENS, 0),

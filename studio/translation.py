@@ -9,7 +9,7 @@ from models.registry import ModelRegistry
 from models.translation.alignment import attention_map, merge_words
 from models.translation.sentences import split_sentences
 from models.translation.translators import Translation
-from studio import concepts, exports
+from studio import attributions, concepts, exports
 from studio.common import ASSETS, in_user_language, load_model, model_choices, model_queue, user_errors
 from studio.handlers import bind
 from studio.i18n import say, t
@@ -171,6 +171,7 @@ def build(registry: ModelRegistry, teacher: bool = False) -> TranslationInputs:
         files = gr.File(label=t("translation.exports"), file_count="multiple", elem_id="translation-export",
                         elem_classes=["developer"])
         concepts.note("translation")
+        attributions.build_translation_section(registry, source, direction)
 
         views = [heatmap, alignment, files]
         view_inputs = [results, sentence, layer, head, granularity]

@@ -19,7 +19,8 @@ from scipy.ndimage import gaussian_filter
 
 from models.errors import InputError
 from models.explain.deletion import Faithfulness, faithfulness
-from models.explain.methods import AttributionOptions, attributions, check_method
+from models.explain.methods import (INTEGRATED_GRADIENTS, AttributionOptions, attributions, check_method,
+                                    completeness_error)
 from models.vision import cam
 from models.vision.classifier import ImageClassifier, crop_box
 from models.vision.images import open_image
@@ -42,15 +43,24 @@ class PixelAttribution:
     probability: float  # the class's probability on the photo
     change: float  # f(photo) − f(baseline): what integrated gradients' scores add up to
     scores: np.ndarray  # [side, side] float32 on the network's input grid, channels summed
+    steps: int  # integration steps used (0: the method does not integrate)
     heatmap: np.ndarray  # [H, W] float32 in [0, 1] over the photo: the positive scores, 0 outside the crop
     image_size: tuple[int, int]  # the photo's width, height
     faithfulness: Faithfulness
     seconds: float
 
+    @property
+    def completeness_error(self) -> float | None:
+        """Integrated gradients' |Σ scores − change| / |change| (None for the other methods)."""
+        if self.method != INTEGRATED_GRADIENTS:
+            return None
+        return completeness_error(float(self.scores.sum()), self.change)
+
     def as_json(self) -> dict:
         return {"method": self.method, "class": self.label, "class_index": self.class_index,
                 "probability": round(self.probability, 6), "change": round(self.change, 6),
-                "image_size": list(self.image_size),
+                "image_size": list(self.image_size), "steps": self.steps,
+                "completeness_error": self.completeness_error,
                 "scores": np.round(self.scores, 6).tolist(), "deletion": self.faithfulness.as_json(),
                 "seconds": round(self.seconds, 3)}
 
@@ -89,15 +99,16 @@ def attribute_pixels(classifier: ImageClassifier, image, label: str | None = Non
     forward = log_probability(classifier, class_index)
     baseline = blurred(batch)
     if method == GRAD_CAM:
-        scores = grad_cam_scores(classifier, picture, class_index, batch.shape[-1])
+        scores, steps = grad_cam_scores(classifier, picture, class_index, batch.shape[-1]), 0
     else:
-        scores = attributions(method, forward, batch, baseline, options, (3, OCCLUSION_WINDOW, OCCLUSION_WINDOW),
-                              (3, OCCLUSION_STRIDE, OCCLUSION_STRIDE))[0].sum(0).detach().float().cpu().numpy()
+        found = attributions(method, forward, batch, baseline, options, (3, OCCLUSION_WINDOW, OCCLUSION_WINDOW),
+                             (3, OCCLUSION_STRIDE, OCCLUSION_STRIDE))
+        scores, steps = found.values[0].sum(0).detach().float().cpu().numpy(), found.steps
     check = pixel_faithfulness(forward, batch, baseline, scores, options)
     with torch.inference_mode():
         change = float(forward(batch) - forward(baseline))
     return PixelAttribution(method, class_index, classifier.labels[class_index], float(probabilities[class_index]),
-                            change, scores, heatmap_over(scores, picture.size), picture.size, check,
+                            change, scores, steps, heatmap_over(scores, picture.size), picture.size, check,
                             time.perf_counter() - started)
 
 

@@ -1,10 +1,12 @@
 """Attributions for a causal language model's next token (SmolLM2): one score per input token.
 
 f is the log-probability of the target token after the whole text. The methods work on the input embeddings
-(the token ids themselves have no gradient), so the baseline is a text of the same length made of the
-padding token (SmolLM2: its end-of-text token); a token's score is its embedding's attributions summed.
-Along the straight path between the two, SmolLM2's output jumps (a few of its activations are huge), so integrated
-gradients at a few dozen steps do not add up to f(text) − f(baseline): `change` is kept to show by how much.
+(models/explain/sequence.py). The baseline keeps the text's first token and sets every other embedding to zero.
+The first position is SmolLM2's attention sink: a few of its activations grow huge there, whatever the token, and
+every later position attends to it. Interpolating it too (as a padding-token baseline did) switches that on part-way
+along the path, so f jumped by several nats between neighbouring steps and integrated gradients were 50–400 % off
+f(text) − f(baseline) at 8–64 steps. With the sink held, the path is smooth; the first token's score is 0 by
+construction (it is not removed by the deletion curve either).
 The model is called with `inputs_embeds` rather than hooked: it is shared by request threads.
 """
 import time
@@ -14,12 +16,14 @@ import numpy as np
 import torch
 
 from models.errors import InputError
-from models.explain.deletion import Faithfulness, faithfulness
-from models.explain.methods import AttributionOptions, attributions, check_method
+from models.explain.deletion import Faithfulness
+from models.explain.methods import AttributionOptions, check_method
+from models.explain.sequence import (change_between, sequence_completeness, token_faithfulness, token_scores)
 from models.language.causal_lm import LanguageModel
 
-# More steps do not make SmolLM2's scores add up (its path jumps); 16 keep 64 tokens within seconds.
-OPTIONS = AttributionOptions(steps=16)
+# 16 steps keep 64 tokens within seconds; the steps double (to 64 at most) where the scores do not add up
+OPTIONS = AttributionOptions(steps=16, max_steps=64)
+SINK_TOKENS = 1  # leading positions the baseline keeps as they are
 
 
 @dataclass(frozen=True)
@@ -28,21 +32,29 @@ class TokenAttribution:
     tokens: list[str]  # the input, one per position
     target: str  # the next token explained
     probability: float  # its probability after the text
-    change: float  # f(text) − f(baseline): what integrated gradients' scores would add up to, given enough steps
+    change: float  # f(text) − f(baseline): what integrated gradients' scores add up to
     scores: np.ndarray  # [tokens] float32
+    steps: int  # integration steps used (0: the method does not integrate)
     faithfulness: Faithfulness
     seconds: float
+
+    @property
+    def completeness_error(self) -> float | None:
+        return sequence_completeness(self.method, self.scores, self.change)
 
     def as_json(self) -> dict:
         return {"method": self.method, "tokens": self.tokens, "target": self.target,
                 "probability": round(self.probability, 6), "change": round(self.change, 6),
-                "scores": np.round(self.scores, 6).tolist(),
+                "scores": np.round(self.scores, 6).tolist(), "steps": self.steps,
+                "completeness_error": self.completeness_error,
                 "deletion": self.faithfulness.as_json(), "seconds": round(self.seconds, 3)}
 
 
-def baseline_id(model: LanguageModel) -> int:
-    tokenizer = model.tokenizer
-    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+def sink_kept_baseline(embeddings: torch.Tensor) -> torch.Tensor:
+    """[1, tokens, hidden]: zeros, except the first SINK_TOKENS positions, which keep the text's embeddings."""
+    baseline = torch.zeros_like(embeddings)
+    baseline[:, :SINK_TOKENS] = embeddings[:, :SINK_TOKENS]
+    return baseline
 
 
 def target_id(model: LanguageModel, target: str | None, log_probabilities: torch.Tensor) -> int:
@@ -71,29 +83,15 @@ def attribute_tokens(model: LanguageModel, text: str, target: str | None = None,
     check_method(method)
     started = time.perf_counter()
     ids = model.encode(text)
-    embed = model.network.get_input_embeddings()
     with torch.inference_mode():
-        embeddings = embed(ids)
-        baseline = embed(torch.full_like(ids, baseline_id(model)))
+        embeddings = model.network.get_input_embeddings()(ids)
         logits = model.network.lm_head(model.network.model(inputs_embeds=embeddings).last_hidden_state[0, -1])
-    embeddings, baseline = embeddings.clone(), baseline.clone()  # out of inference mode, so autograd can use them
+    embeddings = embeddings.clone()  # out of inference mode, so autograd can use it
+    baseline = sink_kept_baseline(embeddings)
     token = target_id(model, target, logits)
     forward = next_token_log_probability(model, token)
-    found = attributions(method, forward, embeddings, baseline, options, (1, embeddings.shape[-1]),
-                         (1, embeddings.shape[-1]))[0].detach().float()
-    # occlusion gives every element of a window the window's whole effect; the gradient methods split it
-    scores = (found.mean(-1) if method == "occlusion" else found.sum(-1)).cpu().numpy()
-
-    @torch.inference_mode()
-    def probabilities_without(removed: np.ndarray) -> np.ndarray:
-        keep = torch.from_numpy(~removed)[..., None].to(embeddings.device)
-        edited = torch.where(keep, embeddings, baseline)  # [points, tokens, hidden]
-        chunks = edited.split(options.internal_batch_size)
-        return np.concatenate([forward(chunk).exp().cpu().numpy() for chunk in chunks])
-
-    check = faithfulness(scores, options.deletion_points, probabilities_without, options.seed)
-    probability = float(logits.float().softmax(-1)[token])
-    with torch.inference_mode():
-        change = float(forward(embeddings) - forward(baseline))
-    return TokenAttribution(method, model.labels(ids[0]), model.labels([token])[0], probability, change, scores, check,
-                            time.perf_counter() - started)
+    found = token_scores(method, forward, embeddings, baseline, options)
+    check = token_faithfulness(forward, embeddings, baseline, found.scores, options)
+    return TokenAttribution(method, model.labels(ids[0]), model.labels([token])[0],
+                            float(logits.float().softmax(-1)[token]), change_between(forward, embeddings, baseline),
+                            found.scores, found.steps, check, time.perf_counter() - started)

@@ -269,19 +269,28 @@ class Marian(nn.Module):
     def embed(self, ids: torch.Tensor | None, start: int, rows: int) -> torch.Tensor:
         """ids [N, T] -> [N, T, D] for positions start .. start + T - 1; ids None -> one all-zero
         embedding per row, which is how Marian starts the target (it has no <s> token)."""
-        d_model = self.config.d_model
         if ids is None:
-            ids_embedded = self.embedding.weight.new_zeros(rows, 1, d_model)
-        else:
-            ids_embedded = self.embedding(ids) * math.sqrt(d_model)
-        positions = sinusoid_positions(start, ids_embedded.shape[1], d_model, ids_embedded.device)
-        return ids_embedded + positions.to(ids_embedded.dtype)
+            return self.placed(self.embedding.weight.new_zeros(rows, 1, self.config.d_model), start)
+        return self.placed(self.embedding(ids), start)
+
+    def placed(self, vectors: torch.Tensor, start: int) -> torch.Tensor:
+        """vectors [N, T, D] (rows of the embedding table) -> scaled by sqrt(D), plus the position signal of
+        positions start .. start + T - 1."""
+        d_model = self.config.d_model
+        positions = sinusoid_positions(start, vectors.shape[1], d_model, vectors.device)
+        return vectors * math.sqrt(d_model) + positions.to(vectors.dtype)
 
     def encode(self, source_ids: torch.Tensor, source_padding: torch.Tensor,
                allowed_targets: torch.Tensor | None = None) -> DecoderState:
         """source_ids [B, S] (each ending in </s>), source_padding [B, S],
         allowed_targets [B, V] bool from a lexical shortlist or None -> the decoder's start state"""
-        x = self.embed(source_ids, 0, source_ids.shape[0])
+        return self.encode_vectors(self.embedding(source_ids), source_padding, allowed_targets)
+
+    def encode_vectors(self, source_vectors: torch.Tensor, source_padding: torch.Tensor,
+                       allowed_targets: torch.Tensor | None = None) -> DecoderState:
+        """`encode` from the source's embedding rows [B, S, D] rather than its ids: attribution methods take
+        gradients with respect to them."""
+        x = self.placed(source_vectors, 0)
         for layer in self.encoder:
             x = layer(x, source_padding)
         cells = [x.new_zeros(x.shape[0], self.config.d_model) for _ in self.decoder]

@@ -1,17 +1,19 @@
 """Attributions for SmolLM2's next token on its real weights: every method gives one score per token, the
-deletion curve replaces tokens by the baseline, and the change integrated gradients should add up to is reported
-(on this model's rough path it is not reached at a few dozen steps: see models/explain/tokens.py)."""
+deletion curve replaces tokens by the baseline, and integrated gradients add up to f(text) − f(baseline) within 5 %
+(the baseline keeps the first token, SmolLM2's attention sink: see models/explain/tokens.py)."""
 import numpy as np
 import pytest
 import torch
 
 from models.errors import InputError
 from models.explain.methods import METHODS, AttributionOptions
-from models.explain.tokens import attribute_tokens, baseline_id, next_token_log_probability
+from models.explain.tokens import OPTIONS, attribute_tokens, next_token_log_probability, sink_kept_baseline
 
 pytestmark = pytest.mark.slow  # SmolLM2 is dequantised on first load (15–60 s on a 2-core CPU)
 
 PROMPT = "The capital of France is"
+SENTENCE = "She poured the coffee into a cup and drank"
+COMPLETENESS_TOLERANCE = 0.05
 
 
 @pytest.fixture(scope="module")
@@ -19,14 +21,25 @@ def language(smollm2):
     return smollm2
 
 
-def test_the_change_from_the_baseline_text_is_reported(language):
-    attribution = attribute_tokens(language, PROMPT, " Paris", options=AttributionOptions(steps=4))
-    ids = language.encode(PROMPT)
-    embed = language.network.get_input_embeddings()
-    forward = next_token_log_probability(language, language.tokenizer(" Paris", add_special_tokens=False)["input_ids"][0])
+def test_the_baseline_keeps_the_first_token_and_zeroes_the_rest(language):
+    embeddings = language.network.get_input_embeddings()(language.encode(PROMPT))
+    baseline = sink_kept_baseline(embeddings)
+    assert torch.equal(baseline[:, 0], embeddings[:, 0]) and not baseline[:, 1:].any()
+
+
+@pytest.mark.parametrize("text", [PROMPT, SENTENCE])
+def test_integrated_gradients_add_up_to_the_change_from_the_baseline(language, text):
+    attribution = attribute_tokens(language, text)
+    ids = language.encode(text)
+    embeddings = language.network.get_input_embeddings()(ids)
+    forward = next_token_log_probability(language, language.tokenizer(attribution.target,
+                                                                      add_special_tokens=False)["input_ids"][0])
     with torch.no_grad():
-        change = float(forward(embed(ids)) - forward(embed(torch.full_like(ids, baseline_id(language)))))
-    assert attribution.change == pytest.approx(change, abs=1e-3) and change > 5
+        change = float(forward(embeddings) - forward(sink_kept_baseline(embeddings)))
+    assert attribution.change == pytest.approx(change, abs=1e-3) and abs(change) > 1
+    assert attribution.scores.sum() == pytest.approx(change, rel=COMPLETENESS_TOLERANCE)
+    assert attribution.completeness_error <= COMPLETENESS_TOLERANCE
+    assert OPTIONS.steps <= attribution.steps <= OPTIONS.max_steps and attribution.scores[0] == 0
 
 
 @pytest.mark.parametrize("method", METHODS)

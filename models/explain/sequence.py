@@ -1,0 +1,57 @@
+"""What attributing a sequence of tokens shares across models (SmolLM2's next token, the translation model's target
+tokens, the topic classifier's class): the methods run on the input embeddings [1, tokens, hidden] (token ids have
+no gradient), a token's score is its embedding's attributions summed, and the deletion curve replaces the
+most-attributed tokens' embeddings by the baseline's first.
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from models.explain.deletion import Faithfulness, faithfulness
+from models.explain.methods import INTEGRATED_GRADIENTS, AttributionOptions, attributions, completeness_error
+
+# f: embeddings [batch, tokens, hidden] -> the explained log-probability, [batch]
+Forward = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class TokenScores:
+    scores: np.ndarray  # [tokens] float32
+    steps: int  # integration steps used (0: the method does not integrate)
+
+
+def token_scores(method: str, forward: Forward, embeddings: torch.Tensor, baseline: torch.Tensor,
+                 options: AttributionOptions) -> TokenScores:
+    """`method`'s score of each token of `embeddings` ([1, tokens, hidden]); occlusion hides one token at a time."""
+    hidden = embeddings.shape[-1]
+    found = attributions(method, forward, embeddings, baseline, options, (1, hidden), (1, hidden))
+    values = found.values[0].detach().float()
+    # occlusion gives every element of a window the window's whole effect; the gradient methods split it
+    return TokenScores((values.mean(-1) if method == "occlusion" else values.sum(-1)).cpu().numpy(), found.steps)
+
+
+@torch.inference_mode()
+def change_between(forward: Forward, embeddings: torch.Tensor, baseline: torch.Tensor) -> float:
+    """f(embeddings) − f(baseline): what integrated gradients' scores add up to."""
+    return float(forward(embeddings) - forward(baseline))
+
+
+def sequence_completeness(method: str, scores: np.ndarray, change: float) -> float | None:
+    """Integrated gradients' completeness error (None for the other methods, which promise none)."""
+    return completeness_error(float(scores.sum()), change) if method == INTEGRATED_GRADIENTS else None
+
+
+def token_faithfulness(forward: Forward, embeddings: torch.Tensor, baseline: torch.Tensor, scores: np.ndarray,
+                       options: AttributionOptions) -> Faithfulness:
+    """Deletion curves over tokens: removed tokens' embeddings replaced by the baseline's, f read as a probability."""
+
+    @torch.inference_mode()
+    def probabilities_without(removed: np.ndarray) -> np.ndarray:
+        keep = torch.from_numpy(~removed)[..., None].to(embeddings.device)
+        edited = torch.where(keep, embeddings, baseline)  # [points, tokens, hidden]
+        return np.concatenate([forward(chunk).exp().float().cpu().numpy()
+                               for chunk in edited.split(options.internal_batch_size)])
+
+    return faithfulness(scores, options.deletion_points, probabilities_without, options.seed)
