@@ -354,11 +354,23 @@ class SpeechRecognizer:
                 hidden = layer(hidden, None)
             return BaseModelOutput(last_hidden_state=encoder.layer_norm(hidden))
 
+    def encode_windows(self, features: torch.Tensor) -> BaseModelOutput:
+        """The encoder's output [windows, 1500, width] for features [windows, mel bins, 3000], one window at a time."""
+        with IMPORT_LOCK:
+            from transformers.modeling_outputs import BaseModelOutput
+
+        encoder = self.model.get_encoder()
+        with torch.no_grad():
+            return BaseModelOutput(last_hidden_state=torch.cat([encoder(window[None]).last_hidden_state
+                                                                for window in features]))
+
     def _generate(self, windows: list[Window], prompt_ids: torch.Tensor | None = None,
                   encoder_seconds: float | None = None, stop: Callable[[], bool] | None = None) -> list[Decoded]:
-        """Greedy decoding of windows that share their options, as one batched `generate` (one encoder forward of
-        [windows, mel bins, 3000], one decoder step for every row at a time). Each row stops on its own (</s>, a
-        loop, its own token cap) and is cut there, so each window gets what it would have got alone."""
+        """Greedy decoding of windows that share their options, as one batched `generate`: one decoder step for every
+        row at a time. Each row stops on its own (</s>, a loop, its own token cap) and is cut there, so each window
+        gets what it would have got alone. Each window is encoded alone: the encoder is compute-bound, so a batch
+        gains nothing there, and its eager attention, which word timestamps need, holds [windows, heads, 1500,
+        1500] per layer (1.7 GB for 8 windows of tiny.en)."""
         with IMPORT_LOCK:
             from transformers import StoppingCriteriaList
 
@@ -371,7 +383,7 @@ class SpeechRecognizer:
             options["prompt_ids"] = prompt_ids
         features = torch.cat([window.features for window in windows])
         if encoder_seconds is None:
-            options["input_features"] = features
+            options["encoder_outputs"] = self.encode_windows(features)
         else:
             options["encoder_outputs"] = self.encode(features, encoder_seconds)
         loops = StopOnLoop(self._is_text)
