@@ -20,6 +20,7 @@ left, found by its pid file.
 Several machines: the same worker module under torchrun on each, see the README ("Training on several workers").
 """
 import argparse
+import ctypes
 import json
 import os
 import signal
@@ -51,6 +52,7 @@ POLL_SECONDS = 0.1  # how often the studio reads new points and passes on a stop
 MONITOR_SECONDS = 0.1  # how often torchrun checks its workers
 TERMINATE_SECONDS = 15  # after SIGTERM, how long torchrun has to end its workers before SIGKILL
 LOG_LINES = 5  # of the launcher's output, in the message when it ends without saying why
+PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for this process when its parent dies
 
 
 def available_workers(device: torch.device) -> int:
@@ -249,6 +251,8 @@ def _launch(options: argparse.Namespace) -> int:
     `_cause` picks it among the workers that ended badly."""
     from torch.distributed import run as torchrun
 
+    if sys.platform == "linux":  # the studio killed: SIGTERM here, and torchrun ends its workers
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     workers = TrainConfig.from_json(options.config).workers
     if options.device == "cpu":  # one core each: two workers on two cores do not fight over threads
         os.environ["OMP_NUM_THREADS"] = str(max(1, available_workers(torch.device("cpu")) // workers))
