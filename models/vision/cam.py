@@ -69,14 +69,20 @@ def batcher(classifier: ImageClassifier) -> Batcher:
 def explain_batch(classifier: ImageClassifier, requests: list[CamRequest]) -> list[Explanation]:
     """Grad-CAM of every request (all at one layer) from one forward pass of the batch [N, 3, 224, 224] and one
     partial backward pass: the rows are independent (batch norm in eval mode), so the gradient of the sum of the
-    chosen logits is each row's own gradient."""
+    chosen logits is each row's own gradient. Only the stages after `layer` keep what a backward pass needs: the
+    gradient goes no further back, and a batch of 8 would otherwise hold every stage's activations."""
     started = time.perf_counter()
     layer = requests[0].layer
     batch = torch.stack([request.pixels for request in requests]).to(classifier.device, classifier.dtype)
+    # the stages walked here rather than hooked: the network is shared by request threads, and a hook would see
+    # theirs too
+    stages = efficientnet.stages(classifier.network)
+    kept = [name for name, _ in stages].index(layer) + 1
+    with torch.no_grad():
+        features, _ = efficientnet.run(stages[:kept], batch)
+    features.requires_grad_()
     with torch.enable_grad():
-        # the stages walked here rather than hooked: the network is shared by request threads, and a hook
-        # would see theirs too
-        logits, features = efficientnet.run(efficientnet.stages(classifier.network), batch, keep=layer)
+        logits, _ = efficientnet.run(stages[kept:], features)
         probabilities = logits.float().softmax(-1)  # [N, classes]
         chosen = [int(row.argmax()) if request.class_index is None else request.class_index
                   for row, request in zip(probabilities, requests)]
