@@ -56,7 +56,8 @@ PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for this process when its p
 
 
 def available_workers(device: torch.device) -> int:
-    """Processes a run can have here: one per GPU on CUDA, one per usable CPU core otherwise."""
+    """Processes a run can have here: one per GPU on CUDA, one per usable CPU core otherwise (on MPS too: its
+    workers train on the CPU)."""
     if device.type == "cuda":
         return torch.cuda.device_count()
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -160,8 +161,9 @@ def run(run_id: int, config: TrainConfig, device: torch.device, started: Callabl
     job.train_run. Returns once every worker process has ended, whatever happened."""
     with tempfile.TemporaryDirectory(prefix="studio-workers-") as temporary:
         folder = Path(temporary)
+        workers_device = "cuda" if device.type == "cuda" else "cpu"  # an MPS studio's workers run on the CPU
         command = [sys.executable, "-m", MODULE, "--launch", "--config", config.to_json(), "--run-id", str(run_id),
-                   "--device", device.type, "--out", str(folder)]
+                   "--device", workers_device, "--out", str(folder)]
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
                                                                                    os.environ.get("PYTHONPATH")]))}
         with open(folder / LOG, "wb") as log:
