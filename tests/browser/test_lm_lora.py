@@ -24,8 +24,8 @@ def test_fine_tune_smollm2_from_the_ui_and_see_its_continuations_beside_the_orig
     open_studio(browser, studio_url)
     open_tab(browser, "training")
     browser.find_element(By.CSS_SELECTOR, "#train-task input[role='combobox']").click()
-    wait_for(browser, EC.element_to_be_clickable((By.CSS_SELECTOR, "li[role='option'][aria-label^='Fine-tune SmolLM2']")),
-             UI_SECONDS, "the fine-tuning task").click()
+    task = (By.CSS_SELECTOR, "li[role='option'][aria-label^='Fine-tune SmolLM2']")
+    wait_for(browser, EC.element_to_be_clickable(task), UI_SECONDS, "the fine-tuning task").click()
     wait_for(browser, lambda d: d.find_element(By.ID, "lm-text-panel").is_displayed(), UI_SECONDS, "the text panel")
     wait_for(browser, EC.element_to_be_clickable((By.XPATH, "//*[@id='lm-source']//label[normalize-space()="
                                                             "'My text (below)']")), UI_SECONDS, "'My text'").click()

@@ -9,7 +9,7 @@ from safetensors.torch import load_file
 from models.errors import InputError
 from models.training import saved
 from models.training.config import TrainConfig
-from models.training.loop import fit
+from models.training.loop import fit, parameter_groups
 from models.training.runner import Runner
 from models.training.store import RunStore
 from models.training.tasks import TASKS, build_model, load_task
@@ -21,7 +21,7 @@ CITIES = ["Leeds", "Bristol", "Cardiff", "Dundee", "Norwich", "Exeter", "Derby"]
 
 
 def orders(count: int) -> str:
-    """Lines of one fixed form, a text whose next tokens a few steps can learn: "Order 7: 3 crates of figs to Leeds."."""
+    """Lines of one fixed form ("Order 7: 9 crates of dates to Leeds."): a few steps learn their next tokens."""
     return "\n".join(f"Order {n}: {n % 9 + 2} crates of {FRUITS[n % len(FRUITS)]} to {CITIES[n % len(CITIES)]}."
                      for n in range(count))
 
@@ -67,9 +67,7 @@ def test_the_last_layers_variant_trains_only_the_last_layers_at_the_gentle_rate(
     layers = {int(name.split(".")[2]) for name in trained if name.startswith("model.layers.")}
     assert layers == set(range(30 - LAST_LAYERS, 30)) and "model.norm.weight" in trained
     assert "lm_head.weight" not in trained and "model.embed_tokens.weight" not in trained
-    from models.training.loop import parameter_groups  # the pretrained part is stepped gently
-
-    gentle, full = parameter_groups(model, 1e-3)
+    gentle, full = parameter_groups(model, 1e-3)  # the pretrained part is stepped gently
     assert gentle["lr"] < full["lr"] and {id(p) for p in gentle["params"]} == {
         id(p) for p in model.network.parameters() if p.requires_grad}
 
