@@ -41,7 +41,9 @@ class Recognition:
 
 
 def features(clips: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Clips (float32 16 kHz) -> ([n, 1, N_MELS, frames] log-mel, zero-padded to the longest, [n] frame counts)."""
+    """Clips (float32 16 kHz) -> ([n, 1, N_MELS, frames] log-mel, [n] frame counts). Each clip's mean of each mel
+    bin over its own frames is subtracted (cepstral mean normalisation): what a voice or a microphone adds to every
+    frame alike goes, so a speaker the model never heard looks more like those it did. Zero past each clip's end."""
     from models.training.tasks.keywords import log_mel  # here: the tasks package imports this module
 
     longest = max(len(clip) for clip in clips)
@@ -50,7 +52,9 @@ def features(clips: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
         padded[row, : len(clip)] = torch.from_numpy(clip)
     spectrograms = torch.cat([log_mel(part) for part in padded.split(FEATURE_BATCH)])
     counts = torch.tensor([len(clip) // HOP_LENGTH + 1 for clip in clips])
-    return spectrograms, counts
+    inside = (torch.arange(spectrograms.shape[-1]) < counts[:, None])[:, None, None, :]  # [n, 1, 1, frames]
+    means = (spectrograms * inside).sum(-1, keepdim=True) / counts[:, None, None, None]
+    return (spectrograms - means) * inside, counts
 
 
 @cache

@@ -14,7 +14,7 @@ from models.training.config import TrainConfig
 from models.training.data import IGNORE, TaskData, pad
 from models.training.loop import fit
 from models.training.tasks import TASKS
-from models.training.tasks.ctc import CHARACTERS, VARIANTS, encode
+from models.training.tasks.ctc import CHARACTERS, VARIANTS, SpecAugment, encode
 
 SENTENCES = ["turn left three steps", "dial four one two", "open the door"]
 
@@ -39,6 +39,27 @@ def test_every_variant_learns_a_few_sentences_with_ctc(variant, tiny_set):
     assert accuracy > 0.8  # 1 − character error rate of greedy decoding
     logits, counts = model(*tiny_set.inputs)
     assert logits.shape[-1] == len(CHARACTERS) and int(counts.max()) == logits.shape[1]
+
+
+def test_a_clip_s_features_are_the_same_alone_or_beside_a_longer_one():
+    short, long = espeak("stop", "en-us", 170, 50), espeak("turn left three steps", "en-gb+m3", 170, 50)
+    alone, (count,) = features([short])
+    together, counts = features([short, long])
+    assert int(counts[0]) == int(count) and torch.allclose(together[0, ..., :count], alone[0], atol=1e-5)
+    assert together[0, ..., count:].abs().max() == 0  # padding
+    assert alone[0].mean(-1).abs().max() < 1e-5  # each mel bin's mean over the clip is taken out
+
+
+def test_spec_augment_changes_training_batches_only_and_follows_the_seed(tiny_set):
+    spectrograms = tiny_set.inputs[0]
+    augment = SpecAugment()
+    assert torch.equal(augment.eval()(spectrograms), spectrograms)
+    augment.train()
+    torch.manual_seed(3)
+    first = augment(spectrograms)
+    torch.manual_seed(3)
+    assert torch.equal(augment(spectrograms), first) and first.shape == spectrograms.shape
+    assert not torch.allclose(first, spectrograms) and (first == 0).float().mean() > (spectrograms == 0).float().mean()
 
 
 def untrained() -> CTCRecognizer:
