@@ -16,6 +16,8 @@ from models.training.tasks import TASKS, build_model, load_task
 from models.training.tasks.lm_lora import LAST_LAYERS, SEQUENCE, passages, token_loss
 from models.training.text_sets import CORPUS_ARTICLES, documents, save_text
 
+pytestmark = pytest.mark.slow  # SmolLM2 is dequantised on first load (15–60 s on a 2-core CPU), then trained
+
 FRUITS = ["apples", "pears", "plums", "lemons", "figs", "limes", "dates", "grapes"]
 CITIES = ["Leeds", "Bristol", "Cardiff", "Dundee", "Norwich", "Exeter", "Derby"]
 
@@ -32,7 +34,6 @@ def order_text(smollm2) -> str:
     return save_text(orders(60))
 
 
-@pytest.mark.slow
 def test_a_short_lora_run_lowers_held_out_loss_and_its_adapter_reloads_to_the_same_logits(order_text):
     config = TrainConfig("lm-lora", "lora-4", "adamw", 5e-3, batch_size=4, epochs=2, dataset=order_text)
     train, validation = load_task("lm-lora", order_text).split(config.validation_split, config.seed)
@@ -59,7 +60,6 @@ def test_a_short_lora_run_lowers_held_out_loss_and_its_adapter_reloads_to_the_sa
     assert type(reloaded.network).__name__ == "LlamaForCausalLM"  # merged: every language view reads it as usual
 
 
-@pytest.mark.slow
 def test_the_last_layers_variant_trains_only_the_last_layers_at_the_gentle_rate(order_text):
     train, _ = load_task("lm-lora", order_text).split(0.2, 0)
     model = build_model("lm-lora", "last-layers", train)
@@ -96,7 +96,6 @@ def test_a_text_with_fewer_passages_than_a_batch_is_refused_before_the_run(smoll
         runner.close()
 
 
-@pytest.mark.slow
 def test_a_loss_that_blows_up_stops_the_run_with_the_reason_and_keeps_the_curve(order_text, tmp_path):
     runner = Runner(RunStore(tmp_path))
     try:
