@@ -4,7 +4,7 @@ import pytest
 
 from models.speech.audio import SAMPLE_RATE, load_audio
 from models.speech.live import POLICIES, attach, new_stream
-from tests.models.speech.test_simultaneous import stream_through
+from tests.models.speech.microphone_chunks import stream_through
 from tests.tests_paths import speech_clips
 
 pytestmark = pytest.mark.slow

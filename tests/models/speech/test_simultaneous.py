@@ -11,25 +11,11 @@ from models.speech.audio import SAMPLE_RATE, load_audio
 from models.speech.alignatt import AlignAttDecoder
 from models.speech.shared_decoder import SharedDecoder, shared_decoder
 from models.speech.simultaneous import SimultaneousTranscriber
-from models.speech.streaming import LIVE_CHUNK_SECONDS
 from models.speech.vad import WINDOW_SAMPLES
+from tests.models.speech.microphone_chunks import stream_through
 from tests.tests_paths import speech_clips
 
 pytestmark = pytest.mark.slow
-CHUNK = int(LIVE_CHUNK_SECONDS * SAMPLE_RATE)
-TRAILING_SILENCE = np.zeros(SAMPLE_RATE, np.float32)
-
-
-def stream_through(stream, audio: np.ndarray) -> list:
-    """Every chunk in order, one update after each, then the end: the updates that decoded, and the last."""
-    audio = np.concatenate([audio, TRAILING_SILENCE])
-    updates = []
-    for start in range(0, len(audio), CHUNK):
-        stream.add_audio(audio[start:start + CHUNK])
-        update = stream.update()
-        if update.decoded:
-            updates.append(update)
-    return updates + [stream.finish()]
 
 
 def test_chunks_give_the_clips_text_and_committed_words_never_change(tiny_en):
