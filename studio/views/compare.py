@@ -64,9 +64,9 @@ def map_pair_figure(sides: list[tuple[np.ndarray, list[str], list[bool], list[st
                                     showscale=column == len(sides),
                                     hovertemplate="%{y} → %{x}<br>%{z:.4f}<extra></extra>"), row=1, col=column)
         figure.update_yaxes(autorange="reversed", row=1, col=column)
-        figure.update_xaxes(side="top", tickangle=-45, row=1, col=column)
+        figure.update_xaxes(tickangle=-45, row=1, col=column)
     height = 260 + 26 * max(len(target) for *_, target, _ in sides)
-    figure.update_layout(title=title, height=height, margin={"t": 140, "l": 10, "r": 10, "b": 20})
+    figure.update_layout(title=title, height=height, margin={"t": 90, "l": 10, "r": 10, "b": 20})
     return figure
 
 
