@@ -30,7 +30,7 @@ LORA_TARGETS = ("q_proj", "v_proj")  # the attention projections LoRA adapts, as
 LORA_ALPHA_PER_RANK = 2  # alpha = 2·r: the update's scale alpha / r is the same at every rank
 LAST_LAYERS = 2
 EVALUATION_BATCH = 8  # passages per forward pass when evaluating: logits are [8, 64, 49,152] floats, 100 MB
-DEFAULTS = Defaults("adamw", 2e-3, 4, 2)  # on the default text: 22 steps; held-out perplexity is lowest after 1-2
+DEFAULTS = Defaults("adamw", 2e-3, 4, 2)  # default text: 22 steps; LoRA overfits after epoch 1 (bench/RESULTS.md)
 MIN_PASSAGES = DEFAULTS.batch_size + 1  # a batch to train on and one passage held out
 
 
