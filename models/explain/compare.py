@@ -11,7 +11,8 @@ from PIL import Image, ImageFilter
 
 from models.errors import InputError
 from models.explain.pixels import BLUR_SIGMA, PixelAttribution, attribute_pixels
-from models.explain.tokens import TokenAttribution, attribute_tokens
+from models.explain.sequence import SequenceAttribution
+from models.explain.tokens import attribute_tokens
 from models.explain.translation import TranslationAttribution, attribute_translation
 from models.language.causal_lm import LanguageModel
 from models.translation.translators import BergamotTranslator
@@ -32,8 +33,8 @@ class Shift:
 
 @dataclass(frozen=True)
 class TextComparison:
-    original: TokenAttribution
-    edited: TokenAttribution  # explains the original's next token, so the scores compare
+    original: SequenceAttribution
+    edited: SequenceAttribution  # explains the original's next token, so the scores compare
     original_changed: list[bool]  # [original tokens]: True where the edit removed or replaced the token
     edited_changed: list[bool]  # [edited tokens]: True where the edit put it
     original_attention: np.ndarray  # [original tokens]: the last token's attention, last layer, mean over heads

@@ -43,6 +43,33 @@ def sequence_completeness(method: str, scores: np.ndarray, change: float) -> flo
     return completeness_error(float(scores.sum()), change) if method == INTEGRATED_GRADIENTS else None
 
 
+@dataclass(frozen=True)
+class SequenceAttribution:
+    """One prediction over a sequence explained: SmolLM2's next token (models/explain/tokens.py) or the topic
+    classifier's class (models/explain/topics.py)."""
+
+    method: str
+    tokens: list[str]  # the input, one per position (the classifier's [CLS] and [SEP] included)
+    target: str  # the next token or the topic explained
+    probability: float  # its probability given the input
+    change: float  # f(input) − f(baseline): what integrated gradients' scores add up to
+    scores: np.ndarray  # [tokens] float32
+    steps: int  # integration steps used (0: the method does not integrate)
+    faithfulness: Faithfulness
+    seconds: float
+
+    @property
+    def completeness_error(self) -> float | None:
+        return sequence_completeness(self.method, self.scores, self.change)
+
+    def as_json(self) -> dict:
+        return {"method": self.method, "tokens": self.tokens, "target": self.target,
+                "probability": round(self.probability, 6), "change": round(self.change, 6),
+                "scores": np.round(self.scores, 6).tolist(), "steps": self.steps,
+                "completeness_error": self.completeness_error,
+                "deletion": self.faithfulness.as_json(), "seconds": round(self.seconds, 3)}
+
+
 def token_faithfulness(forward: Forward, embeddings: torch.Tensor, baseline: torch.Tensor, scores: np.ndarray,
                        options: AttributionOptions) -> Faithfulness:
     """Deletion curves over tokens: removed tokens' embeddings replaced by the baseline's, f read as a probability."""

@@ -11,45 +11,18 @@ token's score is 0 by construction (removing it in the deletion curve changes no
 The model is called with `inputs_embeds` rather than hooked: it is shared by request threads.
 """
 import time
-from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from models.errors import InputError
-from models.explain.deletion import Faithfulness
 from models.explain.methods import AttributionOptions, check_method
-from models.explain.sequence import (change_between, sequence_completeness, token_faithfulness, token_scores)
+from models.explain.sequence import SequenceAttribution, change_between, token_faithfulness, token_scores
 from models.language.causal_lm import LanguageModel
 
 # 16 steps keep 64 tokens within seconds; the steps double (to 64 at most) where the scores do not add up (short
 # prompts add up; a 64-token text was still 126 % off at 64 steps: bench/RESULTS.md)
 OPTIONS = AttributionOptions(steps=16, max_steps=64)
 SINK_TOKENS = 1  # leading positions the baseline keeps as they are
-
-
-@dataclass(frozen=True)
-class TokenAttribution:
-    method: str
-    tokens: list[str]  # the input, one per position
-    target: str  # the next token explained
-    probability: float  # its probability after the text
-    change: float  # f(text) − f(baseline): what integrated gradients' scores add up to
-    scores: np.ndarray  # [tokens] float32
-    steps: int  # integration steps used (0: the method does not integrate)
-    faithfulness: Faithfulness
-    seconds: float
-
-    @property
-    def completeness_error(self) -> float | None:
-        return sequence_completeness(self.method, self.scores, self.change)
-
-    def as_json(self) -> dict:
-        return {"method": self.method, "tokens": self.tokens, "target": self.target,
-                "probability": round(self.probability, 6), "change": round(self.change, 6),
-                "scores": np.round(self.scores, 6).tolist(), "steps": self.steps,
-                "completeness_error": self.completeness_error,
-                "deletion": self.faithfulness.as_json(), "seconds": round(self.seconds, 3)}
 
 
 def sink_kept_baseline(embeddings: torch.Tensor) -> torch.Tensor:
@@ -80,7 +53,7 @@ def next_token_log_probability(model: LanguageModel, token: int):
 
 def attribute_tokens(model: LanguageModel, text: str, target: str | None = None,
                      method: str = "integrated-gradients",
-                     options: AttributionOptions = OPTIONS) -> TokenAttribution:
+                     options: AttributionOptions = OPTIONS) -> SequenceAttribution:
     """`method`'s score of each token of `text` for the next token `target` (default: the likeliest)."""
     check_method(method)
     started = time.perf_counter()
@@ -94,6 +67,6 @@ def attribute_tokens(model: LanguageModel, text: str, target: str | None = None,
     forward = next_token_log_probability(model, token)
     found = token_scores(method, forward, embeddings, baseline, options)
     check = token_faithfulness(forward, embeddings, baseline, found.scores, options)
-    return TokenAttribution(method, model.labels(ids[0]), model.labels([token])[0],
+    return SequenceAttribution(method, model.labels(ids[0]), model.labels([token])[0],
                             float(logits.float().softmax(-1)[token]), change_between(forward, embeddings, baseline),
                             found.scores, found.steps, check, time.perf_counter() - started)

@@ -12,14 +12,12 @@ import threading
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 
 from models.errors import InputError
-from models.explain.deletion import Faithfulness
 from models.explain.methods import AttributionOptions, check_method
-from models.explain.sequence import change_between, sequence_completeness, token_faithfulness, token_scores
+from models.explain.sequence import SequenceAttribution, change_between, token_faithfulness, token_scores
 from models.language.sentence_encoder import packaged_minilm_folder
 from models.libraries import IMPORT_LOCK
 from models.limits import LIMITS
@@ -50,30 +48,6 @@ class TopicClassifier:
             return self.network.head(_mean_over_tokens(hidden, mask)).float().log_softmax(-1)[:, class_index]
 
         return forward
-
-
-@dataclass(frozen=True)
-class TopicAttribution:
-    method: str
-    tokens: list[str]  # the word pieces, [CLS] and [SEP] included
-    target: str  # the topic explained
-    probability: float
-    change: float  # f(sentence) − f(baseline)
-    scores: np.ndarray  # [pieces] float32
-    steps: int
-    faithfulness: Faithfulness
-    seconds: float
-
-    @property
-    def completeness_error(self) -> float | None:
-        return sequence_completeness(self.method, self.scores, self.change)
-
-    def as_json(self) -> dict:
-        return {"method": self.method, "tokens": self.tokens, "target": self.target,
-                "probability": round(self.probability, 6), "change": round(self.change, 6),
-                "scores": np.round(self.scores, 6).tolist(), "steps": self.steps,
-                "completeness_error": self.completeness_error,
-                "deletion": self.faithfulness.as_json(), "seconds": round(self.seconds, 3)}
 
 
 def topic_classifier() -> TopicClassifier:
@@ -110,7 +84,7 @@ def fitted_classifier() -> TopicClassifier:
 
 
 def attribute_topic(classifier: TopicClassifier, text: str, target: str | None = None,
-                    method: str = "integrated-gradients", options: AttributionOptions = OPTIONS) -> TopicAttribution:
+                    method: str = "integrated-gradients", options: AttributionOptions = OPTIONS) -> SequenceAttribution:
     """`method`'s score of each word piece of `text` for the topic `target` (default: the predicted one)."""
     check_method(method)
     if not text.strip():
@@ -134,7 +108,7 @@ def attribute_topic(classifier: TopicClassifier, text: str, target: str | None =
     forward = classifier.log_probabilities(class_index, mask)
     found = token_scores(method, forward, rows, baseline, options)
     check = token_faithfulness(forward, rows, baseline, found.scores, options)
-    return TopicAttribution(method, classifier.tokenizer.convert_ids_to_tokens(ids[0].tolist()),
+    return SequenceAttribution(method, classifier.tokenizer.convert_ids_to_tokens(ids[0].tolist()),
                             classifier.classes[class_index], float(probabilities[class_index]),
                             change_between(forward, rows, baseline), found.scores, found.steps, check,
                             time.perf_counter() - started)

@@ -3,7 +3,7 @@ and a next-token attribution as one bar per input token."""
 import plotly.graph_objects as go
 
 from models.explain.deletion import Faithfulness
-from models.explain.tokens import TokenAttribution
+from models.explain.sequence import SequenceAttribution
 from studio.i18n import say
 from studio.views.labels import escaped
 
@@ -27,7 +27,7 @@ def deletion_figure(check: Faithfulness, method: str) -> go.Figure:
     return figure
 
 
-def token_attribution_figure(attribution: TokenAttribution) -> go.Figure:
+def token_attribution_figure(attribution: SequenceAttribution) -> go.Figure:
     """One bar per input token: red pushed the model towards the target token, blue away from it."""
     tokens = [f"{repr(token)[1:-1]} #{index + 1}" for index, token in enumerate(escaped(attribution.tokens))]
     scores = attribution.scores.tolist()
