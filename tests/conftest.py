@@ -22,3 +22,15 @@ def client(studio_url):
     from gradio_client import Client
 
     return Client(studio_url, verbose=False)
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    """A training Runner whose runs and saved models go to this test's own data folder."""
+    from models.training.runner import Runner
+    from models.training.store import RunStore
+
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    runner = Runner(RunStore(tmp_path))
+    yield runner
+    runner.close()

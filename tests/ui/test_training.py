@@ -8,8 +8,6 @@ import torch
 from gradio_client.exceptions import AppError
 
 from models.training import distributed
-from models.training.runner import Runner
-from models.training.store import RunStore
 from models.training.tasks import load_task
 from models.training.tasks.digit_photos import DIGIT_SIDE, DIGITS_PER_CLASS
 from models.training.tasks.digits import digit_images
@@ -112,14 +110,6 @@ def test_a_two_worker_run_reports_its_world_size_and_the_losses_of_one_worker(cl
 
 
 # ---- the handlers, called directly (no app) ------------------------------------------------------------------
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
-    runner = Runner(RunStore(tmp_path))
-    yield runner
-    runner.close()
-
 
 def test_train_runs_and_curve_handlers_report_one_run(runner):
     result = training.train(runner, "digits", "mlp", "adam", 1e-2, 64, 1)

@@ -10,20 +10,11 @@ from models.errors import Phrase
 from models.training import distributed
 from models.training.config import TrainConfig
 from models.training.runner import Runner
-from models.training.store import RunStore
 from studio.common import in_user_language
 
 COMPARED_STEPS = 20  # the goal: the first 20 steps of 1 and 2 workers agree to 1e-4
 TOLERANCE = 1e-4
 WAIT_SECONDS = 240  # a 2-worker run starts three Python processes: seconds each on the loaded 2-core CPU
-
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
-    runner = Runner(RunStore(tmp_path))
-    yield runner
-    runner.close()
 
 
 def train_losses(runner: Runner, run_id: int) -> list[float]:
