@@ -147,7 +147,7 @@ def translation_attention(translator: Translator, text: str, model: str) -> list
     encoder_modules = ([layer.self_attention for layer in translator.model.encoder]
                        if isinstance(translator, BergamotTranslator) else [])
     with hooked_calls(encoder_modules) as calls:
-        translation = translator.translate([text], with_attention=True)[0]
+        translation = translator.translate([text], with_attention=True, batched=False)[0]
     source, target = translation.source_tokens, translation.target_tokens
     maps = []
     if calls:

@@ -172,7 +172,10 @@ class Translator(ABC):
     name: str
 
     def translate(self, texts: list[str], beam_size: int = 1, n_best: int = 1, length_penalty: float = 1.0,
-                  with_attention: bool = False, progress: Progress | None = None) -> list[Translation]:
+                  with_attention: bool = False, progress: Progress | None = None,
+                  batched: bool = True) -> list[Translation]:
+        """`batched`: False runs this call alone in the caller's thread, never in a batch with other calls (what
+        forward hooks that keep the caller's calls need: models/attention/maps.py)."""
         if not 1 <= n_best <= beam_size:
             raise InputError.of("translation.bad_n_best", beam_size=beam_size, n_best=n_best)
         texts = [text.strip() for text in texts]
@@ -184,12 +187,13 @@ class Translator(ABC):
                 raise InputError.of("translation.too_many_tokens", number=number, count=token_count,
                                      limit=MAX_SOURCE_TOKENS)
         search = Search(beam_size, n_best, length_penalty, with_attention)
+        run = self.batcher if batched else (lambda chunk: self.translate_chunks([chunk])[0])
         translations = []
         for start in range(0, len(texts), BATCH_SIZE):
             if progress:
                 progress(start / len(texts), Phrase("translation.progress", first=start + 1,
                                                     last=min(start + BATCH_SIZE, len(texts)), total=len(texts)))
-            translations += self.batcher(Chunk(tuple(texts[start:start + BATCH_SIZE]), search))
+            translations += run(Chunk(tuple(texts[start:start + BATCH_SIZE]), search))
         if progress:
             progress(1.0, Phrase("translation.done"))
         return translations
