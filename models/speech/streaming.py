@@ -105,7 +105,7 @@ class StreamingTranscriber:
         self.latest: StreamUpdate | None = None  # the last decode's result, for callers that do not wait
         # When each word was spoken and committed, for the lag plot; also guarded by _decode_lock.
         self.words: list[CommittedWord] = []
-        self._spoken_at: list[float | None] = []  # the last hypothesis' word ends, in stream seconds
+        self._spoken_at: list[float] = []  # the last hypothesis' word ends in stream seconds; [] if it had none
         # The time words are stamped with: audio received so far (real time, live), or the replay's virtual clock.
         self.clock = clock if clock is not None else (lambda: self.received_seconds)
 
@@ -241,18 +241,17 @@ class StreamingTranscriber:
         """Hand a decode's words to the policy, keeping where each was spoken."""
         with self._audio_lock:
             start = self.buffer.start_seconds
-        ends = hypothesis.word_ends if len(hypothesis.word_ends) == len(hypothesis.words) else []
-        self._spoken_at = [start + end for end in ends] or [None] * len(hypothesis.words)
+        timed = len(hypothesis.word_ends) == len(hypothesis.words)
+        self._spoken_at = [start + end for end in hypothesis.word_ends] if timed else []
         self.policy.hear(hypothesis, self.text)
 
     def _stamp(self) -> None:
-        """Stamp the words committed since the last call with when they were spoken and now."""
-        before = len(self.text.before_buffer)
-        for index in range(len(self.words), before + len(self.text.committed)):
-            in_buffer = index - before
-            spoken = self._spoken_at[in_buffer] if 0 <= in_buffer < len(self._spoken_at) else None
-            text = self.text.before_buffer[index] if in_buffer < 0 else self.text.committed[in_buffer]
-            self.words.append(CommittedWord(text, None if spoken is None else round(spoken, 2), round(self.clock(), 2)))
+        """Stamp the words committed since the last call with when they were spoken and now. Words leave the
+        buffer only through `_cut` and `finish`, which stamp first, so every unstamped word is in the buffer."""
+        now = round(self.clock(), 2)
+        for index in range(len(self.words) - len(self.text.before_buffer), len(self.text.committed)):
+            spoken = round(self._spoken_at[index], 2) if index < len(self._spoken_at) else None
+            self.words.append(CommittedWord(self.text.committed[index], spoken, now))
 
     def _commit_at_pause(self) -> bool:
         """Let the policy commit at a pause, and cut the buffer where it says. True if anything changed."""
