@@ -10,10 +10,17 @@ language model scores the word after the words before it; the beam ranks by
     log P_acoustic + α · log P_LM + β · words,
 α the weight of the language model, β a bonus per word (an LM alone prefers fewer, shorter words).
 
+With a lexicon (the words the language model knows), a prefix may only grow along them: a letter is tried only
+if the word it starts or continues begins some known word, a space only after a whole known word, and a text
+whose last word is unfinished ends only if no text with a whole word is left. Without it, an n-gram sees a word
+only once its space comes, so a beam of 8 fills with misspellings the LM would reject a few frames later, and the
+right spelling has been pruned by then; a lexicon keeps every beam entry a candidate the LM can judge.
+
 Written here rather than taken from a library: pyctcdecode pins numpy < 2 and torchaudio's CTC decoder does not
 import with this torch build; the algorithm is also short enough to read, which is the point of the lesson.
 """
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,9 +37,12 @@ class WordScorer(Protocol):
 
 @dataclass(frozen=True)
 class DecodeOptions:
-    beam: int = 8
+    """The defaults were chosen on the CNN + BiLSTM's validation split with the n-gram and the lexicon (WER 10 % at
+    beam 8, 6 % at 16, 5 % at 32; α 0.5–1.2 and β 1–3 within a point of each other at beam 32), not on the
+    held-out voice; beam 32 decodes an utterance in tens of milliseconds."""
+    beam: int = 32
     alpha: float = 0.8  # the language model's weight
-    beta: float = 1.0  # the bonus per word
+    beta: float = 2.0  # the bonus per word
 
 
 @dataclass(frozen=True)
@@ -74,9 +84,28 @@ class _Prefix:
 
 class PrefixBeamSearch:
     def __init__(self, characters: list[str], scorer: WordScorer | None = None,
-                 options: DecodeOptions = DecodeOptions()):
+                 options: DecodeOptions = DecodeOptions(), lexicon: Iterable[str] | None = None):
+        """lexicon: the words a text may be made of (None: any string of characters)."""
         self.characters, self.scorer, self.options = characters, scorer, options
         self.space = characters.index(" ")
+        self.lexicon = None if lexicon is None else frozenset(lexicon)
+        self.beginnings = None if lexicon is None else frozenset(
+            word[:end] for word in self.lexicon for end in range(1, len(word) + 1))
+
+    def _last_word(self, prefix: tuple[int, ...]) -> str:
+        """The characters of `prefix` after its last space."""
+        start = len(prefix)
+        while start and prefix[start - 1] != self.space:
+            start -= 1
+        return "".join(self.characters[c] for c in prefix[start:])
+
+    def _allowed(self, prefix: tuple[int, ...], c: int) -> bool:
+        """Whether the lexicon lets `prefix` grow by the new character `c` (not a repeat merged into the last)."""
+        if self.lexicon is None:
+            return True
+        if c == self.space:
+            return not prefix or prefix[-1] == self.space or self._last_word(prefix) in self.lexicon
+        return self._last_word(prefix) + self.characters[c] in self.beginnings
 
     def _words(self, prefix: tuple[int, ...]) -> tuple[str, ...]:
         return tuple("".join(self.characters[c] for c in prefix).split())
@@ -111,6 +140,8 @@ class PrefixBeamSearch:
                         reach = entry.blank + p
                     else:
                         reach = entry.acoustic + p
+                    if not self._allowed(prefix, c):
+                        continue
                     if extended not in following:
                         new = _Prefix(lm=entry.lm, words=entry.words)
                         if c == self.space and prefix and prefix[-1] != self.space:
@@ -133,7 +164,13 @@ class PrefixBeamSearch:
             acoustic = entry.acoustic
             ended.append(Hypothesis(text, acoustic, lm,
                                     acoustic + self.options.alpha * lm + self.options.beta * words))
+        if self.lexicon is not None and any(self._whole(h.text) for h in ended):
+            ended = [h for h in ended if self._whole(h.text)]
         merged: dict[str, Hypothesis] = {}  # "a b" and "a b " are one text
         for hypothesis in sorted(ended, key=lambda h: -h.total):
             merged.setdefault(hypothesis.text, hypothesis)
         return list(merged.values())
+
+    def _whole(self, text: str) -> bool:
+        """Whether every word of `text` is in the lexicon (its last one may still be a beginning in the beam)."""
+        return all(word in self.lexicon for word in text.split())

@@ -27,6 +27,7 @@ MAX_SECONDS = 10.0  # the recognizer heard 1–3 s sentences; longer clips are r
 NBEST = 5
 KNOWN_WORDS_SHOWN = 12  # how many of the n-gram's words a note about an unknown word lists
 FEATURE_BATCH = 64  # clips turned into log-mel at once
+DEFAULTS = DecodeOptions()
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,8 @@ class CTCRecognizer:
         log_probs = logits.log_softmax(-1).numpy()
         return [log_probs[i, : int(n)] for i, n in enumerate(frames)]
 
-    def recognize(self, samples: np.ndarray, decoder: str = "ngram", alpha: float = 0.8, beta: float = 1.0,
-                  beam: int = 8) -> Recognition:
+    def recognize(self, samples: np.ndarray, decoder: str = "ngram", alpha: float = DEFAULTS.alpha,
+                  beta: float = DEFAULTS.beta, beam: int = DEFAULTS.beam) -> Recognition:
         """One clip -> its Recognition; InputError if it is empty, silent, too long, or the settings are wrong."""
         check_decoder(decoder, alpha, beta, beam)
         check_speech(samples)
@@ -106,8 +107,9 @@ class CTCRecognizer:
         if scorer is None:  # its score: ln P of the one best path, not of every alignment of the text
             best = float(log_probs.max(-1).sum())
             nbest = [Hypothesis(greedy_text, best, 0.0, best)]
-        else:
-            nbest = PrefixBeamSearch(self.characters, scorer, options).decode(log_probs, NBEST)
+        else:  # the LM's words bound the search; α = 0 turns the language model off, its lexicon with it
+            lexicon = scorer.words if alpha > 0 else None
+            nbest = PrefixBeamSearch(self.characters, scorer, options, lexicon).decode(log_probs, NBEST)
         text = nbest[0].text if nbest else ""
         notes = []
         if not text:
@@ -119,7 +121,7 @@ class CTCRecognizer:
                                 examples=", ".join(known[:: max(1, len(known) // KNOWN_WORDS_SHOWN)])))
         return Recognition(text, nbest, log_probs, self.characters, best_path, greedy_text, notes)
 
-    def held_out_wer(self, alpha: float = 0.8, beta: float = 1.0, beam: int = 8,
+    def held_out_wer(self, alpha: float = DEFAULTS.alpha, beta: float = DEFAULTS.beta, beam: int = DEFAULTS.beam,
                      progress: Progress = no_progress) -> dict[str, float]:
         """decoder -> WER (0..1) over the held-out voice's utterances, one figure per decoder."""
         check_decoder("greedy", alpha, beta, beam)

@@ -1,5 +1,6 @@
 """CTC decoding on posteriors made by hand: greedy collapse, prefix beam search equal to greedy without a
-language model on peaky posteriors, and the n-gram choosing "four" where the sound alone leaves "for"."""
+language model on peaky posteriors, the n-gram choosing "four" where the sound alone leaves "for", and a lexicon
+keeping a narrow beam to known words."""
 import numpy as np
 
 from models.language.ngram import NgramModel
@@ -53,3 +54,18 @@ def test_the_ngram_hears_four_where_the_sound_says_for():
     assert sound_only.text == "set a timer for for minutes"  # the sound prefers it, the language model does not
     assert sound_only.acoustic > nbest[0].acoustic and ngram.sentence_log_prob(sound_only.text) < nbest[0].lm
     assert nbest[0].total == nbest[0].acoustic + 0.8 * nbest[0].lm + 1.0 * 6
+
+
+def test_a_lexicon_keeps_the_beam_to_known_words():
+    text = "pick up the red cup"
+    frames = spoken(text)
+    frames[2 * text.index("cup") + 2] = {"i": 0.9, "u": 0.05, "·": 0.05}  # "ci" begins no known word
+    log_probs = posteriors(frames)
+    assert greedy(log_probs, CHARACTERS) == "pick up the red cip"
+    known = NgramModel(sentences(900, 1)).words
+    assert not any(word.startswith("ci") for word in known)
+    # beam 2: without the lexicon, "cu" is pruned before the "p" comes
+    search = PrefixBeamSearch(CHARACTERS, None, DecodeOptions(beam=2, alpha=0.0, beta=0.0), lexicon=known)
+    nbest = search.decode(log_probs)
+    assert nbest[0].text == text
+    assert all(word in known for hypothesis in nbest for word in hypothesis.text.split())
