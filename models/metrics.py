@@ -16,3 +16,10 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
     if not ref:
         return float(len(hyp))
     return jiwer.wer(" ".join(ref), " ".join(hyp))
+
+
+def corpus_word_error_rate(references: list[str], hypotheses: list[str]) -> float:
+    """Word errors over all pairs / reference words over all pairs: each sentence weighs by its length."""
+    errors = sum(word_error_rate(reference, hypothesis) * len(words_of(reference))
+                 for reference, hypothesis in zip(references, hypotheses, strict=True))
+    return errors / max(1, sum(len(words_of(reference)) for reference in references))

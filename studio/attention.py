@@ -40,6 +40,7 @@ from studio.common import (
 from studio.handlers import bind
 from studio.i18n import say, t
 from studio.lm_panels import language_model_title
+from studio.whisper_panels import speech_model_choices
 from studio.views.attention import (
     GRID_TOKENS,
     HEAD_TOKENS,
@@ -94,7 +95,7 @@ def attention_models(registry: ModelRegistry) -> list[tuple[str, str]]:
                 for title, key in model_choices(registry, "language")
                 if not key.startswith(saved.KEY_PREFIX) or key in tuned]
     return (model_choices(registry, "text") + model_choices(registry, "translation")
-            + model_choices(registry, "speech") + language + [(model_title(DIGITS_KEY), DIGITS_KEY)])
+            + speech_model_choices(registry) + language + [(model_title(DIGITS_KEY), DIGITS_KEY)])
 
 
 def refreshed_models(registry: ModelRegistry, current: str | None):
@@ -103,8 +104,9 @@ def refreshed_models(registry: ModelRegistry, current: str | None):
 
 
 def task_of(registry: ModelRegistry, key: str) -> str:
-    if key.startswith(saved.KEY_PREFIX):
-        saved.register_language_models(registry)  # fine-tuned since the page loaded, or named by an API call
+    if key.startswith(saved.KEY_PREFIX):  # fine-tuned since the page loaded, or named by an API call
+        saved.register_language_models(registry)
+        saved.register_speech_models(registry)
     return "image" if key == DIGITS_KEY else registry.spec(key).task
 
 

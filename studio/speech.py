@@ -17,10 +17,12 @@ from models.speech.recognizer import Segment
 from models.speech.stream_policy import AgreementWhy, AlignAttWhy
 from models.speech.streaming import StreamUpdate
 from models.speech.subtitles import to_srt, to_text, to_vtt
+from models.training import saved
 from studio import concepts, exports, microphone
-from studio.common import ASSETS, in_user_language, load_model, log, model_choices, model_queue, user_errors
+from studio.common import ASSETS, in_user_language, load_model, log, model_queue, user_errors
 from studio.handlers import bind
 from studio.i18n import say, t
+from studio.whisper_panels import speech_model_choices
 from studio.views.speech import agreement_html, alignatt_figure, audio_figure, lag_figure, live_html, token_html
 
 TRANSCRIBE_API = "transcribe"  # (audio file, model, language, task) -> the transcript
@@ -73,6 +75,17 @@ def subtitle_files(segments: list[Segment]) -> list[str]:
                                         "transcript.txt": to_text(segments)})
 
 
+def refreshed_models(registry: ModelRegistry, current: str | None):
+    return gr.Dropdown(choices=speech_model_choices(registry), value=current)
+
+
+def speech_model(registry: ModelRegistry, key: str, progress: gr.Progress):
+    """The recognizer `key` names, a Whisper fine-tuned since the page loaded (or named by an API call) too."""
+    if key and key.startswith(saved.KEY_PREFIX):
+        saved.register_speech_models(registry)
+    return load_model(registry, key, progress)
+
+
 @user_errors
 def transcribe(registry: ModelRegistry, audio_path: str | None, model_key: str, language: str, task: str,
                script: str = DEFAULT_SCRIPT, progress=gr.Progress()):
@@ -80,7 +93,8 @@ def transcribe(registry: ModelRegistry, audio_path: str | None, model_key: str, 
 
     Args:
         audio_path: the clip (wav, mp3, flac, ...; up to 10 minutes), read at 16 kHz mono
-        model_key: "whisper-tiny.en" (English) or "whisper-base" (99 languages)
+        model_key: "whisper-tiny.en" (English) or "whisper-base" (99 languages), or "trained-run-<id>" for a
+            Whisper fine-tuned in the Training tab
         language: "auto" or a language code such as "en", "zh", "pt"
         task: "transcribe", or "translate" (speech in any language to English text)
         script: Chinese output in "simplified" or "traditional" characters
@@ -92,7 +106,7 @@ def transcribe(registry: ModelRegistry, audio_path: str | None, model_key: str, 
     if not audio_path:
         raise InputError.of("speech.no_audio")
     samples = load_audio(audio_path)
-    recognizer = load_model(registry, model_key, progress)
+    recognizer = speech_model(registry, model_key, progress)
     transcript = recognizer.transcribe(samples, language=language_option(language), task=task, word_timestamps=True,
                                        script=script,
                                        progress=lambda fraction, message: progress(fraction,
@@ -117,7 +131,7 @@ def attach_model(registry: ModelRegistry, stream: LiveStream | None, model_key: 
     """The model, once loaded, starts decoding the stream (with the audio kept meanwhile)."""
     if stream is None:
         return gr.skip()
-    recognizer = load_model(registry, model_key, progress)
+    recognizer = speech_model(registry, model_key, progress)
     attach(stream, recognizer, recognizer.check_options(language_option(language), task), task, script)
     return say("speech.listening")
 
@@ -243,7 +257,7 @@ def replay_file(registry: ModelRegistry, audio_path: str | None, model_key: str,
     if not audio_path:
         raise InputError.of("speech.no_audio")
     samples = load_audio(audio_path)
-    recognizer = load_model(registry, model_key, progress)
+    recognizer = speech_model(registry, model_key, progress)
     progress(0.5, desc=say("speech.replaying"))
     replay = stream_file(recognizer, samples, language_option(language), policy, script=script)
     rows = [[word.text, word.spoken_at, word.committed_at, word.lag] for word in replay.words]
@@ -274,8 +288,8 @@ def reset_live():
 def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
     """Build the tab; returns its outputs and "send" buttons for the app to wire.
     `teacher`: the first example clip is already in the File tab."""
-    models = model_choices(registry, "speech")
-    with gr.Tab(t("speech.tab"), id="speech"):
+    models = speech_model_choices(registry)
+    with gr.Tab(t("speech.tab"), id="speech") as tab:
         with gr.Row():
             model = gr.Dropdown(models, value=models[0][1] if models else None, label=t("speech.model"),
                                 elem_id="asr-model")
@@ -349,6 +363,7 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
         plot_timer.tick(bind(live_plot_now, registry), [stream, model], [live_plot, why_attention, why_agreement, live_lag],
                         api_visibility="private", show_progress="hidden")
         reset.click(reset_live, None, [stream, live, latency], api_visibility="private")
+        tab.select(bind(refreshed_models, registry), model, model, api_visibility="private")
         run.click(bind(transcribe, registry), [audio, model, language, task, script],
                   [text, segments, words, tokens, summary, plot, downloads], api_name=TRANSCRIBE_API, **model_queue("transcribe"))
         replay.click(bind(replay_file, registry), [audio, model, language, replay_policy, script],

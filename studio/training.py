@@ -22,9 +22,11 @@ from studio import concepts, exports
 from studio.common import in_user_language, user_errors
 from studio.handlers import bind
 from studio.i18n import redraw_on_language_change, say, t
-from studio.lm_panels import LM_TASK, build_comparison_panel, build_text_panel, text_dataset
+from studio import lm_panels, whisper_panels
+from studio.lm_panels import LM_TASK, build_text_panel, text_dataset
 from studio.recognizer import build_recognizer_panel
 from studio.training_panels import build_class_panel, build_keyword_panel, image_set_id
+from studio.whisper_panels import WHISPER_TASK, build_clip_panel, clip_dataset
 
 ENDPOINTS = {"train": "train", "runs": "runs", "stop_run": "stop", "run_curve": "curve"}
 RUN_COLUMNS = ["run", "task", "variant", "optimizer", "lr", "batch", "epochs", "seed", "status",
@@ -165,7 +167,7 @@ def runs_view(runner: Runner, shown: list[int]):
 def start_runs(runner: Runner, task, variants, optimizer, learning_rate, batch_size, epochs, seed, validation_split,
                workers, shown, *panels):
     """Check every ticked variant's config, then queue them all: (their run ids, table, choices, timer, status).
-    `panels`: the class panel's inputs, then the text panel's (a run's dataset)."""
+    `panels`: the class panel's inputs, then the text panel's, then the clip panel's (a run's dataset)."""
     if not variants:
         raise InputError.of("training.no_variant")
     dataset = run_dataset(task, *panels)
@@ -179,17 +181,23 @@ def start_runs(runner: Runner, task, variants, optimizer, learning_rate, batch_s
 
 
 def run_dataset(task: str, *panels) -> str:
-    """The dataset of a run of `task`: the image set the class panel holds, the text the text panel names, or ""."""
-    classes, text = panels[:2 * MAX_CLASSES], panels[2 * MAX_CLASSES:]
+    """The dataset of a run of `task`: the image set the class panel holds, the text the text panel names, the
+    clips the clip panel holds, or ""."""
+    classes, text, clips = panels[:2 * MAX_CLASSES], panels[2 * MAX_CLASSES:2 * MAX_CLASSES + 3], panels[-4:]
     if task == LM_TASK:
         return text_dataset(*text)
+    if task == WHISPER_TASK:
+        return clip_dataset(*clips)
     return image_set_id(*classes) if TASKS[task].uses_dataset else ""
 
 
 @user_errors
-def prepare_data(task: str, progress=gr.Progress()) -> None:
-    """Before a run: make the task's data if it takes minutes the first time (the recognizer's recordings)."""
-    if TASKS[task].prepare:
+def prepare_data(task: str, source: str, uploads, texts: str, recorded, progress=gr.Progress()) -> None:
+    """Before a run: make the task's data if it takes minutes the first time (the recognizer's recordings, the
+    Whisper clips' encoder states); then the clip panel's inputs."""
+    if task == WHISPER_TASK:
+        whisper_panels.prepare_clips(source, uploads, texts, recorded, progress)
+    elif TASKS[task].prepare:
         TASKS[task].prepare(lambda fraction, message: progress(fraction, desc=in_user_language(message)))
 
 
@@ -254,7 +262,7 @@ def task_defaults(task: str):
     defaults = TASKS[task].defaults
     return (gr.CheckboxGroup(choices=variant_choices(task), value=list(TASKS[task].variants)), defaults.optimizer,
             defaults.learning_rate, defaults.batch_size, defaults.epochs,
-            gr.Column(visible=TASKS[task].uses_dataset and task != LM_TASK))  # lm-lora's is the text panel
+            gr.Column(visible=TASKS[task].uses_dataset and task not in (LM_TASK, WHISPER_TASK)))  # theirs: text, clips
 
 
 # ---- the API (gr.api reads the type hints and docstrings) ----------------------------------------------------
@@ -275,13 +283,15 @@ def train(runner: Runner, task: str = "digits", variant: str = "mlp", optimizer:
         seed: the random seed (the same seed gives the same run)
         validation_split: the share of the data held out for validation, e.g. 0.2
         dataset: the my-images task's image set; for lm-lora the text: "bbc-<topic>" or what finetune_text returned
-            (empty: bbc-tech); empty for the other tasks
+            (empty: bbc-tech); for whisper-finetune the clips: what finetune_clips returned (empty: the default
+            phrases); empty for the other tasks
         workers: processes sharing each batch (torch.distributed DDP: gloo on CPU, NCCL on GPUs); more than the
             machine's cores (or GPUs) are capped, and the message says so
 
     Returns:
-        {run_id, status, message, metrics, config, saved_model}: the key of the model it saved (image, keyword and
-        lm-lora tasks; an image model is then a model choice of classify, a fine-tuned SmolLM2 one of attention).
+        {run_id, status, message, metrics, config, saved_model}: the key of the model it saved (image, keyword,
+        lm-lora and whisper-finetune tasks; an image model is then a model choice of classify, a fine-tuned SmolLM2
+        one of attention, a fine-tuned Whisper one of transcribe).
         metrics has examples_per_second (one rate per worker) and, for several workers, world_size and
         allreduce_share (of the time in training steps).
     """
@@ -375,6 +385,7 @@ def build(registry: ModelRegistry) -> None:
                 accuracy_plot = gr.Plot(label=t("training.accuracy"), elem_id="train-accuracy")
         classes = build_class_panel()
         text = build_text_panel()
+        clips = build_clip_panel()
         gr.Markdown(t("training.runs_heading"))
         runs_table = gr.Dataframe(lambda: run_table(store.runs()), interactive=False, elem_id="train-runs")
         shown = gr.CheckboxGroup(run_choices(store.runs()), value=[], label=t("training.shown"))
@@ -385,7 +396,8 @@ def build(registry: ModelRegistry) -> None:
         csv_file = gr.File(label=t("training.csv"), visible=False, interactive=False)
         build_keyword_panel()
         build_recognizer_panel()
-        build_comparison_panel(registry)
+        lm_panels.build_comparison_panel(registry)
+        whisper_panels.build_comparison_panel(registry)
         with gr.Accordion(t("training.paths"), open=False):
             with gr.Row():
                 path_steps = gr.Slider(10, 5000, 1000, step=10, label=t("training.path_steps"))
@@ -405,9 +417,10 @@ def build(registry: ModelRegistry) -> None:
         live_outputs = [loss_plot, accuracy_plot, status, runs_table, shown, statuses]
         task.change(task_defaults, task, [variants, optimizer, learning_rate, batch_size, epochs, classes.panel],
                     api_name=False)
-        task.change(lambda key: gr.Column(visible=key == LM_TASK), task, text.panel, api_name=False)
-        start.click(prepare_data, task, None, api_name=False) \
-            .success(bind(start_runs, runner), [*settings, shown, *classes.inputs, *text.inputs],
+        task.change(lambda key: (gr.Column(visible=key == LM_TASK), gr.Column(visible=key == WHISPER_TASK)), task,
+                    [text.panel, clips.panel], api_name=False)
+        start.click(prepare_data, [task, *clips.inputs], None, api_name=False) \
+            .success(bind(start_runs, runner), [*settings, shown, *classes.inputs, *text.inputs, *clips.inputs],
                      [active, runs_table, shown, timer, status], api_name=False) \
             .success(bind(follow, runner), active, [status, timer], api_name=False) \
             .then(bind(refresh, runner), live, live_outputs, api_name=False)

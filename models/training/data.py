@@ -30,13 +30,20 @@ class TaskData:
     def split(self, validation_fraction: float, seed: int) -> tuple["TaskData", "TaskData"]:
         """(train, validation): a seeded shuffle of the examples (or of the groups), `validation_fraction` held out."""
         groups = torch.arange(len(self)) if self.groups is None else self.groups
-        names, group_of = groups.unique(return_inverse=True)
-        rank = torch.empty(len(names), dtype=torch.long)
-        rank[torch.randperm(len(names), generator=torch.Generator().manual_seed(seed))] = torch.arange(len(names))
-        example_rank = rank[group_of]
-        order = torch.argsort(example_rank, stable=True)
-        held_out = int((example_rank < max(1, round(len(names) * validation_fraction))).sum())
-        return self.subset(order[held_out:]), self.subset(order[:held_out])
+        train, validation = split_indices(groups, validation_fraction, seed)
+        return self.subset(train), self.subset(validation)
+
+
+def split_indices(groups: torch.Tensor, validation_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train, validation) indices of examples whose groups are `groups` [examples]: the groups in a seeded
+    shuffle, the first `validation_fraction` of them (at least one) held out."""
+    names, group_of = groups.unique(return_inverse=True)
+    rank = torch.empty(len(names), dtype=torch.long)
+    rank[torch.randperm(len(names), generator=torch.Generator().manual_seed(seed))] = torch.arange(len(names))
+    example_rank = rank[group_of]
+    order = torch.argsort(example_rank, stable=True)
+    held_out = int((example_rank < max(1, round(len(names) * validation_fraction))).sum())
+    return order[held_out:], order[:held_out]
 
 
 def pad(sequences: list[list[int]], value: int) -> torch.Tensor:

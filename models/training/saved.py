@@ -5,7 +5,8 @@ how inputs are prepared). Which runs are kept, and how a kept model is loaded ba
 (`Task.saved_kind`, `Task.reload`). Loading reads safetensors only, never a pickle. A fine-tuned image
 model is an EfficientNet-Lite0 with its own classes: `register_image_models` lists it beside the ImageNet
 models of the registry, for the Image tab; a fine-tuned SmolLM2 (its LoRA adapter, or its last layers) joins the
-language models for the Attention tab (`register_language_models`).
+language models for the Attention tab (`register_language_models`), a fine-tuned Whisper the speech models for the
+Speech tab (`register_speech_models`).
 """
 import json
 import shutil
@@ -28,12 +29,13 @@ WEIGHTS, CONFIG = "model.safetensors", "config.json"
 KEY_PREFIX = "trained-run-"
 IMAGE_LOADER = "models.training.saved:load_image_classifier"
 LANGUAGE_LOADER = "models.training.saved:load_language_model"
+SPEECH_LOADER = "models.training.saved:load_speech_recognizer"
 
 
 @dataclass(frozen=True)
 class SavedModel:
     run_id: int
-    kind: str  # the task's saved_kind: "image", "keyword", "ctc" or "language"
+    kind: str  # the task's saved_kind: "image", "keyword", "ctc", "language" or "speech"
     variant: str
     classes: list[str]
     accuracy: float | None  # validation accuracy at the end of training
@@ -94,6 +96,11 @@ def language_spec(model: SavedModel) -> ModelSpec:
     return ModelSpec(model.key, "language", str(model.folder), None, None, None, 135, 0, LANGUAGE_LOADER)
 
 
+def speech_spec(model: SavedModel) -> ModelSpec:
+    """A registry entry for a fine-tuned Whisper, so the Speech tab loads it like the packaged ones."""
+    return ModelSpec(model.key, "speech", str(model.folder), None, None, None, 39, 0, SPEECH_LOADER)
+
+
 def register_image_models(registry: ModelRegistry) -> list[SavedModel]:
     """Add every saved image model the registry does not know yet (calling it again adds nothing); returns
     the saved image models, newest first. A deleted run's entry stays in the registry, its files gone."""
@@ -103,6 +110,11 @@ def register_image_models(registry: ModelRegistry) -> list[SavedModel]:
 def register_language_models(registry: ModelRegistry) -> list[SavedModel]:
     """The same for the language models fine-tuned here (task lm-lora)."""
     return _register(registry, "language", language_spec)
+
+
+def register_speech_models(registry: ModelRegistry) -> list[SavedModel]:
+    """The same for the Whisper models fine-tuned here (task whisper-finetune)."""
+    return _register(registry, "speech", speech_spec)
 
 
 def _register(registry: ModelRegistry, kind: str, spec: Callable[[SavedModel], ModelSpec]) -> list[SavedModel]:
@@ -135,6 +147,11 @@ def load_image_classifier(source: str, device: torch.device, dtype: torch.dtype 
 
 def load_language_model(source: str, device: torch.device, dtype: torch.dtype = torch.float32):
     """The registry's loader for a fine-tuned SmolLM2: `source` is its folder."""
+    return _reloaded(Path(source), device, dtype)
+
+
+def load_speech_recognizer(source: str, device: torch.device, dtype: torch.dtype = torch.float32):
+    """The registry's loader for a fine-tuned Whisper: `source` is its folder."""
     return _reloaded(Path(source), device, dtype)
 
 

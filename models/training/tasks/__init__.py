@@ -8,11 +8,12 @@ import torch
 from models.training.data import TaskData
 from models.training.task import Task
 from models.training.tasks import (ctc, digit_photos, digits, keywords, lm_lora, my_images, number_words, topics,
-                                   word2vec)
+                                   whisper_finetune, word2vec)
 
 TASKS: dict[str, Task] = {task.name: task for task in (digits.TASK, number_words.TASK, topics.TASK,
                                                        digit_photos.TASK, my_images.TASK, keywords.TASK,
-                                                       word2vec.TASK, ctc.TASK, lm_lora.TASK)}
+                                                       word2vec.TASK, ctc.TASK, lm_lora.TASK,
+                                                       whisper_finetune.TASK)}
 
 
 def load_task(task: str, dataset: str = "") -> TaskData:
