@@ -21,7 +21,8 @@ from bench.timing import interleaved_medians, seconds
 from models.explain.compare import compare_photos, compare_texts, compare_translations
 from models.explain.methods import METHODS, AttributionOptions, attributions
 from models.explain.pixels import GRAD_CAM, OCCLUSION_STRIDE, OCCLUSION_WINDOW, attribute_pixels, blurred, log_probability
-from models.explain.tokens import OPTIONS, attribute_tokens, next_token_log_probability, sink_kept_baseline
+from models.explain.tokens import (OPTIONS, attribute_tokens, batched_for, next_token_log_probability,
+                                  sink_kept_baseline)
 from models.explain.topics import attribute_topic, topic_classifier
 from models.explain.translation import attribute_translation
 from models.registry import ModelRegistry
@@ -68,8 +69,8 @@ def text_calls(language, text: str) -> dict:
         embeddings = language.network.get_input_embeddings()(ids)
         top = int(language.network(input_ids=ids).logits[0, -1].argmax())
     embeddings = embeddings.clone()
-    baseline = sink_kept_baseline(embeddings)
-    forward, options = next_token_log_probability(language, top), OPTIONS
+    baseline = sink_kept_baseline(language, embeddings)
+    forward, options = next_token_log_probability(language, top), batched_for(OPTIONS, ids.shape[1])
     window = ((1, embeddings.shape[-1]), (1, embeddings.shape[-1]))
     calls = {f"{TOKENS} tokens {method}": (lambda m=method: attribute_tokens(language, text, method=m))
              for method in METHODS}

@@ -1,16 +1,20 @@
 """Attributions for a causal language model's next token (SmolLM2): one score per input token.
 
 f is the log-probability of the target token after the whole text. The methods work on the input embeddings
-(models/explain/sequence.py). The baseline keeps the text's first token and sets every other embedding to zero.
-The first position is SmolLM2's attention sink: a few of its activations grow huge there, whatever the token, and
-every later position attends to it. Interpolating it too (as a padding-token baseline did) switches that on part-way
-along the path, so f jumped by several nats between neighbouring steps and integrated gradients were 50–400 % off
-f(text) − f(baseline) at 8–64 steps. With the sink held, a short prompt's path is smooth ("The capital of France
-is" adds up within 5 %), but a 64-token text's still jumps (126 % off at 64 steps): not solved yet. The first
-token's score is 0 by construction (removing it in the deletion curve changes nothing either).
+(models/explain/sequence.py). The baseline keeps the text's first token and puts the padding token's embedding
+everywhere else. The first position is SmolLM2's attention sink: a few of its activations grow huge there, whatever
+the token, and every later position attends to it; interpolating it too switches that on part-way along the path,
+so f jumped by several nats between neighbouring steps. Zero embeddings for the rest (the previous baseline) put the
+path's start on the RMS norm's singular point: near 0 the norm divides by √ε instead of the vector's size, so f
+swung by nats within the first thousandth of the path and integrated gradients never added up on a 64-token text
+(126 % off at 64 Gauss–Legendre steps, still 19 % in error summed over the pieces at 97 adaptive points). The padding
+token keeps every point of the path a vector of ordinary size; the adaptive trapezoid rule (models/explain/methods.py)
+then adds up within 5 % at 17–25 points (bench/RESULTS.md). The first token's score is 0 by construction (removing
+it in the deletion curve changes nothing either).
 The model is called with `inputs_embeds` rather than hooked: it is shared by request threads.
 """
 import time
+from dataclasses import replace
 
 import torch
 
@@ -19,17 +23,25 @@ from models.explain.methods import AttributionOptions, check_method
 from models.explain.sequence import SequenceAttribution, change_between, token_faithfulness, token_scores
 from models.language.causal_lm import LanguageModel
 
-# 16 steps keep 64 tokens within seconds; the steps double (to 64 at most) where the scores do not add up (short
-# prompts add up; a 64-token text was still 126 % off at 64 steps: bench/RESULTS.md)
-OPTIONS = AttributionOptions(steps=16, max_steps=64)
+OPTIONS = AttributionOptions(steps=8, max_steps=64)
 SINK_TOKENS = 1  # leading positions the baseline keeps as they are
+# tokens in one forward and backward pass: the integration points (and deletion-curve rows) go 8 at a time for 64
+# tokens and one at a time from 512, so a long text's eager attention maps and activations stay bounded
+TOKENS_PER_PASS = 512
 
 
-def sink_kept_baseline(embeddings: torch.Tensor) -> torch.Tensor:
-    """[1, tokens, hidden]: zeros, except the first SINK_TOKENS positions, which keep the text's embeddings."""
-    baseline = torch.zeros_like(embeddings)
+def sink_kept_baseline(model: LanguageModel, embeddings: torch.Tensor) -> torch.Tensor:
+    """[1, tokens, hidden]: the padding token's embedding, except the first SINK_TOKENS positions, which keep
+    the text's."""
+    padding = model.network.get_input_embeddings().weight[model.tokenizer.pad_token_id].detach()
+    baseline = padding.to(embeddings.dtype).expand_as(embeddings).clone()
     baseline[:, :SINK_TOKENS] = embeddings[:, :SINK_TOKENS]
     return baseline
+
+
+def batched_for(options: AttributionOptions, tokens: int) -> AttributionOptions:
+    """`options` with as many inputs per pass as TOKENS_PER_PASS holds at this length (one at least)."""
+    return replace(options, internal_batch_size=max(1, min(options.internal_batch_size, TOKENS_PER_PASS // tokens)))
 
 
 def target_id(model: LanguageModel, target: str | None, log_probabilities: torch.Tensor) -> int:
@@ -62,7 +74,8 @@ def attribute_tokens(model: LanguageModel, text: str, target: str | None = None,
         embeddings = model.network.get_input_embeddings()(ids)
         logits = model.network.lm_head(model.network.model(inputs_embeds=embeddings).last_hidden_state[0, -1])
     embeddings = embeddings.clone()  # out of inference mode, so autograd can use it
-    baseline = sink_kept_baseline(embeddings)
+    baseline = sink_kept_baseline(model, embeddings)
+    options = batched_for(options, ids.shape[1])
     token = target_id(model, target, logits)
     forward = next_token_log_probability(model, token)
     found = token_scores(method, forward, embeddings, baseline, options)

@@ -23,7 +23,8 @@ from models.explain.sequence import change_between, sequence_completeness, token
 from models.translation.alignment import attention_map
 from models.translation.translators import BergamotTranslator
 
-# The Marian path is smooth: 16 steps add up within 1 % on short sentences; the steps double where they do not.
+# The Marian path is smooth: 16 Gauss–Legendre steps added up within 1 % on short sentences; the adaptive rule starts
+# from 16 pieces and halves the worst where the scores do not add up.
 OPTIONS = AttributionOptions(steps=16, max_steps=64)
 LAST_LAYER = -1
 WHOLE = ""  # the target that stands for the whole translation
