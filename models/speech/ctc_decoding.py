@@ -76,6 +76,7 @@ class _Prefix:
     last: float = -math.inf  # … that end in its last character
     lm: float = 0.0  # ln P_LM of its finished words
     words: int = 0
+    word: str = ""  # its letters after the last space: the word being spelt
 
     @property
     def acoustic(self) -> float:
@@ -92,20 +93,13 @@ class PrefixBeamSearch:
         self.beginnings = None if lexicon is None else frozenset(
             word[:end] for word in self.lexicon for end in range(1, len(word) + 1))
 
-    def _last_word(self, prefix: tuple[int, ...]) -> str:
-        """The characters of `prefix` after its last space."""
-        start = len(prefix)
-        while start and prefix[start - 1] != self.space:
-            start -= 1
-        return "".join(self.characters[c] for c in prefix[start:])
-
-    def _allowed(self, prefix: tuple[int, ...], c: int) -> bool:
-        """Whether the lexicon lets `prefix` grow by the new character `c` (not a repeat merged into the last)."""
+    def _allowed(self, entry: _Prefix, c: int) -> bool:
+        """Whether the lexicon lets a prefix grow by the new character `c` (not a repeat merged into the last)."""
         if self.lexicon is None:
             return True
         if c == self.space:
-            return not prefix or prefix[-1] == self.space or self._last_word(prefix) in self.lexicon
-        return self._last_word(prefix) + self.characters[c] in self.beginnings
+            return not entry.word or entry.word in self.lexicon
+        return entry.word + self.characters[c] in self.beginnings
 
     def _words(self, prefix: tuple[int, ...]) -> tuple[str, ...]:
         return tuple("".join(self.characters[c] for c in prefix).split())
@@ -130,20 +124,21 @@ class PrefixBeamSearch:
                 for c in tried:
                     p = float(frame[c])
                     if c == BLANK_ID:
-                        stay = following.setdefault(prefix, _Prefix(lm=entry.lm, words=entry.words))
+                        stay = following.setdefault(prefix, _Prefix(lm=entry.lm, words=entry.words, word=entry.word))
                         stay.blank = _add(stay.blank, entry.acoustic + p)
                         continue
                     extended = prefix + (c,)
                     if prefix and c == prefix[-1]:  # a repeat only makes a new character after a blank
-                        stay = following.setdefault(prefix, _Prefix(lm=entry.lm, words=entry.words))
+                        stay = following.setdefault(prefix, _Prefix(lm=entry.lm, words=entry.words, word=entry.word))
                         stay.last = _add(stay.last, entry.last + p)
                         reach = entry.blank + p
                     else:
                         reach = entry.acoustic + p
-                    if not self._allowed(prefix, c):
+                    if not self._allowed(entry, c):
                         continue
                     if extended not in following:
-                        new = _Prefix(lm=entry.lm, words=entry.words)
+                        new = _Prefix(lm=entry.lm, words=entry.words,
+                                      word="" if c == self.space else entry.word + self.characters[c])
                         if c == self.space and prefix and prefix[-1] != self.space:
                             new.lm, new.words = self._finish_word(prefix, entry)
                         following[extended] = new
