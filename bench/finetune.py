@@ -38,7 +38,8 @@ from models.training.loop import fit
 from models.training.runner import Runner
 from models.training.store import RunStore
 from models.training.tasks import TASKS, build_model, load_task
-from models.training.tasks.lm_lora import DEFAULTS, lora_config, token_loss
+from models.training.lora import lora_config
+from models.training.tasks.lm_lora import DEFAULTS, LORA_TARGETS, token_loss
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = TrainConfig("lm-lora", "lora-4", DEFAULTS.optimizer, DEFAULTS.learning_rate, DEFAULTS.batch_size,
@@ -85,7 +86,7 @@ def bare_step_seconds(config: TrainConfig, steps: int) -> float:
     train, _ = passages(config, steps)
     torch.manual_seed(config.seed)
     rank = int(config.variant.split("-")[1])
-    model = get_peft_model(AutoModelForCausalLM.from_pretrained(packaged_smollm2_folder()), lora_config(rank))
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(packaged_smollm2_folder()), lora_config(rank, list(LORA_TARGETS)))
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate,
                                   weight_decay=0.01)
     generator = torch.Generator().manual_seed(config.seed)

@@ -292,7 +292,7 @@ def build(registry: ModelRegistry, teacher: bool = False) -> SpeechOutputs:
     with gr.Tab(t("speech.tab"), id="speech") as tab:
         with gr.Row():
             model = gr.Dropdown(models, value=models[0][1] if models else None, label=t("speech.model"),
-                                elem_id="asr-model")
+                                allow_custom_value=True, elem_id="asr-model")  # models fine-tuned later too
             language = gr.Dropdown(LANGUAGES, value="auto", label=t("speech.language"), elem_id="asr-language")
             task = gr.Radio(TASKS, value="transcribe", label=t("speech.task"), elem_id="asr-task")
             script = gr.Radio(CHINESE_SCRIPTS, value=DEFAULT_SCRIPT, label=t("speech.script"), elem_id="asr-script")

@@ -22,12 +22,12 @@ from models.errors import InputError
 from models.language.causal_lm import PACKAGED_SOURCE, LanguageModel, packaged_smollm2_folder
 from models.libraries import IMPORT_LOCK
 from models.training.data import TaskData
+from models.training.lora import ALPHA_PER_RANK, trained_weights, with_adapter, with_saved_weights
 from models.training.task import Defaults, Task
 from models.training.text_sets import documents
 
 SEQUENCE = 64  # tokens a passage predicts: short keeps a step a few seconds on 2 CPU cores
 LORA_TARGETS = ("q_proj", "v_proj")  # the attention projections LoRA adapts, as in Hu et al.
-LORA_ALPHA_PER_RANK = 2  # alpha = 2·r: the update's scale alpha / r is the same at every rank
 LAST_LAYERS = 2
 EVALUATION_BATCH = 8  # passages per forward pass when evaluating: logits are [8, 64, 49,152] floats, 100 MB
 DEFAULTS = Defaults("adamw", 2e-3, 4, 2)  # default text: 22 steps; LoRA overfits after epoch 1 (bench/RESULTS.md)
@@ -70,22 +70,6 @@ def passages(dataset: str = "") -> TaskData:
     return TaskData((chunks[:, :-1],), chunks[:, 1:], [], groups=torch.tensor(groups) if len(texts) > 1 else None)
 
 
-def lora_config(rank: int):
-    with IMPORT_LOCK:
-        from peft import LoraConfig
-
-    return LoraConfig(r=rank, lora_alpha=LORA_ALPHA_PER_RANK * rank, target_modules=list(LORA_TARGETS),
-                      lora_dropout=0.0, bias="none")
-
-
-def with_adapter(network: nn.Module, rank: int) -> nn.Module:
-    """`network` inside a peft model with a fresh rank-`rank` LoRA adapter (its own weights frozen)."""
-    with IMPORT_LOCK:
-        from peft import get_peft_model
-
-    return get_peft_model(network, lora_config(rank))
-
-
 class FineTunedLM(nn.Module):
     """forward(input ids [n, length]) -> next-token logits [n, length, vocabulary]: SmolLM2 (loaded as the
     Attention tab loads it, models/language/causal_lm.py) with a LoRA adapter or its last layers unfrozen."""
@@ -96,7 +80,7 @@ class FineTunedLM(nn.Module):
         network.set_attn_implementation("sdpa")  # the fast kernel to train; the views read eager attention
         rank = VARIANTS[variant].rank
         if rank:
-            self.network = with_adapter(network, rank)
+            self.network = with_adapter(network, rank, list(LORA_TARGETS))
         else:
             network.requires_grad_(False)
             self.pretrained = nn.ModuleList([*network.model.layers[-LAST_LAYERS:], network.model.norm])
@@ -122,33 +106,14 @@ def token_loss(network: nn.Module, data: TaskData) -> tuple[float, float]:
     return loss_sum / data.targets.numel(), correct / data.targets.numel()
 
 
-def trained_weights(model: FineTunedLM) -> dict[str, torch.Tensor]:
-    """What a run saves: the LoRA adapter's A and B (peft's names), or the unfrozen layers' weights."""
-    with IMPORT_LOCK:
-        from peft import PeftModel, get_peft_model_state_dict
-
-    if isinstance(model.network, PeftModel):
-        return get_peft_model_state_dict(model.network)
-    return {name: parameter for name, parameter in model.network.named_parameters() if parameter.requires_grad}
-
-
 def reload_language_model(description: dict, weights: dict[str, torch.Tensor], device: torch.device,
                           dtype: torch.dtype) -> LanguageModel:
     """SmolLM2 with a run's saved weights, the adapter merged into the projections it adapts: a plain
     LanguageModel again, which every language view (next tokens, attention, logit lens) reads as the original."""
     language = LanguageModel(PACKAGED_SOURCE, torch.device("cpu"), torch.float32)
-    rank = VARIANTS[description["variant"]].rank
-    if rank:
-        with IMPORT_LOCK:
-            from peft import set_peft_model_state_dict
-
-        adapted = with_adapter(language.network, rank)
-        if set_peft_model_state_dict(adapted, weights).unexpected_keys:
-            raise InputError.of("lm.weights_mismatch", run=description["run_id"])
-        language.network = adapted.merge_and_unload()
-    else:
-        if language.network.load_state_dict(weights, strict=False).unexpected_keys:
-            raise InputError.of("lm.weights_mismatch", run=description["run_id"])
+    language.network = with_saved_weights(language.network, weights, VARIANTS[description["variant"]].rank,
+                                          list(LORA_TARGETS),
+                                          InputError.of("lm.weights_mismatch", run=description["run_id"]))
     language.network.to(device, dtype).eval()
     language.device = device
     return language
@@ -157,7 +122,7 @@ def reload_language_model(description: dict, weights: dict[str, torch.Tensor], d
 TASK = Task("lm-lora", passages, {name: (lambda data, name=name: FineTunedLM(name)) for name in VARIANTS}, DEFAULTS,
             uses_dataset=True, saved_kind="language",
             preprocessing={"tokenizer": "SmolLM2-135M-Instruct's", "sequence": SEQUENCE,
-                           "lora_targets": list(LORA_TARGETS), "lora_alpha_per_rank": LORA_ALPHA_PER_RANK,
+                           "lora_targets": list(LORA_TARGETS), "lora_alpha_per_rank": ALPHA_PER_RANK,
                            "last_layers": LAST_LAYERS},
             reload=reload_language_model, evaluate=lambda model, data: token_loss(model.network, data),
-            saved_weights=trained_weights)
+            saved_weights=lambda model: trained_weights(model.network))

@@ -28,12 +28,12 @@ from models.progress import Progress, no_progress
 from models.speech.audio import SAMPLE_RATE
 from models.training.clip_sets import clip_set, default_file, sets_folder
 from models.training.data import IGNORE, TaskData, pad
+from models.training.lora import ALPHA_PER_RANK, trained_weights, with_adapter, with_saved_weights
 from models.training.task import Defaults, Task
 
 BASE = "tiny.en"  # the packaged model fine-tuned (models/speech/whisper_ct2.py)
 PROMPT = ("<|startoftranscript|>", "<|notimestamps|>")  # an English-only model's prompt: no language or task token
 LORA_TARGETS = r".*decoder\.layers\.\d+\.(self_attn|encoder_attn)\.(q_proj|v_proj)"
-LORA_ALPHA_PER_RANK = 2
 ENCODER_BATCH = 8  # clips per encoder pass when the data is made
 STORED_DTYPE = torch.float16  # encoder outputs kept at half size: 1.1 MB a clip
 STATES_VERSION = 1
@@ -119,14 +119,6 @@ def examples(dataset: str = "") -> TaskData:
     return TaskData((prepare(dataset), decoder_inputs), targets, [], groups=torch.tensor(clips.groups))
 
 
-def with_adapter(network: nn.Module, rank: int) -> nn.Module:
-    with IMPORT_LOCK:
-        from peft import LoraConfig, get_peft_model
-
-    return get_peft_model(network, LoraConfig(r=rank, lora_alpha=LORA_ALPHA_PER_RANK * rank,
-                                              target_modules=LORA_TARGETS, lora_dropout=0.0, bias="none"))
-
-
 class FineTunedWhisper(nn.Module):
     """forward(encoder states [n, 1500, width], decoder inputs [n, tokens]) -> next-token logits
     [n, tokens, vocabulary]: tiny.en's decoder with its layers unfrozen or a LoRA adapter."""
@@ -140,7 +132,7 @@ class FineTunedWhisper(nn.Module):
         network.requires_grad_(False)
         rank = VARIANTS[variant].rank
         if rank:
-            self.network = with_adapter(network, rank)
+            self.network = with_adapter(network, rank, LORA_TARGETS)
         else:
             decoder = network.model.decoder
             self.pretrained = nn.ModuleList([*decoder.layers, decoder.layer_norm]).requires_grad_(True)
@@ -149,16 +141,6 @@ class FineTunedWhisper(nn.Module):
     def forward(self, states: torch.Tensor, decoder_inputs: torch.Tensor) -> torch.Tensor:
         states = states.to(next(self.network.parameters()).dtype)
         return self.network(encoder_outputs=(states,), decoder_input_ids=decoder_inputs).logits
-
-
-def trained_weights(model: FineTunedWhisper) -> dict[str, torch.Tensor]:
-    """What a run saves: the LoRA adapter's A and B (peft's names), or the decoder layers' weights."""
-    with IMPORT_LOCK:
-        from peft import PeftModel, get_peft_model_state_dict
-
-    if isinstance(model.network, PeftModel):
-        return get_peft_model_state_dict(model.network)
-    return {name: parameter for name, parameter in model.network.named_parameters() if parameter.requires_grad}
 
 
 def reload_recognizer(description: dict, weights: dict[str, torch.Tensor], device: torch.device,
@@ -170,22 +152,14 @@ def reload_recognizer(description: dict, weights: dict[str, torch.Tensor], devic
         from models.speech.whisper_ct2 import load_packaged_whisper
 
     network, processor = load_packaged_whisper(BASE, torch.device("cpu"), torch.float32)
-    rank = VARIANTS[description["variant"]].rank
-    if rank:
-        with IMPORT_LOCK:
-            from peft import set_peft_model_state_dict
-
-        adapted = with_adapter(network, rank)
-        if set_peft_model_state_dict(adapted, weights).unexpected_keys:
-            raise InputError.of("whisper.weights_mismatch", run=description["run_id"])
-        network = adapted.merge_and_unload()
-    elif network.load_state_dict(weights, strict=False).unexpected_keys:
-        raise InputError.of("whisper.weights_mismatch", run=description["run_id"])
+    network = with_saved_weights(network, weights, VARIANTS[description["variant"]].rank, LORA_TARGETS,
+                                 InputError.of("whisper.weights_mismatch", run=description["run_id"]))
     return SpeechRecognizer(network.to(device, dtype).eval(), processor)
 
 
 TASK = Task("whisper-finetune", examples, {name: (lambda data, name=name: FineTunedWhisper(name)) for name in VARIANTS},
             DEFAULTS, uses_dataset=True, saved_kind="speech",
             preprocessing={"base": f"whisper-{BASE}", "prompt": list(PROMPT), "lora_targets": LORA_TARGETS,
-                           "lora_alpha_per_rank": LORA_ALPHA_PER_RANK},
-            reload=reload_recognizer, prepare=lambda progress: prepare("", progress), saved_weights=trained_weights)
+                           "lora_alpha_per_rank": ALPHA_PER_RANK},
+            reload=reload_recognizer, prepare=lambda progress: prepare("", progress),
+            saved_weights=lambda model: trained_weights(model.network))
