@@ -3,8 +3,9 @@
 A caller hands its request to the model's `Batcher` and waits. The batcher's worker thread takes the oldest
 waiting request, gives others WAIT_SECONDS from its arrival to join it (those with the same key: the same
 options, so one call can serve them all), runs up to `most` of them as one call and hands each caller its own
-result. One worker per batcher, so one batch of a model runs at a time; the worker ends after IDLE_SECONDS
-without work and starts again with the next request (a model that is let go takes no thread with it).
+result. One worker per batcher by default, so one batch of a model runs at a time (`workers` more where a call
+leaves a core idle: the live decoder's); a worker ends after IDLE_SECONDS without work and starts again with the
+next request (a model that is let go takes no thread with it).
 
 Faults stay with their request: a request whose caller gave up (its future cancelled) before its batch started
 is left out, and a batch whose call fails is run again one request at a time, so only the request that fails
@@ -35,11 +36,13 @@ class Batcher:
     """`run(requests) -> results` (one result per request, in order) called on batches of requests with one key."""
 
     def __init__(self, run: Callable[[list], list], key: Callable[[Any], Hashable] = lambda request: None,
-                 most: int = MOST_PER_BATCH, wait_seconds: float = WAIT_SECONDS, name: str = "batcher"):
+                 most: int = MOST_PER_BATCH, wait_seconds: float = WAIT_SECONDS, name: str = "batcher",
+                 workers: int = 1):
         self.run, self.key, self.most, self.wait_seconds, self.name = run, key, most, wait_seconds, name
+        self.workers = workers
         self._waiting: list[Waiting] = []
-        self._changed = threading.Condition()  # guards _waiting and _working
-        self._working = False
+        self._changed = threading.Condition()  # guards _waiting and _running
+        self._running = 0  # worker threads alive
         self.batch_sizes: list[int] = []  # every batch run so far, for the bench and tests
 
     def __call__(self, request):
@@ -51,9 +54,9 @@ class Batcher:
         with self._changed:
             waiting = Waiting(request, self.key(request), time.monotonic())
             self._waiting.append(waiting)
-            if not self._working:
-                self._working = True
-                threading.Thread(target=self._work, daemon=True, name=self.name).start()
+            if self._running < self.workers:
+                self._running += 1
+                threading.Thread(target=self._work, daemon=True, name=f"{self.name}-{self._running}").start()
             self._changed.notify_all()
         return waiting.future
 
@@ -69,7 +72,7 @@ class Batcher:
         wait is over; empty after IDLE_SECONDS without a request (the worker then ends)."""
         with self._changed:
             if not self._changed.wait_for(lambda: self._waiting, IDLE_SECONDS):
-                self._working = False
+                self._running -= 1
                 return []
             first = self._waiting[0]
             def joined() -> list[Waiting]:

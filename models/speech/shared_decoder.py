@@ -9,8 +9,8 @@ sooner than after it (4 streams on 2 cores: the worst final latency 3.6× one st
 worker; bench/RESULTS.md).
 """
 import threading
-from concurrent.futures import Future
 
+from models.batching import Batcher
 from models.speech.alignatt import AlignAttDecoder, DecodeRequest, DecodeResult
 from models.speech.recognizer import SpeechRecognizer
 
@@ -19,38 +19,22 @@ WORKERS = 2
 
 
 class SharedDecoder:
+    """`decode` blocks until the request has been decoded, alone or with others that were waiting: the model's
+    AlignAttDecoder behind a Batcher (models/batching.py) that waits for no one and runs WORKERS batches at once."""
+
     def __init__(self, decoder: AlignAttDecoder):
         self.decoder = decoder
         self.tokenizer = decoder.tokenizer
-        self._waiting: list[tuple[DecodeRequest, Future]] = []
-        self._has_work = threading.Condition()  # guards _waiting
-        self.batch_sizes: list[int] = []  # every batch run so far, for the bench and tests
-        for worker in range(WORKERS):
-            threading.Thread(target=self._work, daemon=True, name=f"shared-whisper-decoder-{worker}").start()
+        self.batcher = Batcher(decoder.decode_batch, most=MOST_PER_BATCH, wait_seconds=0.0,
+                               name="shared-whisper-decoder", workers=WORKERS)
 
     def decode(self, request: DecodeRequest) -> DecodeResult:
-        """Blocks until the request has been decoded, alone or with others that were waiting."""
-        future: Future = Future()
-        with self._has_work:
-            self._waiting.append((request, future))
-            self._has_work.notify()
-        return future.result()
+        return self.batcher(request)
 
-    def _work(self) -> None:
-        while True:
-            with self._has_work:
-                while not self._waiting:
-                    self._has_work.wait()
-                batch, self._waiting = self._waiting[:MOST_PER_BATCH], self._waiting[MOST_PER_BATCH:]
-            self.batch_sizes.append(len(batch))
-            try:
-                results = self.decoder.decode_batch([request for request, _ in batch])
-            except Exception as error:  # every waiting stream hears of it; the worker goes on
-                for _, future in batch:
-                    future.set_exception(error)
-                continue
-            for (_, future), result in zip(batch, results):
-                future.set_result(result)
+    @property
+    def batch_sizes(self) -> list[int]:
+        """Every batch run so far, for the bench and tests."""
+        return self.batcher.batch_sizes
 
 
 _shared: dict[int, SharedDecoder] = {}  # by id(recognizer): the registry keeps each model for the process's life

@@ -94,12 +94,26 @@ def test_a_result_count_that_does_not_match_runs_each_request_alone():
     assert together(batcher, [1, 2, 3]) == [2, 4, 6]
 
 
+def test_two_workers_run_two_batches_at_the_same_time():
+    both_inside = threading.Barrier(2, timeout=ANSWER_SECONDS / 2)  # broken unless the second call starts meanwhile
+
+    def meeting(requests: list[int]) -> list[int]:
+        both_inside.wait()
+        return doubled(requests)
+
+    batcher = Batcher(meeting, wait_seconds=0.0, workers=2)
+    first = batcher.submit(1)
+    time.sleep(0.1)  # the first worker has taken its request alone and waits inside `meeting`
+    assert batcher(2) == 4 and first.result(ANSWER_SECONDS) == 2
+    assert batcher.batch_sizes == [1, 1]
+
+
 def test_the_worker_ends_when_idle_and_starts_again(monkeypatch):
     monkeypatch.setattr(batching, "IDLE_SECONDS", 0.05)
     batcher = Batcher(doubled, wait_seconds=0.0, name="idle-test")
     assert batcher(1) == 2
     time.sleep(IDLE_WAIT_SECONDS)
-    assert not [thread for thread in threading.enumerate() if thread.name == "idle-test"]
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("idle-test")]
 
     assert batcher(2) == 4
 
