@@ -54,3 +54,21 @@ def test_clips_and_texts_that_do_not_match_are_refused_in_words(client, clip_fil
                        api_name="/finetune_clips")
     with pytest.raises(AppError, match="No fine-tuned Whisper"):
         client.predict(99999, api_name="/compare_speech_models")
+
+
+def test_the_training_tab_reads_the_clip_panel_for_a_whisper_run(clip_files, tmp_path, monkeypatch):
+    """The tab's own handlers: the clip panel's uploads and lines (and a recording added with its text) are the
+    run's dataset; the default source is the default phrases; a recording without text is refused."""
+    from models.training.image_sets import MAX_CLASSES
+    from studio.training import run_dataset
+    from studio.whisper_panels import MINE, add_recording
+
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    classes, text = [None] * (2 * MAX_CLASSES), ["tech", "", None]
+    recorded, *_ = add_recording([], clip_files[3], PHRASES[3])
+    uploads = [{"path": path} for path in clip_files[:3]]
+    dataset = run_dataset("whisper-finetune", *classes, *text, MINE, uploads, "\n".join(PHRASES[:3]), recorded)
+    assert (tmp_path / "clip-sets" / f"{dataset}.npz").is_file()
+    assert run_dataset("whisper-finetune", *classes, *text, "default", uploads, "", []) == ""
+    with pytest.raises(Exception, match="no text"):
+        add_recording(recorded, clip_files[4], "  ")
