@@ -1,11 +1,13 @@
 """CTC decoding on posteriors made by hand: greedy collapse, prefix beam search equal to greedy without a
 language model on peaky posteriors, the n-gram choosing "four" where the sound alone leaves "for", and a lexicon
-keeping a narrow beam to known words."""
+keeping a narrow beam to known words (in the recognizer, only while the language model counts: α > 0)."""
 import numpy as np
+from torch import nn
 
 from models.language.ngram import NgramModel
 from models.speech.closed_world import ALPHABET, sentences
 from models.speech.ctc_decoding import DecodeOptions, PrefixBeamSearch, collapse, greedy
+from models.speech.ctc_recognizer import CTCRecognizer
 
 CHARACTERS = ["·", *ALPHABET]
 
@@ -56,11 +58,17 @@ def test_the_ngram_hears_four_where_the_sound_says_for():
     assert nbest[0].total == nbest[0].acoustic + 0.8 * nbest[0].lm + 1.0 * 6
 
 
-def test_a_lexicon_keeps_the_beam_to_known_words():
+def red_cip() -> np.ndarray:
+    """Posteriors of "pick up the red cup" whose sound says "cip" ("ci" begins no known word)."""
     text = "pick up the red cup"
     frames = spoken(text)
-    frames[2 * text.index("cup") + 2] = {"i": 0.9, "u": 0.05, "·": 0.05}  # "ci" begins no known word
-    log_probs = posteriors(frames)
+    frames[2 * text.index("cup") + 2] = {"i": 0.9, "u": 0.05, "·": 0.05}
+    return posteriors(frames)
+
+
+def test_a_lexicon_keeps_the_beam_to_known_words():
+    text = "pick up the red cup"
+    log_probs = red_cip()
     assert greedy(log_probs, CHARACTERS) == "pick up the red cip"
     known = NgramModel(sentences(900, 1)).words
     assert not any(word.startswith("ci") for word in known)
@@ -69,3 +77,10 @@ def test_a_lexicon_keeps_the_beam_to_known_words():
     nbest = search.decode(log_probs)
     assert nbest[0].text == text
     assert all(word in known for hypothesis in nbest for word in hypothesis.text.split())
+
+
+def test_the_recognizer_s_lexicon_goes_with_its_language_model():
+    recognizer = CTCRecognizer(nn.Identity(), CHARACTERS, 0)  # decode() reads posteriors only
+    log_probs = red_cip()
+    assert recognizer.decode(log_probs, "ngram", 0.0, 0.0, 8).text == greedy(log_probs, CHARACTERS)
+    assert recognizer.decode(log_probs, "ngram", 0.8, 2.0, 2).text == "pick up the red cup"  # beam 2: the lexicon needed
