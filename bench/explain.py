@@ -1,8 +1,10 @@
 """Attribution cost: seconds per photo (EfficientNet-Lite0) and per 64-token text (SmolLM2) for each method with its
-two deletion curves, beside captum's bare call on the same tensor (the method alone), in one run (interleaved,
-medians); the translation (a sentence, every target token) and topic attributions and the three edit-and-compare
-views; integrated gradients' completeness error on each; and the peak memory added by integrated gradients on a
-512-token text, whose integration steps run `internal_batch_size` at a time.
+two deletion curves, beside the method's bare call on the same tensor (`attributions`, no deletion curves), in one
+run (interleaved, medians); the translation (a sentence, every target token) and topic attributions and the three
+edit-and-compare views; integrated gradients' completeness error on each; and the peak memory added by integrated
+gradients on a 512-token text, whose integration points run TOKENS_PER_PASS tokens at a time
+(models/explain/tokens.py): one per pass at 512 tokens. Run --long alone (`--calls none --long`) for the memory
+figure: ru_maxrss only grows, so the 64-token calls before it would hide what 512 tokens add.
 
     python -m bench.explain [--repeats 3] [--photo assets/images/coffee.jpg] [--device cpu] [--long]
 
