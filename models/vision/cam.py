@@ -78,9 +78,9 @@ def explain_batch(classifier: ImageClassifier, requests: list[CamRequest]) -> li
     # theirs too
     stages = efficientnet.stages(classifier.network)
     kept = [name for name, _ in stages].index(layer) + 1
-    with torch.no_grad():
+    with torch.inference_mode():
         features, _ = efficientnet.run(stages[:kept], batch)
-    features.requires_grad_()
+    features = features.clone().requires_grad_()  # an inference-mode tensor cannot enter autograd; its copy can
     with torch.enable_grad():
         logits, _ = efficientnet.run(stages[kept:], features)
         probabilities = logits.float().softmax(-1)  # [N, classes]
