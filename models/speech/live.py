@@ -58,13 +58,14 @@ def attach(stream: LiveStream, recognizer: SpeechRecognizer, language: str | Non
 
 def stream_file(recognizer: SpeechRecognizer, audio: np.ndarray, language: str | None = None,
                 policy: str = DEFAULT_POLICY, task: str = "transcribe", script: str = DEFAULT_SCRIPT,
-                chunk_seconds: float = LIVE_CHUNK_SECONDS, offline: Transcript | None = None) -> Replay:
+                chunk_seconds: float = LIVE_CHUNK_SECONDS, offline: Transcript | None = None,
+                paced: bool = False) -> Replay:
     """The live path over a recording, on a virtual clock (models/speech/replay.py): the final text, every
     committed word with when it was spoken and when it was committed, first-word and final latency.
 
     `offline`: the same recording transcribed with word timestamps, which say when each word was spoken; made
     here when not given (a caller replaying one file several times, or several streams at once, passes it, so
-    that only the live path is timed)."""
+    that only the live path is timed). `paced`: in real time, as a microphone would (models/speech/replay.py)."""
     check_policy(policy)
     check_speech(audio)
     if offline is None:
@@ -76,4 +77,4 @@ def stream_file(recognizer: SpeechRecognizer, audio: np.ndarray, language: str |
         attach(stream, recognizer, offline.language, task, script, chunks_due)
         return stream
 
-    return replay(make_stream, audio, chunk_seconds, word_ends)
+    return replay(make_stream, audio, chunk_seconds, word_ends, paced)

@@ -5,7 +5,8 @@ same transcriber the Speech tab runs, with the same policy. Time is virtual but 
 arrives at (i + 1) × chunk_seconds; a decode starts when a chunk arrives and none is running, takes as
 long on the clock as it really took, and chunks keep arriving while it runs; its result reaches the
 screen when it ends. So the figures model a real session on this machine without waiting in real
-time. Each word is stamped with when it was spoken (the end of the word, from Whisper's own word
+time; `paced` waits anyway, so that streams replayed side by side contend for the CPU as live ones do (each idle
+between its chunks), not back to back. Each word is stamped with when it was spoken (the end of the word, from Whisper's own word
 timestamps on the whole file) and when it was committed.
 """
 import difflib
@@ -58,10 +59,11 @@ def speech_end_seconds(samples: np.ndarray) -> float:
 
 
 def replay(make_stream: Callable[[Callable[[], float], Callable[[], None]], LiveTranscriber], samples: np.ndarray,
-           chunk_seconds: float, word_ends: list[tuple[str, float]]) -> Replay:
+           chunk_seconds: float, word_ends: list[tuple[str, float]], paced: bool = False) -> Replay:
     """`make_stream(clock, chunks_due)`: a transcriber whose words are stamped by `clock` and whose decoder may
     call `chunks_due()` between tokens to let the chunks that arrived meanwhile in (as in the tab).
-    `word_ends`: the offline transcript's words with the time each ends."""
+    `word_ends`: the offline transcript's words with the time each ends. `paced`: the virtual clock never runs
+    ahead of the real one (a decode waits in real time for the chunk it starts on)."""
     end_of_speech = speech_end_seconds(samples)
     stop = end_of_speech + STOP_AFTER_SPEECH_SECONDS
     samples = np.concatenate([samples, np.zeros(max(0, int(stop * SAMPLE_RATE) - len(samples)), np.float32)])
@@ -80,9 +82,14 @@ def replay(make_stream: Callable[[Callable[[], float], Callable[[], None]], Live
             stream.add_audio(samples[arrived * chunk:(arrived + 1) * chunk])
             arrived += 1
 
+    def wait_for(clock: float) -> None:
+        if paced:
+            time.sleep(max(0.0, began + clock - time.perf_counter()))
+
     stream = make_stream(now, lambda: arrive_until(now()))
-    busy_until, durations = 0.0, []
+    busy_until, durations, began = 0.0, [], time.perf_counter()
     while arrived < len(arrivals):
+        wait_for(arrivals[arrived])
         arrive_until(arrivals[arrived])
         start = max(arrivals[arrived - 1], busy_until)
         decode_began[:] = [start, time.perf_counter()]
@@ -95,6 +102,7 @@ def replay(make_stream: Callable[[Callable[[], float], Callable[[], None]], Live
         busy_until = start + durations[-1]
         timeline.append((busy_until, update.committed, update.tentative))
         arrive_until(busy_until)
+    wait_for(max(arrivals[-1], busy_until))
     decode_began[:] = [max(arrivals[-1], busy_until), time.perf_counter()]
     final = stream.finish()
     timeline.append((now(), final.committed, ""))
