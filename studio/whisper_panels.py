@@ -25,6 +25,7 @@ ORIGINAL = "whisper-tiny.en"
 WHISPER_TASK = "whisper-finetune"  # the training task whose clips the clip panel holds
 DEFAULT_SET, MINE = "default", "mine"  # the clip sources: the phrases made here, or the user's recordings
 TRANSCRIPT_COLUMNS = ["reference", "before", "after"]  # keys whisper.column.*
+RECORDED_COLUMNS = ["clip", "text"]
 
 
 @dataclass
@@ -71,11 +72,9 @@ def add_recording(recorded: list | None, audio: str | None, text: str):
     if not (text or "").strip():
         raise InputError.of("whisper.no_text", clip=len(recorded or []) + 1)
     recorded = [*(recorded or []), (audio, text.strip())]
-    return recorded, None, "", recordings_table(recorded)
-
-
-def recordings_table(recorded: list | None) -> list[list]:
-    return [[number, text] for number, (_, text) in enumerate(recorded or [], start=1)]
+    rows = [[number, said] for number, (_, said) in enumerate(recorded, start=1)]
+    return recorded, None, "", gr.Dataframe(rows, headers=[say(f"whisper.column.{c}") for c in RECORDED_COLUMNS],
+                                            visible=True)
 
 
 @user_errors
@@ -171,7 +170,9 @@ def build_clip_panel() -> ClipPanel:
             with gr.Column():
                 phrase = gr.Textbox(label=t("whisper.phrase"), elem_id="whisper-phrase")
                 add = gr.Button(t("whisper.add"), size="sm", elem_id="whisper-add")
-                listed = gr.Dataframe(interactive=False, label=t("whisper.recorded"), elem_id="whisper-recorded")
+                # shown with the first recording, its headers in the page's language
+                listed = gr.Dataframe(interactive=False, visible=False, label=t("whisper.recorded"),
+                                      elem_id="whisper-recorded")
         recorded = gr.State([])
     add.click(add_recording, [recorded, recording, phrase], [recorded, recording, phrase, listed],
               api_visibility="private")
