@@ -3,6 +3,7 @@
 transformers is imported where it is used, under IMPORT_LOCK (see models/libraries.py)."""
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -46,6 +47,14 @@ CUT_FRAME_SECONDS = 0.1  # the loudness of 100 ms frames is compared to find the
 # (39 decodes, tiny.en) looped 5 times with 2 s, never with 5 s or 10 s, nor with the full 30 s window.
 FITTED_WINDOW_MARGIN_SECONDS = 5.0
 ENCODER_FRAMES_PER_SECOND = 50  # after the encoder's stride-2 convolution
+# How the linear layers run on CPU when whole windows of files are transcribed. "int8": a copy of the model with
+# them quantised once at load (int8 weights, each call's activations quantised on the fly: torch's dynamic
+# quantisation, as CTranslate2's int8), the output projection included; "float": the loaded dtype. On the bench
+# clips int8 was 1.4x faster than float32, at a lower word error rate (bench/RESULTS.md). Live transcription and
+# the attention views keep the float model: in int8 the alignment heads' peaks moved, and AlignAtt put words out
+# of order (a clip's last word at 0.42 s of 3.6 s). CUDA keeps the loaded dtype (fp16/fp32).
+PRECISIONS = ("float", "int8")
+CPU_PRECISION = "int8"
 
 
 @dataclass(frozen=True)
@@ -215,13 +224,46 @@ class TransposedProjection(torch.nn.Module):
         return hidden @ self.weight_t
 
 
-class SpeechRecognizer:
-    """A Whisper model with its processor; `transcribe` takes float32 mono 16 kHz samples."""
+class SuppressAtFirstStep:
+    """A transformers logits processor: `mask`ed tokens (openai/whisper's begin-suppressed ones: a blank and
+    <|endoftext|>) are -inf at the first generated step. transformers' own builds its mask with torch.isin over
+    the vocabulary at every step (5 ms a step on this CPU, as much as an int8 decoder step); this one builds it
+    once. The first step is the first call: the prompt's length is not known before."""
 
-    def __init__(self, model: WhisperForConditionalGeneration, processor: WhisperProcessor):
+    def __init__(self, mask: torch.Tensor):
+        self.mask = mask  # [vocabulary] bool
+        self.first_length: int | None = None
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self.first_length is None:
+            self.first_length = input_ids.shape[1]
+        if input_ids.shape[1] != self.first_length:
+            return scores
+        return scores.masked_fill(self.mask, -float("inf"))
+
+
+def int8_linear_layers(model: torch.nn.Module) -> torch.nn.Module:
+    """The CPU model with every torch.nn.Linear (the output projection included) quantised to int8, in place."""
+    import warnings
+
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():  # torch.ao.quantization is deprecated in favour of torchao, not installed here
+        warnings.simplefilter("ignore", (DeprecationWarning, UserWarning))
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+
+
+class SpeechRecognizer:
+    """A Whisper model with its processor; `transcribe` takes float32 mono 16 kHz samples. `file_model`: the model
+    whole windows of files are decoded with (the int8 copy `load_speech_model` makes on CPU); `model` otherwise."""
+
+    def __init__(self, model: WhisperForConditionalGeneration, processor: WhisperProcessor,
+                 file_model: WhisperForConditionalGeneration | None = None):
         if model.device.type == "cpu" and isinstance(model.proj_out, torch.nn.Linear):
             model.proj_out = TransposedProjection(model.proj_out.weight)
         self.model = model
+        self.file_model = file_model or model
+        self.precision = "int8" if file_model is not None else "float"  # of the file model, one of PRECISIONS
         self.processor = processor
         self.tokenizer = processor.tokenizer
         generation = model.generation_config
@@ -231,6 +273,13 @@ class SpeechRecognizer:
         no_timestamps = getattr(generation, "no_timestamps_token_id", None)
         # Models saved without timestamp settings still work, with one segment per window.
         self.timestamp_begin = no_timestamps + 1 if no_timestamps is not None else None
+        # What transformers' suppress processors do, with their masks made once (see SuppressAtFirstStep). The
+        # suppressed tokens go in as a sequence bias, which generate applies before Whisper's timestamp rules, where
+        # openai/whisper and transformers' own processor suppress them.
+        self.suppressed_bias = {(token,): -float("inf") for token in generation.suppress_tokens or []}
+        begin = torch.zeros(model.config.vocab_size, dtype=torch.bool)
+        begin[list(generation.begin_suppress_tokens or [])] = True
+        self.suppressed_at_first_step = begin.to(model.device)
 
     @property
     def device(self) -> torch.device:
@@ -299,8 +348,10 @@ class SpeechRecognizer:
 
     @property
     def window_batcher(self) -> Batcher:
-        """Whole windows of files, decoded with the same options, that arrive together run as one `_generate`."""
-        return batcher_of(self, "windows", self._generate, key=lambda window: window.options)
+        """Whole windows of files, decoded with the same options, that arrive together run as one `_generate` of the
+        file model."""
+        return batcher_of(self, "windows", lambda windows: self._generate(windows, model=self.file_model),
+                          key=lambda window: window.options)
 
     def check_options(self, language: str | None, task: str) -> str | None:
         """InputError for a language or task this model lacks; else the language code, None to detect it."""
@@ -354,25 +405,33 @@ class SpeechRecognizer:
                 hidden = layer(hidden, None)
             return BaseModelOutput(last_hidden_state=encoder.layer_norm(hidden))
 
-    def encode_windows(self, features: torch.Tensor) -> BaseModelOutput:
-        """The encoder's output [windows, 1500, width] for features [windows, mel bins, 3000], one window at a time."""
+    def encode_windows(self, features: torch.Tensor, model: WhisperForConditionalGeneration | None = None
+                       ) -> BaseModelOutput:
+        """The encoder's output [windows, 1500, width] for features [windows, mel bins, 3000], one window at a time,
+        by `model` (default: the float one)."""
         with IMPORT_LOCK:
             from transformers.modeling_outputs import BaseModelOutput
 
-        encoder = self.model.get_encoder()
+        encoder = (model or self.model).get_encoder()
         with torch.no_grad():
             return BaseModelOutput(last_hidden_state=torch.cat([encoder(window[None]).last_hidden_state
                                                                 for window in features]))
 
     def _generate(self, windows: list[Window], prompt_ids: torch.Tensor | None = None,
-                  encoder_seconds: float | None = None, stop: Callable[[], bool] | None = None) -> list[Decoded]:
+                  encoder_seconds: float | None = None, stop: Callable[[], bool] | None = None,
+                  model: WhisperForConditionalGeneration | None = None) -> list[Decoded]:
         """Greedy decoding of windows that share their options, as one batched `generate`: one decoder step for every
         row at a time. Each row stops on its own (</s>, a loop, its own token cap) and is cut there, so each window
         gets what it would have got alone. Each window is encoded alone: the encoder is compute-bound, so a batch
         gains nothing there, and its eager attention, which word timestamps need, holds [windows, heads, 1500,
-        1500] per layer (1.7 GB for 8 windows of tiny.en)."""
+        1500] per layer (1.7 GB for 8 windows of tiny.en). `model`: the float one unless given (the file model)."""
+        model = model or self.model
+        if model is not self.model and len(windows) > 1:
+            # int8 scales each call's activations by their largest value, and rounds a batch's tiny float differences
+            # (its attention sums in another order) into other word times, even tokens: each window decodes alone
+            return [self._generate([window], prompt_ids, encoder_seconds, stop, model)[0] for window in windows]
         with IMPORT_LOCK:
-            from transformers import StoppingCriteriaList
+            from transformers import LogitsProcessorList, StoppingCriteriaList
 
         language, task, word_timestamps = windows[0].options
         prompt_length = MAX_PROMPT_TOKENS + (len(prompt_ids) if prompt_ids is not None else 0)
@@ -383,11 +442,11 @@ class SpeechRecognizer:
             options["prompt_ids"] = prompt_ids
         features = torch.cat([window.features for window in windows])
         if encoder_seconds is None:
-            options["encoder_outputs"] = self.encode_windows(features)
+            options["encoder_outputs"] = self.encode_windows(features, model)
         else:
             options["encoder_outputs"] = self.encode(features, encoder_seconds)
         loops = StopOnLoop(self._is_text)
-        output = self.model.generate(
+        output = model.generate(
             **options,
             return_timestamps=self.timestamp_begin is not None,
             return_token_timestamps=word_timestamps,
@@ -396,6 +455,10 @@ class SpeechRecognizer:
             output_scores=True,
             max_length=max(max_lengths),
             stopping_criteria=StoppingCriteriaList([loops] + ([StopWhen(stop)] if stop else [])),
+            suppress_tokens=None,
+            begin_suppress_tokens=None,
+            sequence_bias=self.suppressed_bias or None,
+            logits_processor=LogitsProcessorList([SuppressAtFirstStep(self.suppressed_at_first_step)]),
         )
         steps = len(output["scores"])  # a dict, not a ModelOutput, when token timestamps are asked for
         start = output["sequences"].shape[1] - steps  # the prompt's length
@@ -512,8 +575,12 @@ class SpeechRecognizer:
         return infos
 
 
-def load_speech_model(source: str, device: torch.device, dtype: torch.dtype = torch.float32) -> SpeechRecognizer:
-    """"package:tiny.en" / "package:base" (offline, from pip packages), or a Hugging Face id / local folder."""
+def load_speech_model(source: str, device: torch.device, dtype: torch.dtype = torch.float32,
+                      precision: str = CPU_PRECISION) -> SpeechRecognizer:
+    """"package:tiny.en" / "package:base" (offline, from pip packages), or a Hugging Face id / local folder.
+    `precision` (one of PRECISIONS): how the linear layers run on CPU; on CUDA they keep `dtype`."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r}: one of {PRECISIONS}")
     with IMPORT_LOCK:
         from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
@@ -521,10 +588,12 @@ def load_speech_model(source: str, device: torch.device, dtype: torch.dtype = to
 
     if source.startswith("package:"):
         model, processor = load_packaged_whisper(source.removeprefix("package:"), device, dtype)
-        return SpeechRecognizer(model, processor)
-    try:
-        model = WhisperForConditionalGeneration.from_pretrained(source, dtype=dtype)
-        processor = WhisperProcessor.from_pretrained(source)
-    except OSError as error:
-        raise ModelUnavailable.of("model.whisper_load_failed", source=source, error=error) from error
-    return SpeechRecognizer(model.to(device).eval(), processor)
+    else:
+        try:
+            model = WhisperForConditionalGeneration.from_pretrained(source, dtype=dtype).to(device).eval()
+            processor = WhisperProcessor.from_pretrained(source)
+        except OSError as error:
+            raise ModelUnavailable.of("model.whisper_load_failed", source=source, error=error) from error
+    if precision == "int8" and device.type == "cpu":
+        return SpeechRecognizer(model, processor, file_model=int8_linear_layers(copy.deepcopy(model)))
+    return SpeechRecognizer(model, processor)

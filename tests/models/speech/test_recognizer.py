@@ -10,7 +10,7 @@ import torch
 
 from models.speech.audio import MAX_AUDIO_SECONDS, SAMPLE_RATE, check_speech, load_audio, to_16k_mono
 from models.errors import InputError
-from models.speech.recognizer import Window, load_speech_model, loop_start
+from models.speech.recognizer import TransposedProjection, Window, load_speech_model, loop_start
 from models.metrics import word_error_rate
 from tests.at_once import at_once
 from tests.tests_paths import speech_clips
@@ -27,6 +27,12 @@ def tiny_en():
 @pytest.fixture(scope="module")
 def base():
     return load_speech_model("package:base", CPU)
+
+
+@pytest.fixture(scope="module")
+def tiny_en_float():
+    """Files transcribed by the float model too, as on CUDA."""
+    return load_speech_model("package:tiny.en", CPU, precision="float")
 
 
 def ct2_runtime(name: str, folder: Path):
@@ -152,6 +158,43 @@ def test_output_projection_gives_the_tied_embedding_logits(tiny_en):
         assert torch.allclose(tiny_en.model.proj_out(hidden), torch.nn.functional.linear(hidden, embedding), atol=1e-4)
 
 
+def test_on_cpu_files_are_decoded_by_an_int8_copy_and_live_decoding_keeps_the_float_model(tiny_en, tiny_en_float):
+    assert tiny_en.precision == "int8" and tiny_en_float.precision == "float"
+    assert tiny_en.file_model is not tiny_en.model and tiny_en_float.file_model is tiny_en_float.model
+    assert not [name for name, module in tiny_en.file_model.named_modules() if isinstance(module, torch.nn.Linear)]
+    assert isinstance(tiny_en.model.proj_out, TransposedProjection)
+    assert isinstance(tiny_en.model.model.decoder.layers[0].fc1, torch.nn.Linear)
+    with pytest.raises(ValueError, match="precision"):
+        load_speech_model("package:tiny.en", CPU, precision="int4")
+
+
+@pytest.mark.slow
+def test_int8_transcribes_the_english_clips_as_well_as_float(tiny_en, tiny_en_float):
+    clips = speech_clips("en")
+    reference = " ".join(text for _, text in clips)
+
+    def error_rate(recognizer) -> float:
+        return word_error_rate(reference, " ".join(recognizer.transcribe(load_audio(path)).text for path, _ in clips))
+
+    int8, float32 = error_rate(tiny_en), error_rate(tiny_en_float)
+    assert int8 <= float32 + 0.02, (int8, float32)
+
+
+def test_suppression_masks_made_once_give_what_transformers_processors_give(tiny_en):
+    """The studio's suppression (a sequence bias and SuppressAtFirstStep) against generate's own processors, which
+    rebuild their masks at every step: the same tokens and scores."""
+    recognizer = tiny_en
+    window = Window(recognizer.features(load_audio(speech_clips("en")[0][0])), 4.0, "en", "transcribe", False)
+    decoded, = recognizer._generate([window])
+    with torch.no_grad():
+        output = recognizer.model.generate(encoder_outputs=recognizer.encode_windows(window.features),
+                                           return_timestamps=True, return_dict_in_generate=True, output_scores=True,
+                                           force_unique_generate_call=True, max_length=len(decoded.generated) + 1)
+    steps = len(decoded.generated)
+    assert output.sequences[0, -len(output.scores):].tolist()[:steps] == decoded.generated
+    torch.testing.assert_close(torch.cat(output.scores[:steps]).float(), decoded.scores, atol=0, rtol=0)
+
+
 def test_a_loop_is_found_where_its_second_copy_begins():
     assert loop_start([9, 1, 2, 3, 1, 2, 3, 1, 2, 3]) == 4
     assert loop_start([9, 1, 2, 1, 2]) is None  # two copies are not yet a loop
@@ -270,14 +313,19 @@ def test_hugging_face_folder_loads_through_the_same_api(tmp_path):
 
 
 @pytest.mark.slow
-def test_clips_transcribed_at_once_run_as_one_batch_and_get_what_each_gets_alone(tiny_en):
+@pytest.mark.parametrize("precision", ["float", "int8"])
+def test_clips_transcribed_at_once_run_as_one_batch_and_get_what_each_gets_alone(precision):
     """Clips of different lengths decoded as one batch: each row stops on its own and its word times come from its
-    own cross-attention, so each clip gets what it gets alone."""
+    own cross-attention, so each clip gets what it gets alone (int8 decodes a batch's windows one by one)."""
+    tiny_en = load_speech_model("package:tiny.en", CPU, precision=precision)
     paths = {path.stem: path for path, _ in speech_clips("en")}
     clips = [load_audio(paths[name]) for name in ("en_weather", "natural_bakery", "natural_lights", "en_coffee")]
     def transcribe(samples):
         return tiny_en.transcribe(samples, word_timestamps=True)
 
+    # transformers switches the model to eager attention for good at the first call with word timestamps; that
+    # call's encoder still ran SDPA, whose different rounding int8 can turn into other word times
+    transcribe(clips[0])
     alone = [transcribe(samples) for samples in clips]
     batches = len(tiny_en.window_batcher.batch_sizes)
 
