@@ -446,20 +446,28 @@ class SpeechRecognizer:
         else:
             options["encoder_outputs"] = self.encode(features, encoder_seconds)
         loops = StopOnLoop(self._is_text)
-        output = model.generate(
-            **options,
-            return_timestamps=self.timestamp_begin is not None,
-            return_token_timestamps=word_timestamps,
-            force_unique_generate_call=True,
-            return_dict_in_generate=True,
-            output_scores=True,
-            max_length=max(max_lengths),
-            stopping_criteria=StoppingCriteriaList([loops] + ([StopWhen(stop)] if stop else [])),
-            suppress_tokens=None,
-            begin_suppress_tokens=None,
-            sequence_bias=self.suppressed_bias or None,
-            logits_processor=LogitsProcessorList([SuppressAtFirstStep(self.suppressed_at_first_step)]),
-        )
+        attention = model.model.config._attn_implementation
+        try:
+            output = model.generate(
+                **options,
+                return_timestamps=self.timestamp_begin is not None,
+                return_token_timestamps=word_timestamps,
+                force_unique_generate_call=True,
+                return_dict_in_generate=True,
+                output_scores=True,
+                max_length=max(max_lengths),
+                stopping_criteria=StoppingCriteriaList([loops] + ([StopWhen(stop)] if stop else [])),
+                suppress_tokens=None,
+                begin_suppress_tokens=None,
+                sequence_bias=self.suppressed_bias or None,
+                logits_processor=LogitsProcessorList([SuppressAtFirstStep(self.suppressed_at_first_step)]),
+            )
+        finally:
+            if model is not self.model:
+                # generate switches the model to eager attention for good when word timestamps are asked for; the
+                # file model is the window batcher's alone (one worker), so it goes back: its encoder keeps SDPA
+                # (eager: 1.75x slower on the bench clips) and the first call computes as every later one
+                model.model.config._attn_implementation = attention
         steps = len(output["scores"])  # a dict, not a ModelOutput, when token timestamps are asked for
         start = output["sequences"].shape[1] - steps  # the prompt's length
         decoded = []

@@ -168,6 +168,13 @@ def test_on_cpu_files_are_decoded_by_an_int8_copy_and_live_decoding_keeps_the_fl
         load_speech_model("package:tiny.en", CPU, precision="int4")
 
 
+def test_word_timestamps_leave_the_file_model_on_sdpa_attention(tiny_en):
+    """transformers' generate switches to eager attention for word timestamps and stays there; the file model goes
+    back, so its encoder stays fast and a first transcription computes as the later ones."""
+    tiny_en.transcribe(load_audio(speech_clips("en")[0][0]), word_timestamps=True)
+    assert tiny_en.file_model.config._attn_implementation == "sdpa"
+
+
 @pytest.mark.slow
 def test_int8_transcribes_the_english_clips_as_well_as_float(tiny_en, tiny_en_float):
     clips = speech_clips("en")
@@ -323,9 +330,6 @@ def test_clips_transcribed_at_once_run_as_one_batch_and_get_what_each_gets_alone
     def transcribe(samples):
         return tiny_en.transcribe(samples, word_timestamps=True)
 
-    # transformers switches the model to eager attention for good at the first call with word timestamps; that
-    # call's encoder still ran SDPA, whose different rounding int8 can turn into other word times
-    transcribe(clips[0])
     alone = [transcribe(samples) for samples in clips]
     batches = len(tiny_en.window_batcher.batch_sizes)
 
