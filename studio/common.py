@@ -95,6 +95,13 @@ def load_model(registry: ModelRegistry, key: str, progress: gr.Progress):
     return registry.get(key, lambda fraction, message: progress(fraction, desc=in_user_language(message)))
 
 
+def refreshed_choice(choices: list[tuple], current) -> gr.Dropdown:
+    """A dropdown's `choices` again (e.g. the models trained so far): `current` still chosen if it is one of them,
+    else the first, or none."""
+    known = [value for _, value in choices]
+    return gr.Dropdown(choices=choices, value=current if current in known else (known or [None])[0])
+
+
 def model_title(key: str) -> I18nData | str:
     """A model's name for a component (translated by the browser); a hub or trained model is shown by its key."""
     title = MODEL_TITLE.format(key)

@@ -14,7 +14,7 @@ from models.registry import ModelRegistry
 from models.training import saved
 from models.training.lm_compare import Comparison, compare
 from models.training.text_sets import DEFAULT_TOPIC, TOPICS, corpus_dataset, save_text
-from studio.common import MODEL_QUEUES, in_user_language, load_model, user_errors
+from studio.common import MODEL_QUEUES, in_user_language, load_model, refreshed_choice, user_errors
 from studio.handlers import bind
 from studio.i18n import say, t
 
@@ -50,9 +50,7 @@ def language_model_choices() -> list[tuple[str, int]]:
 
 
 def refreshed_language_models(current: int | None):
-    choices = language_model_choices()
-    known = [run_id for _, run_id in choices]
-    return gr.Dropdown(choices=choices, value=current if current in known else (known or [None])[0])
+    return refreshed_choice(language_model_choices(), current)
 
 
 def text_dataset(source: str, text: str, upload: str | None) -> str:

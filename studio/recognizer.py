@@ -13,7 +13,7 @@ from models.speech.ctc_decoding import DecodeOptions
 from models.speech.ctc_recognizer import DECODERS, CTCRecognizer, Recognition
 from models.training import saved
 from models.training.tasks.ctc import TIME_STRIDE
-from studio.common import in_user_language, model_queue, user_errors
+from studio.common import in_user_language, model_queue, refreshed_choice, user_errors
 from studio.i18n import say, t
 from studio.views.ctc import greedy_path_markdown, nbest_rows, posteriors_figure, wer_rows
 
@@ -30,9 +30,7 @@ def recognizer_choices() -> list[tuple[str, int]]:
 
 
 def refreshed_recognizers(current: int | None):
-    choices = recognizer_choices()
-    known = [run_id for _, run_id in choices]
-    return gr.Dropdown(choices=choices, value=current if current in known else (known or [None])[0])
+    return refreshed_choice(recognizer_choices(), current)
 
 
 def _recognizer(run_id) -> CTCRecognizer:

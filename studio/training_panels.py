@@ -8,7 +8,7 @@ from models.errors import InputError
 from models.speech.audio import load_audio
 from models.training import saved
 from models.training.image_sets import MAX_CLASSES, save_image_set
-from studio.common import model_queue, user_errors
+from studio.common import model_queue, refreshed_choice, user_errors
 from studio.i18n import say, t
 
 ENDPOINTS = {"hear": "try_keyword"}
@@ -82,9 +82,7 @@ def keyword_choices() -> list[tuple[str, str]]:
 
 def refreshed_keyword_models(current: str | None):
     """The keyword models saved so far, `current` still chosen if it is one of them."""
-    options = keyword_choices()
-    known = [key for _, key in options]
-    return gr.Dropdown(choices=options, value=current if current in known else (known or [None])[0])
+    return refreshed_choice(keyword_choices(), current)
 
 
 @user_errors

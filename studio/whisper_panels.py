@@ -16,7 +16,7 @@ from models.training import saved
 from models.training.clip_sets import save_clips
 from models.training.tasks.whisper_finetune import prepare
 from models.training.whisper_compare import Comparison, compare
-from studio.common import MODEL_QUEUES, in_user_language, load_model, model_choices, user_errors
+from studio.common import MODEL_QUEUES, in_user_language, load_model, model_choices, refreshed_choice, user_errors
 from studio.handlers import bind
 from studio.i18n import say, t
 
@@ -114,9 +114,7 @@ def tuned_whisper_choices() -> list[tuple[str, int]]:
 
 
 def refreshed_speech_models(current: int | None):
-    choices = tuned_whisper_choices()
-    known = [run_id for _, run_id in choices]
-    return gr.Dropdown(choices=choices, value=current if current in known else (known or [None])[0])
+    return refreshed_choice(tuned_whisper_choices(), current)
 
 
 def _comparison(registry: ModelRegistry, run_id, progress) -> Comparison:
