@@ -52,7 +52,8 @@ ENCODER_FRAMES_PER_SECOND = 50  # after the encoder's stride-2 convolution
 # quantisation, as CTranslate2's int8), the output projection included; "float": the loaded dtype. On the bench
 # clips int8 was 1.4x faster than float32, at a lower word error rate (bench/RESULTS.md). Live transcription and
 # the attention views keep the float model: in int8 the alignment heads' peaks moved, and AlignAtt put words out
-# of order (a clip's last word at 0.42 s of 3.6 s). CUDA keeps the loaded dtype (fp16/fp32).
+# of order (a clip's last word at 0.42 s of 3.6 s). Multilingual models keep the float model for files too: in
+# int8, base's Chinese CER on the bench clips doubled (22.7 % -> 47.7 %). CUDA keeps the loaded dtype (fp16/fp32).
 PRECISIONS = ("float", "int8")
 CPU_PRECISION = "int8"
 
@@ -586,7 +587,8 @@ class SpeechRecognizer:
 def load_speech_model(source: str, device: torch.device, dtype: torch.dtype = torch.float32,
                       precision: str = CPU_PRECISION) -> SpeechRecognizer:
     """"package:tiny.en" / "package:base" (offline, from pip packages), or a Hugging Face id / local folder.
-    `precision` (one of PRECISIONS): how the linear layers run on CPU; on CUDA they keep `dtype`."""
+    `precision` (one of PRECISIONS): how the linear layers of an English-only model run on CPU; on CUDA, and for a
+    multilingual model, they keep `dtype`."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision {precision!r}: one of {PRECISIONS}")
     with IMPORT_LOCK:
@@ -602,6 +604,7 @@ def load_speech_model(source: str, device: torch.device, dtype: torch.dtype = to
             processor = WhisperProcessor.from_pretrained(source)
         except OSError as error:
             raise ModelUnavailable.of("model.whisper_load_failed", source=source, error=error) from error
-    if precision == "int8" and device.type == "cpu":
+    multilingual = bool(getattr(model.generation_config, "is_multilingual", False))
+    if precision == "int8" and device.type == "cpu" and not multilingual:
         return SpeechRecognizer(model, processor, file_model=int8_linear_layers(copy.deepcopy(model)))
     return SpeechRecognizer(model, processor)

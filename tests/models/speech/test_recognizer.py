@@ -168,6 +168,13 @@ def test_on_cpu_files_are_decoded_by_an_int8_copy_and_live_decoding_keeps_the_fl
         load_speech_model("package:tiny.en", CPU, precision="int4")
 
 
+@pytest.mark.slow
+def test_a_multilingual_model_keeps_the_float_model_for_files():
+    """int8 doubled base's Chinese CER on the bench clips (bench/RESULTS.md): multilingual models stay float."""
+    base = load_speech_model("package:base", CPU)
+    assert base.multilingual and base.precision == "float" and base.file_model is base.model
+
+
 def test_word_timestamps_leave_the_file_model_on_sdpa_attention(tiny_en):
     """transformers' generate switches to eager attention for word timestamps and stays there; the file model goes
     back, so its encoder stays fast and a first transcription computes as the later ones."""
