@@ -44,7 +44,7 @@ def whole_run(runner: Runner, variant: str, original) -> dict:
     if state.status != "finished":
         raise RuntimeError(f"the {variant} run {state.status}: {state.message}")
     kept = saved.find(state.saved_model)
-    compared = compare(kept, original, saved.load_speech_recognizer(str(kept.folder), torch.device("cpu")))
+    compared = compare(kept, original, saved.load_saved_model(str(kept.folder), torch.device("cpu")))
     return {"minutes": minutes, "cpu_minutes": cpu_minutes, "steps": state.step,
             "wer_before": compared.wer_before, "wer_after": compared.wer_after,
             "held_out_clips": len(compared.references), "after": compared.after,

@@ -86,7 +86,7 @@ def _saved_language_model(run_id) -> saved.SavedModel:
 def _comparison(registry: ModelRegistry, run_id, prompts: str, progress) -> Comparison:
     model = _saved_language_model(run_id)
     original = load_model(registry, ORIGINAL, progress)
-    tuned = saved.load_language_model(str(model.folder), original.device)
+    tuned = saved.load_saved_model(str(model.folder), original.device)
     lines = [line.strip() for line in (prompts or "").splitlines() if line.strip()]
     return compare(model, original, tuned, lines,
                    lambda fraction, message: progress(fraction, desc=in_user_language(message)))

@@ -12,7 +12,6 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -27,9 +26,9 @@ from models.training.tasks import TASKS
 TRAINED_FOLDER = "trained"
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
 KEY_PREFIX = "trained-run-"
-IMAGE_LOADER = "models.training.saved:load_image_classifier"
-LANGUAGE_LOADER = "models.training.saved:load_language_model"
-SPEECH_LOADER = "models.training.saved:load_speech_recognizer"
+LOADER = "models.training.saved:load_saved_model"
+# The registry's task of each kind of saved model that is a model choice of a tab, and its size (million weights)
+REGISTRY_SIZES = {"image": 4.0, "language": 135, "speech": 39}
 
 
 @dataclass(frozen=True)
@@ -86,43 +85,34 @@ def delete(run_id: int) -> None:
     shutil.rmtree(trained_folder() / f"run-{run_id}", ignore_errors=True)
 
 
-def image_spec(model: SavedModel) -> ModelSpec:
-    """A registry entry for a saved image model, so the Image tab loads it like any other."""
-    return ModelSpec(model.key, "image", str(model.folder), None, None, None, 4.0, 0, IMAGE_LOADER)
-
-
-def language_spec(model: SavedModel) -> ModelSpec:
-    """A registry entry for a fine-tuned SmolLM2, so the Attention tab loads it like the original."""
-    return ModelSpec(model.key, "language", str(model.folder), None, None, None, 135, 0, LANGUAGE_LOADER)
-
-
-def speech_spec(model: SavedModel) -> ModelSpec:
-    """A registry entry for a fine-tuned Whisper, so the Speech tab loads it like the packaged ones."""
-    return ModelSpec(model.key, "speech", str(model.folder), None, None, None, 39, 0, SPEECH_LOADER)
+def registry_spec(model: SavedModel) -> ModelSpec:
+    """A registry entry for a saved image model, fine-tuned SmolLM2 or fine-tuned Whisper (its kind is the registry's
+    task), so its tab loads it like the packaged models."""
+    return ModelSpec(model.key, model.kind, str(model.folder), None, None, None, REGISTRY_SIZES[model.kind], 0, LOADER)
 
 
 def register_image_models(registry: ModelRegistry) -> list[SavedModel]:
     """Add every saved image model the registry does not know yet (calling it again adds nothing); returns
     the saved image models, newest first. A deleted run's entry stays in the registry, its files gone."""
-    return _register(registry, "image", image_spec)
+    return _register(registry, "image")
 
 
 def register_language_models(registry: ModelRegistry) -> list[SavedModel]:
     """The same for the language models fine-tuned here (task lm-lora)."""
-    return _register(registry, "language", language_spec)
+    return _register(registry, "language")
 
 
 def register_speech_models(registry: ModelRegistry) -> list[SavedModel]:
     """The same for the Whisper models fine-tuned here (task whisper-finetune)."""
-    return _register(registry, "speech", speech_spec)
+    return _register(registry, "speech")
 
 
-def _register(registry: ModelRegistry, kind: str, spec: Callable[[SavedModel], ModelSpec]) -> list[SavedModel]:
+def _register(registry: ModelRegistry, kind: str) -> list[SavedModel]:
     saved = saved_models(kind)
     known = {entry.key for entry in registry.specs}
     for model in saved:
         if model.key not in known:
-            registry.add(spec(model))
+            registry.add(registry_spec(model))
     return saved
 
 
@@ -140,18 +130,8 @@ def _reloaded(folder: Path, device: torch.device, dtype: torch.dtype):
     return TASKS[description["task"]].reload(description, load_file(folder / WEIGHTS), device, dtype)
 
 
-def load_image_classifier(source: str, device: torch.device, dtype: torch.dtype = torch.float32):
-    """The registry's loader for a saved image model: `source` is its folder."""
-    return _reloaded(Path(source), device, dtype)
-
-
-def load_language_model(source: str, device: torch.device, dtype: torch.dtype = torch.float32):
-    """The registry's loader for a fine-tuned SmolLM2: `source` is its folder."""
-    return _reloaded(Path(source), device, dtype)
-
-
-def load_speech_recognizer(source: str, device: torch.device, dtype: torch.dtype = torch.float32):
-    """The registry's loader for a fine-tuned Whisper: `source` is its folder."""
+def load_saved_model(source: str, device: torch.device, dtype: torch.dtype = torch.float32):
+    """The registry's loader for a saved model (`registry_spec`): `source` is its folder."""
     return _reloaded(Path(source), device, dtype)
 
 

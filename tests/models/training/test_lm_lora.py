@@ -51,7 +51,7 @@ def test_a_short_lora_run_lowers_held_out_loss_and_its_adapter_reloads_to_the_sa
     weights = load_file(kept.folder / saved.WEIGHTS)
     assert weights and all(".lora_A." in name or ".lora_B." in name for name in weights)
     assert sum(tensor.numel() for tensor in weights.values()) == 30 * 4 * (576 + 576 + 576 + 192)  # q and v, rank 4
-    reloaded = saved.load_language_model(str(kept.folder), torch.device("cpu"))
+    reloaded = saved.load_saved_model(str(kept.folder), torch.device("cpu"))
     ids = validation.inputs[0][:2]
     with torch.inference_mode():
         expected, got = model.eval()(ids), reloaded.network(input_ids=ids).logits

@@ -57,7 +57,7 @@ def test_your_own_classes_train_save_and_classify_new_photos(tmp_path):
     assert description["variant"] == "frozen" and description["preprocessing"]["side"] == PHOTO_SIDE
     assert sorted(path.name for path in model.folder.iterdir()) == ["config.json", "model.safetensors"]
 
-    classifier = saved.load_image_classifier(str(model.folder), torch.device("cpu"))
+    classifier = saved.load_saved_model(str(model.folder), torch.device("cpu"))
     for photo, expected in (("chelsea.jpg", "cat"), ("coffee.jpg", "coffee")):  # whole photos, never trained on
         assert classifier.classify(str(IMAGES / photo)).predictions[0].label == expected
 

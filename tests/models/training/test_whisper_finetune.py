@@ -51,7 +51,7 @@ def test_a_short_decoder_run_lowers_held_out_wer_and_reloads_as_a_recognizer(phr
     kept = saved.save(9101, config, model, [], outcome.metrics["validation_accuracy"])
     weights = load_file(kept.folder / saved.WEIGHTS)
     assert weights and all(name.startswith("model.decoder.layer") for name in weights)  # layers and layer_norm
-    tuned = saved.load_speech_recognizer(str(kept.folder), torch.device("cpu"))
+    tuned = saved.load_saved_model(str(kept.folder), torch.device("cpu"))
     compared = compare(kept, load_speech_model("package:tiny.en", torch.device("cpu")), tuned)
     print(f"held-out WER {compared.wer_before:.1%} -> {compared.wer_after:.1%}", compared.after)
     assert compared.references == held_out_clips(kept).texts and len(compared.after) == 2
@@ -68,7 +68,7 @@ def test_a_lora_run_saves_only_its_adapter_and_the_merged_model_gives_the_same_t
     weights = load_file(kept.folder / saved.WEIGHTS)
     assert weights and all(".lora_A." in name or ".lora_B." in name for name in weights)
     assert sum(tensor.numel() for tensor in weights.values()) == 4 * 4 * 16 * (384 + 384)  # 4 layers, q and v of 2
-    recognizer = saved.load_speech_recognizer(str(kept.folder), torch.device("cpu"))
+    recognizer = saved.load_saved_model(str(kept.folder), torch.device("cpu"))
     states, ids = validation.inputs[0][:1], validation.inputs[1][:1]
     with torch.inference_mode():
         expected = model.eval()(states, ids)
