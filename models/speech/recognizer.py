@@ -21,7 +21,7 @@ from models.speech.chinese import CHINESE, DEFAULT_SCRIPT, check_script, in_scri
 from models.speech.vad import WINDOW_SAMPLES, WINDOW_SECONDS, VoiceActivity, load_vad_model
 
 if TYPE_CHECKING:
-    from transformers import WhisperForConditionalGeneration, WhisperProcessor
+    from transformers import GenerationConfig, WhisperForConditionalGeneration, WhisperProcessor
     from transformers.modeling_outputs import BaseModelOutput
 
 TASKS = ("transcribe", "translate")
@@ -254,6 +254,11 @@ def int8_linear_layers(model: torch.nn.Module) -> torch.nn.Module:
         return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
+def is_multilingual(generation: GenerationConfig) -> bool:
+    """Whether a Whisper model's generation config has languages to choose from (else it is English-only)."""
+    return bool(getattr(generation, "is_multilingual", False) and getattr(generation, "lang_to_id", None))
+
+
 class SpeechRecognizer:
     """A Whisper model with its processor; `transcribe` takes float32 mono 16 kHz samples. `file_model`: the model
     whole windows of files are decoded with (the int8 copy `load_speech_model` makes on CPU); `model` otherwise."""
@@ -264,11 +269,10 @@ class SpeechRecognizer:
             model.proj_out = TransposedProjection(model.proj_out.weight)
         self.model = model
         self.file_model = file_model or model
-        self.precision = "int8" if file_model is not None else "float"  # of the file model, one of PRECISIONS
         self.processor = processor
         self.tokenizer = processor.tokenizer
         generation = model.generation_config
-        self.multilingual = bool(getattr(generation, "is_multilingual", False) and getattr(generation, "lang_to_id", None))
+        self.multilingual = is_multilingual(generation)
         self.languages = [token.strip("<|>") for token in generation.lang_to_id] if self.multilingual else ["en"]
         self.end_of_text = self.tokenizer.convert_tokens_to_ids("<|endoftext|>")  # special tokens start here
         no_timestamps = getattr(generation, "no_timestamps_token_id", None)
@@ -281,6 +285,11 @@ class SpeechRecognizer:
         begin = torch.zeros(model.config.vocab_size, dtype=torch.bool)
         begin[list(generation.begin_suppress_tokens or [])] = True
         self.suppressed_at_first_step = begin.to(model.device)
+
+    @property
+    def precision(self) -> str:
+        """How the file model's linear layers run, one of PRECISIONS."""
+        return "float" if self.file_model is self.model else "int8"
 
     @property
     def device(self) -> torch.device:
@@ -604,7 +613,6 @@ def load_speech_model(source: str, device: torch.device, dtype: torch.dtype = to
             processor = WhisperProcessor.from_pretrained(source)
         except OSError as error:
             raise ModelUnavailable.of("model.whisper_load_failed", source=source, error=error) from error
-    multilingual = bool(getattr(model.generation_config, "is_multilingual", False))
-    if precision == "int8" and device.type == "cpu" and not multilingual:
+    if precision == "int8" and device.type == "cpu" and not is_multilingual(model.generation_config):
         return SpeechRecognizer(model, processor, file_model=int8_linear_layers(copy.deepcopy(model)))
     return SpeechRecognizer(model, processor)
