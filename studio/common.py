@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import gradio as gr
+from gradio.data_classes import FileData
 from gradio.i18n import I18nData
 
 from models.errors import InputError, KeyedMessage, ModelUnavailable, Phrase
@@ -93,6 +94,13 @@ def load_model(registry: ModelRegistry, key: str, progress: gr.Progress):
     if registry.is_loaded(key):
         return registry.get(key)
     return registry.get(key, lambda fraction, message: progress(fraction, desc=in_user_language(message)))
+
+
+def file_path(sent: FileData | dict | str | None) -> str | None:
+    """The path of a file, whether gradio_client sent it (FileData), an event a dict, or a component a path."""
+    if isinstance(sent, FileData):
+        return sent.path
+    return sent.get("path") if isinstance(sent, dict) else sent
 
 
 def refreshed_choice(choices: list[tuple], current) -> gr.Dropdown:

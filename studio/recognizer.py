@@ -13,7 +13,7 @@ from models.speech.ctc_decoding import DecodeOptions
 from models.speech.ctc_recognizer import DECODERS, CTCRecognizer, Recognition
 from models.training import saved
 from models.training.tasks.ctc import TIME_STRIDE
-from studio.common import in_user_language, model_queue, refreshed_choice, user_errors
+from studio.common import file_path, in_user_language, model_queue, refreshed_choice, user_errors
 from studio.i18n import say, t
 from studio.views.ctc import greedy_path_markdown, nbest_rows, posteriors_figure, wer_rows
 
@@ -46,13 +46,6 @@ def _recognition(run_id, audio: str, decoder: str, alpha: float, beta: float) ->
     return _recognizer(run_id).recognize(load_audio(audio), decoder, float(alpha), float(beta), DEFAULTS.beam)
 
 
-def _path(audio: FileData | dict | str | None) -> str:
-    """The clip's file, whether gradio_client sent a file (FileData) or the panel a path."""
-    if isinstance(audio, FileData):
-        return audio.path
-    return audio.get("path") if isinstance(audio, dict) else audio
-
-
 @user_errors
 def recognize(run_id: int, audio: FileData, decoder: str = "ngram", alpha: float = DEFAULTS.alpha,
               beta: float = DEFAULTS.beta) -> dict:
@@ -69,7 +62,7 @@ def recognize(run_id: int, audio: FileData, decoder: str = "ngram", alpha: float
         {"text", "nbest": [{"text", "acoustic", "lm", "total"}], "notes"}: the best text, the beam's best
         hypotheses with their acoustic, language-model and total scores, and notes (e.g. words the LM does not know).
     """
-    recognition = _recognition(run_id, _path(audio), decoder, alpha, beta)
+    recognition = _recognition(run_id, file_path(audio), decoder, alpha, beta)
     return {"text": recognition.text,
             "nbest": [{"text": h.text, "acoustic": h.acoustic, "lm": h.lm, "total": h.total} for h in recognition.nbest],
             "notes": [in_user_language(note) for note in recognition.notes]}

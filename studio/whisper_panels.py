@@ -16,7 +16,8 @@ from models.training import saved
 from models.training.clip_sets import save_clips
 from models.training.tasks.whisper_finetune import prepare
 from models.training.whisper_compare import Comparison, compare
-from studio.common import MODEL_QUEUES, in_user_language, load_model, model_choices, refreshed_choice, user_errors
+from studio.common import (MODEL_QUEUES, file_path, in_user_language, load_model, model_choices, refreshed_choice,
+                           user_errors)
 from studio.handlers import bind
 from studio.i18n import say, t
 
@@ -41,16 +42,12 @@ class ClipPanel:
         return [self.source, self.uploads, self.texts, self.recorded]
 
 
-def _file_path(item) -> str:
-    return item.path if isinstance(item, FileData) else item.get("path") if isinstance(item, dict) else str(item)
-
-
 def clip_dataset(source: str, uploads: list | None, texts: str, recorded: list | None) -> str:
     """The whisper-finetune run's dataset: "" for the default phrases, or the id of the user's clips (the uploaded
     files with the text's lines in order, then the recordings added with their text)."""
     if source != MINE:
         return ""
-    files = [_file_path(item) for item in uploads or []]
+    files = [file_path(item) for item in uploads or []]
     lines = [line for line in (texts or "").splitlines() if line.strip()]
     if len(files) != len(lines):
         raise InputError.of("whisper.count_mismatch", clips=len(files), texts=len(lines))
@@ -90,7 +87,7 @@ def save_finetune_clips(clips: list[FileData], texts: list[str]) -> str:
         The clips' dataset id. (train's dataset "" is the default set: phrases with names and jargon Whisper tiny.en
         gets wrong, spoken by a natural voice and by espeak-ng voices.)
     """
-    return save_clips([load_audio(_file_path(clip)) for clip in clips or []], list(texts or []))
+    return save_clips([load_audio(file_path(clip)) for clip in clips or []], list(texts or []))
 
 
 def speech_model_title(model: saved.SavedModel) -> str:
