@@ -7,13 +7,13 @@ waiting for another decode to agree; the buffer is then cut at the previous paus
 phrase being spoken plus the one before it as context. A decode still running from before the pause is abandoned then: the next one hears
 the whole phrase, and the final words need not wait for both.
 """
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from models.speech.stream_buffer import Cut, whole_windows
-from models.speech.stream_policy import AgreementWhy, BufferHypothesis, CommitPolicy, PauseCommit, StreamText
+from models.speech.stream_policy import (AgreementWhy, BufferHypothesis, CommitPolicy, PauseCommit, StreamText,
+                                         normalise)
 from models.speech.vad import WINDOW_SECONDS
 
 MIN_PHRASE_SECONDS = 0.5  # a later pause ends a new phrase only this far after the last one
@@ -24,10 +24,6 @@ HEARD_AFTER_SPEECH_SECONDS = 0.1  # a decode heard a phrase in full if its audio
 class AgreementOptions:
     agreement: int = 2  # consecutive hypotheses that must agree before a word is committed
     pause_seconds: float = 0.2  # this long without speech ends a phrase
-
-
-def normalise(word: str) -> str:
-    return re.sub(r"[^\w']", "", word.lower())
 
 
 def agreed_prefix_length(hypotheses: list[list[str]]) -> int:

@@ -47,12 +47,13 @@ CUT_FRAME_SECONDS = 0.1  # the loudness of 100 ms frames is compared to find the
 # (39 decodes, tiny.en) looped 5 times with 2 s, never with 5 s or 10 s, nor with the full 30 s window.
 FITTED_WINDOW_MARGIN_SECONDS = 5.0
 ENCODER_FRAMES_PER_SECOND = 50  # after the encoder's stride-2 convolution
-# How the linear layers run on CPU when whole windows of files are transcribed. "int8": a copy of the model with
-# them quantised once at load (int8 weights, each call's activations quantised on the fly: torch's dynamic
-# quantisation, as CTranslate2's int8), the output projection included; "float": the loaded dtype. On the bench
-# clips int8 was 1.4x faster than float32, at a lower word error rate (bench/RESULTS.md). Live transcription and
-# the attention views keep the float model: in int8 the alignment heads' peaks moved, and AlignAtt put words out
-# of order (a clip's last word at 0.42 s of 3.6 s). Multilingual models keep the float model for files too: in
+# How the linear layers run on CPU where only the text is read: whole windows of files, and LocalAgreement's live
+# decodes. "int8": a copy of the model with them quantised once at load (int8 weights, each call's activations
+# quantised on the fly: torch's dynamic quantisation, as CTranslate2's int8), the output projection included;
+# "float": the loaded dtype. On the bench clips int8 was 1.4x faster than float32 on files, at a lower word error
+# rate, and halved LocalAgreement's decodes (bench/RESULTS.md). AlignAtt and the attention views read the
+# attention itself and keep the float model: in int8 the alignment heads' peaks moved, and AlignAtt put words out
+# of order (a clip's last word at 0.42 s of 3.6 s). Multilingual models keep the float model for text too: in
 # int8, base's Chinese CER on the bench clips doubled (22.7 % -> 47.7 %). CUDA keeps the loaded dtype (fp16/fp32).
 PRECISIONS = ("float", "int8")
 CPU_PRECISION = "int8"
@@ -254,21 +255,35 @@ def int8_linear_layers(model: torch.nn.Module) -> torch.nn.Module:
         return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
+def keep_encoder_attention(model: WhisperForConditionalGeneration) -> None:
+    """Give the encoder's attention layers a config of their own, so that they keep the attention they were loaded
+    with. transformers' generate switches the model's config to eager attention for good when word timestamps are
+    asked for (the decoder's cross-attention weights must come back); the encoder returns none, and eager made it
+    1.75x slower on the bench clips. The text model is shared by the window batcher and every live stream, so
+    switching it back after each call, as before, raced with the other threads' decodes."""
+    config = copy.copy(model.config)
+    for layer in model.get_encoder().layers:
+        layer.self_attn.config = config
+
+
 def is_multilingual(generation: GenerationConfig) -> bool:
     """Whether a Whisper model's generation config has languages to choose from (else it is English-only)."""
     return bool(getattr(generation, "is_multilingual", False) and getattr(generation, "lang_to_id", None))
 
 
 class SpeechRecognizer:
-    """A Whisper model with its processor; `transcribe` takes float32 mono 16 kHz samples. `file_model`: the model
-    whole windows of files are decoded with (the int8 copy `load_speech_model` makes on CPU); `model` otherwise."""
+    """A Whisper model with its processor; `transcribe` takes float32 mono 16 kHz samples. `text_model`: the model
+    `transcribe` decodes with, files and live buffers (the int8 copy `load_speech_model` makes on CPU); `model`, the
+    float one, where attention is read (AlignAtt, the attention views) and where no copy is given."""
 
     def __init__(self, model: WhisperForConditionalGeneration, processor: WhisperProcessor,
-                 file_model: WhisperForConditionalGeneration | None = None):
+                 text_model: WhisperForConditionalGeneration | None = None):
         if model.device.type == "cpu" and isinstance(model.proj_out, torch.nn.Linear):
             model.proj_out = TransposedProjection(model.proj_out.weight)
         self.model = model
-        self.file_model = file_model or model
+        self.text_model = text_model or model
+        if text_model is not None:
+            keep_encoder_attention(text_model)
         self.processor = processor
         self.tokenizer = processor.tokenizer
         generation = model.generation_config
@@ -288,8 +303,8 @@ class SpeechRecognizer:
 
     @property
     def precision(self) -> str:
-        """How the file model's linear layers run, one of PRECISIONS."""
-        return "float" if self.file_model is self.model else "int8"
+        """How the text model's linear layers run, one of PRECISIONS."""
+        return "float" if self.text_model is self.model else "int8"
 
     @property
     def device(self) -> torch.device:
@@ -333,8 +348,8 @@ class SpeechRecognizer:
             window = Window(features, seconds, language, task, word_timestamps)
             if prompt_ids is None and encoder_seconds is None and stop is None:  # a whole window of a file
                 decoded = self.window_batcher(window)
-            else:  # live transcription's: prompted, fitted or stoppable, decoded alone
-                decoded = self._generate([window], prompt_ids, encoder_seconds, stop)[0]
+            else:  # live transcription's (LocalAgreement): prompted, fitted or stoppable, decoded alone
+                decoded = self._generate([window], prompt_ids, encoder_seconds, stop, self.text_model)[0]
             generated, scores, times = decoded.generated, decoded.scores, decoded.times
             segments += self._segments(generated, start / SAMPLE_RATE, seconds)
             probabilities = scores.softmax(dim=-1)
@@ -359,8 +374,8 @@ class SpeechRecognizer:
     @property
     def window_batcher(self) -> Batcher:
         """Whole windows of files, decoded with the same options, that arrive together run as one `_generate` of the
-        file model."""
-        return batcher_of(self, "windows", lambda windows: self._generate(windows, model=self.file_model),
+        text model."""
+        return batcher_of(self, "windows", lambda windows: self._generate(windows, model=self.text_model),
                           key=lambda window: window.options)
 
     def check_options(self, language: str | None, task: str) -> str | None:
@@ -400,12 +415,13 @@ class SpeechRecognizer:
         start_of_previous = self.tokenizer.convert_tokens_to_ids("<|startofprev|>")
         return torch.tensor([start_of_previous, *text_ids], device=self.device)
 
-    def encode(self, features: torch.Tensor, seconds: float) -> BaseModelOutput:
+    def encode(self, features: torch.Tensor, seconds: float, model: WhisperForConditionalGeneration | None = None
+               ) -> BaseModelOutput:
         """WhisperEncoder.forward on the first `seconds` of the window only (it insists on all 30 s)."""
         with IMPORT_LOCK:
             from transformers.modeling_outputs import BaseModelOutput
 
-        encoder = self.model.get_encoder()
+        encoder = (model or self.model).get_encoder()
         frames = 2 * int(np.ceil(seconds * ENCODER_FRAMES_PER_SECOND))
         with torch.no_grad():
             hidden = torch.nn.functional.gelu(encoder.conv1(features[..., :frames]))
@@ -434,7 +450,7 @@ class SpeechRecognizer:
         row at a time. Each row stops on its own (</s>, a loop, its own token cap) and is cut there, so each window
         gets what it would have got alone. Each window is encoded alone: the encoder is compute-bound, so a batch
         gains nothing there, and its eager attention, which word timestamps need, holds [windows, heads, 1500,
-        1500] per layer (1.7 GB for 8 windows of tiny.en). `model`: the float one unless given (the file model)."""
+        1500] per layer (1.7 GB for 8 windows of tiny.en). `model`: the float one unless given (the text model)."""
         model = model or self.model
         if model is not self.model and len(windows) > 1:
             # int8 scales each call's activations by their largest value, and rounds a batch's tiny float differences
@@ -454,30 +470,22 @@ class SpeechRecognizer:
         if encoder_seconds is None:
             options["encoder_outputs"] = self.encode_windows(features, model)
         else:
-            options["encoder_outputs"] = self.encode(features, encoder_seconds)
+            options["encoder_outputs"] = self.encode(features, encoder_seconds, model)
         loops = StopOnLoop(self._is_text)
-        attention = model.model.config._attn_implementation
-        try:
-            output = model.generate(
-                **options,
-                return_timestamps=self.timestamp_begin is not None,
-                return_token_timestamps=word_timestamps,
-                force_unique_generate_call=True,
-                return_dict_in_generate=True,
-                output_scores=True,
-                max_length=max(max_lengths),
-                stopping_criteria=StoppingCriteriaList([loops] + ([StopWhen(stop)] if stop else [])),
-                suppress_tokens=None,
-                begin_suppress_tokens=None,
-                sequence_bias=self.suppressed_bias or None,
-                logits_processor=LogitsProcessorList([SuppressAtFirstStep(self.suppressed_at_first_step)]),
-            )
-        finally:
-            if model is not self.model:
-                # generate switches the model to eager attention for good when word timestamps are asked for; the
-                # file model is the window batcher's alone (one worker), so it goes back: its encoder keeps SDPA
-                # (eager: 1.75x slower on the bench clips) and the first call computes as every later one
-                model.model.config._attn_implementation = attention
+        output = model.generate(
+            **options,
+            return_timestamps=self.timestamp_begin is not None,
+            return_token_timestamps=word_timestamps,
+            force_unique_generate_call=True,
+            return_dict_in_generate=True,
+            output_scores=True,
+            max_length=max(max_lengths),
+            stopping_criteria=StoppingCriteriaList([loops] + ([StopWhen(stop)] if stop else [])),
+            suppress_tokens=None,
+            begin_suppress_tokens=None,
+            sequence_bias=self.suppressed_bias or None,
+            logits_processor=LogitsProcessorList([SuppressAtFirstStep(self.suppressed_at_first_step)]),
+        )
         steps = len(output["scores"])  # a dict, not a ModelOutput, when token timestamps are asked for
         start = output["sequences"].shape[1] - steps  # the prompt's length
         decoded = []
@@ -614,5 +622,5 @@ def load_speech_model(source: str, device: torch.device, dtype: torch.dtype = to
         except OSError as error:
             raise ModelUnavailable.of("model.whisper_load_failed", source=source, error=error) from error
     if precision == "int8" and device.type == "cpu" and not is_multilingual(model.generation_config):
-        return SpeechRecognizer(model, processor, file_model=int8_linear_layers(copy.deepcopy(model)))
+        return SpeechRecognizer(model, processor, text_model=int8_linear_layers(copy.deepcopy(model)))
     return SpeechRecognizer(model, processor)

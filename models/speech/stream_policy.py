@@ -4,12 +4,18 @@ StreamingTranscriber decodes its audio buffer again and again; after each decode
 hypothesis to its policy, which moves words from the tentative tail into the committed text (committed
 words never change). Policies: models/speech/agreement.py (LocalAgreement-n with pause-ended phrases).
 """
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from models.speech.stream_buffer import Cut
+
+
+def normalise(word: str) -> str:
+    """A word as hypotheses are compared: lower case, without punctuation."""
+    return re.sub(r"[^\w']", "", word.lower())
 
 
 @dataclass
@@ -19,6 +25,35 @@ class BufferHypothesis:
     words: list[str]
     segment_ends: list[tuple[int, float]]  # (words in this and earlier segments, segment end in buffer seconds)
     word_ends: list[float] = field(default_factory=list)  # where each word ends, buffer seconds; [] if unknown
+
+    def resynced(self, committed: list[str]) -> "BufferHypothesis":
+        """This hypothesis with the words that re-read the buffer's committed words replaced by them.
+
+        Every decode reads the buffer from its start, so it writes the committed words again, and not always
+        alike: "a cup and coffee" once, "a carbon coffee" the next time. Counted by position, a word fewer there
+        dropped the first new word ("The last train" -> "last train") and a word more committed one twice
+        ("Friday. Friday."). The committed words are matched to the start of the hypothesis that is closest to them
+        in edit distance over normalised words (of equally close starts, one that ends in the last committed word, then
+        the one nearest their own length)."""
+        words, count = [normalise(word) for word in self.words], len(committed)
+        if not count:
+            return self
+        previous = list(range(len(words) + 1))  # distance between committed[:0] and words[:j]
+        for row, word in enumerate((normalise(word) for word in committed), start=1):
+            current = [row]
+            for column, heard in enumerate(words, start=1):
+                current.append(min(previous[column] + 1, current[-1] + 1, previous[column - 1] + (word != heard)))
+            previous = current
+        last = normalise(committed[-1])
+        start = min(range(len(words) + 1),
+                    key=lambda end: (previous[end], not end or words[end - 1] != last, abs(end - count)))
+        shift = count - start
+        word_ends = self.word_ends
+        if len(word_ends) == len(self.words):  # the committed words' ends are stamped already: any value holds
+            word_ends = [word_ends[min(index, start - 1)] if start else 0.0 for index in range(count)] + word_ends[start:]
+        segment_ends = [(words_before + shift if words_before >= start else min(words_before, count), end)
+                        for words_before, end in self.segment_ends]
+        return BufferHypothesis(list(committed) + self.words[start:], segment_ends, word_ends)
 
 
 @dataclass(frozen=True)

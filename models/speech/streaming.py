@@ -178,8 +178,7 @@ class StreamingTranscriber:
             if final is not None:
                 self.text.commit(final)
             elif self._decode is not None and heard_speech and audio.size:
-                hypothesis = self._decode(audio, self._prompt(), lambda: False)
-                self._hear(hypothesis)  # for `why`: the final decode is the last hypothesis
+                hypothesis = self._hear(self._decode(audio, self._prompt(), lambda: False))  # for `why` too
                 self.text.commit(hypothesis.words)
             self._stamp()
             why = self.policy.why(self.text)
@@ -234,16 +233,18 @@ class StreamingTranscriber:
         if hypothesis is None:
             self.last_decode.settled = False
             return
+        hypothesis = self._hear(hypothesis)
         self.last_decode.seconds, self.last_decode.segment_ends = running.seconds, hypothesis.segment_ends
-        self._hear(hypothesis)
 
-    def _hear(self, hypothesis: BufferHypothesis) -> None:
-        """Hand a decode's words to the policy, keeping where each was spoken."""
+    def _hear(self, hypothesis: BufferHypothesis) -> BufferHypothesis:
+        """Hand a decode's words, resynced to the committed ones, to the policy, keeping where each was spoken."""
         with self._audio_lock:
             start = self.buffer.start_seconds
+        hypothesis = hypothesis.resynced(self.text.committed)
         timed = len(hypothesis.word_ends) == len(hypothesis.words)
         self._spoken_at = [start + end for end in hypothesis.word_ends] if timed else []
         self.policy.hear(hypothesis, self.text)
+        return hypothesis
 
     def _stamp(self) -> None:
         """Stamp the words committed since the last call with when they were spoken and now. Words leave the

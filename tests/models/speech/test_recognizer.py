@@ -158,10 +158,10 @@ def test_output_projection_gives_the_tied_embedding_logits(tiny_en):
         assert torch.allclose(tiny_en.model.proj_out(hidden), torch.nn.functional.linear(hidden, embedding), atol=1e-4)
 
 
-def test_on_cpu_files_are_decoded_by_an_int8_copy_and_live_decoding_keeps_the_float_model(tiny_en, tiny_en_float):
+def test_on_cpu_text_is_decoded_by_an_int8_copy_and_attention_is_read_from_the_float_model(tiny_en, tiny_en_float):
     assert tiny_en.precision == "int8" and tiny_en_float.precision == "float"
-    assert tiny_en.file_model is not tiny_en.model and tiny_en_float.file_model is tiny_en_float.model
-    assert not [name for name, module in tiny_en.file_model.named_modules() if isinstance(module, torch.nn.Linear)]
+    assert tiny_en.text_model is not tiny_en.model and tiny_en_float.text_model is tiny_en_float.model
+    assert not [name for name, module in tiny_en.text_model.named_modules() if isinstance(module, torch.nn.Linear)]
     assert isinstance(tiny_en.model.proj_out, TransposedProjection)
     assert isinstance(tiny_en.model.model.decoder.layers[0].fc1, torch.nn.Linear)
     with pytest.raises(ValueError, match="precision"):
@@ -172,14 +172,20 @@ def test_on_cpu_files_are_decoded_by_an_int8_copy_and_live_decoding_keeps_the_fl
 def test_a_multilingual_model_keeps_the_float_model_for_files():
     """int8 doubled base's Chinese CER on the bench clips (bench/RESULTS.md): multilingual models stay float."""
     base = load_speech_model("package:base", CPU)
-    assert base.multilingual and base.precision == "float" and base.file_model is base.model
+    assert base.multilingual and base.precision == "float" and base.text_model is base.model
 
 
-def test_word_timestamps_leave_the_file_model_on_sdpa_attention(tiny_en):
-    """transformers' generate switches to eager attention for word timestamps and stays there; the file model goes
-    back, so its encoder stays fast and a first transcription computes as the later ones."""
-    tiny_en.transcribe(load_audio(speech_clips("en")[0][0]), word_timestamps=True)
-    assert tiny_en.file_model.config._attn_implementation == "sdpa"
+def test_word_timestamps_leave_the_text_models_encoder_on_sdpa_attention(tiny_en):
+    """transformers' generate switches to eager attention for word timestamps and stays there; the text model's
+    encoder keeps SDPA, so it stays fast and a first transcription computes as the later ones, files and live."""
+    samples = load_audio(speech_clips("en")[0][0])
+    before = tiny_en.transcribe(samples)
+    tiny_en.transcribe(samples, word_timestamps=True)
+    tiny_en.transcribe(samples, word_timestamps=True, fit_window_to_audio=True, prompt="Hello.")
+    assert {layer.self_attn.config._attn_implementation for layer in tiny_en.text_model.get_encoder().layers} == {"sdpa"}
+    after = tiny_en.transcribe(samples)
+    assert after.text == before.text and [token.probability for token in after.tokens] == pytest.approx(
+        [token.probability for token in before.tokens], abs=1e-4)
 
 
 @pytest.mark.slow

@@ -49,6 +49,25 @@ def test_words_commit_only_when_two_hypotheses_agree():
     assert (fourth.committed, fourth.tentative) == ("the cat was", "here")
 
 
+def test_a_decode_that_rewrites_committed_words_with_a_word_fewer_loses_no_new_word():
+    decoder = ScriptedDecoder([words("a cup and coffee"), words("a cup and coffee please"),
+                               words("a carbon coffee please pass the"), words("a carbon coffee please pass the salt")])
+    stream = transcriber(decoder)
+    for _ in range(3):
+        stream.feed(SPEECH)
+    assert stream.feed(SPEECH).committed == "a cup and coffee please pass the"  # "please" is kept
+
+
+def test_a_decode_that_rewrites_committed_words_with_a_word_more_commits_no_word_twice():
+    decoder = ScriptedDecoder([words("return the books"), words("return the books by"),
+                               words("return the the books by Friday"), words("return the the books by Friday please")])
+    stream = transcriber(decoder)
+    for _ in range(3):
+        stream.feed(SPEECH)
+    update = stream.feed(SPEECH)
+    assert (update.committed, update.tentative) == ("return the books by Friday", "please")
+
+
 def test_each_update_says_why_from_the_last_two_hypotheses():
     decoder = ScriptedDecoder([words("the"), words("the cat is"), words("the cat was here"), words("the cat was here")])
     stream = transcriber(decoder)
@@ -67,7 +86,8 @@ def test_committed_words_never_change_even_if_a_later_hypothesis_rewrites_them()
     stream.feed(SPEECH)
     stream.feed(SPEECH)
     update = stream.feed(SPEECH)
-    assert update.committed == "I scream" and update.tentative == "for you"
+    # the rewrite is read as the committed words again, so the hypotheses agree on what follows them
+    assert update.committed == "I scream for" and update.tentative == "you"
 
 
 def test_silence_is_not_decoded():
