@@ -7,12 +7,17 @@ arrive while a batch runs wait for it and form the next batch; a request that fi
 once (a batcher made with `wait_seconds` gives others that long from its arrival to join it). One worker per
 batcher by default, so one batch of a model runs at a time (`workers` more where a call leaves a core idle: the
 live decoder's); a worker ends after IDLE_SECONDS without work and starts again with the next request (a model
-that is let go takes no thread with it).
+that is let go takes no thread with it). A slow model's batcher runs its workers at a lower OS priority (`niceness`,
+Linux): on a small CPU a fast model's batch then gets a core as soon as it has work, instead of an equal share beside
+the slow model's (a transcription's seconds of CPU), and the slow model still has every core the others leave idle.
 
 Faults stay with their request: a request whose caller gave up (its future cancelled) before its batch started
 is left out, and a batch whose call fails is run again one request at a time, so only the request that fails
 hears of it.
 """
+import contextlib
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -26,6 +31,9 @@ from typing import Any
 WAIT_SECONDS = 0.0
 MOST_PER_BATCH = 8  # more rows than this gain little on a CPU and hold every caller for longer
 IDLE_SECONDS = 5.0  # the worker thread ends after this long without a request
+# Added to the nice value of a slow model's workers: Linux then gives a fast model's thread about nine times their
+# CPU share while both want it.
+SLOW_MODEL_NICENESS = 10
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: a request may hold tensors
@@ -42,9 +50,10 @@ class Batcher:
 
     def __init__(self, run: Callable[[list], list], key: Callable[[Any], Hashable] = lambda request: None,
                  most: int = MOST_PER_BATCH, wait_seconds: float = WAIT_SECONDS, name: str = "batcher",
-                 workers: int = 1):
+                 workers: int = 1, niceness: int = 0):
+        """`niceness`: added to each worker thread's nice value (Linux; 0 leaves it as it is)."""
         self.run, self.key, self.most, self.wait_seconds, self.name = run, key, most, wait_seconds, name
-        self.workers = workers
+        self.workers, self.niceness = workers, niceness
         self._waiting: list[Waiting] = []
         self._changed = threading.Condition()  # guards _waiting and _running
         self._running = 0  # worker threads alive
@@ -66,6 +75,8 @@ class Batcher:
         return waiting.future
 
     def _work(self) -> None:
+        if self.niceness:
+            lower_this_threads_priority(self.niceness)
         while batch := self._next_batch():
             started = [waiting for waiting in batch if waiting.future.set_running_or_notify_cancel()]
             if started:
@@ -105,13 +116,25 @@ class Batcher:
 
 
 def batcher_of(owner: object, name: str, run: Callable[[list], list],
-               key: Callable[[Any], Hashable] = lambda request: None) -> Batcher:
-    """`owner`'s batcher named `name` (made on first use and kept on the owner, so it goes with the model)."""
+               key: Callable[[Any], Hashable] = lambda request: None, **options) -> Batcher:
+    """`owner`'s batcher named `name` (made on first use and kept on the owner, so it goes with the model); `options`
+    are Batcher's (`niceness`, ...)."""
     with _OWNERS_LOCK:
         batchers = owner.__dict__.setdefault("_batchers", {})
         if name not in batchers:
-            batchers[name] = Batcher(run, key, name=f"{type(owner).__name__}-{name}")
+            batchers[name] = Batcher(run, key, name=f"{type(owner).__name__}-{name}", **options)
         return batchers[name]
+
+
+def lower_this_threads_priority(niceness: int) -> None:
+    """Add `niceness` to the calling thread's nice value, on Linux (where it is per thread; elsewhere setpriority would
+    take the thread id for a process id). Threads it starts later, such as torch's OpenMP team, inherit it."""
+    if sys.platform != "linux":
+        return
+    thread = threading.get_native_id()
+    # a refusal (a sandbox's seccomp) leaves the priority as it was rather than the worker dead and its callers waiting
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + niceness)
 
 
 _OWNERS_LOCK = threading.Lock()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from models.batching import Batcher, batcher_of
+from models.batching import SLOW_MODEL_NICENESS, Batcher, batcher_of
 from models.errors import InputError, ModelUnavailable, Phrase
 from models.libraries import IMPORT_LOCK
 from models.progress import Progress
@@ -374,9 +374,10 @@ class SpeechRecognizer:
     @property
     def window_batcher(self) -> Batcher:
         """Whole windows of files, decoded with the same options, that arrive together run as one `_generate` of the
-        text model."""
+        text model, at a slow model's priority (a window is seconds of CPU: classifications and translations go
+        first)."""
         return batcher_of(self, "windows", lambda windows: self._generate(windows, model=self.text_model),
-                          key=lambda window: window.options)
+                          key=lambda window: window.options, niceness=SLOW_MODEL_NICENESS)
 
     def check_options(self, language: str | None, task: str) -> str | None:
         """InputError for a language or task this model lacks; else the language code, None to detect it."""

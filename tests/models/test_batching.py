@@ -1,5 +1,7 @@
 """The micro-batcher (models/batching.py): calls that arrive together run as one batch, each caller gets its own
 result, and a failing or cancelled request leaves the others' results intact."""
+import os
+import sys
 import threading
 import time
 from concurrent.futures import CancelledError
@@ -128,3 +130,18 @@ def test_batcher_of_keeps_one_batcher_per_owner_and_name():
     assert batching.batcher_of(first, "run", doubled) is made
     assert batching.batcher_of(second, "run", doubled) is not made
     assert batching.batcher_of(first, "other", doubled) is not made
+
+
+def own_priority(requests: list) -> list[int]:
+    """The nice value of the thread running the batch, once per request."""
+    return [os.getpriority(os.PRIO_PROCESS, threading.get_native_id())] * len(requests)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="nice values are per thread on Linux only")
+def test_a_slow_models_batcher_runs_its_batches_at_a_lower_priority_and_leaves_the_callers_alone():
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    plain, slow = Batcher(own_priority), Batcher(own_priority, niceness=batching.SLOW_MODEL_NICENESS)
+
+    assert plain(None) == caller
+    assert slow(None) == min(caller + batching.SLOW_MODEL_NICENESS, 19)  # 19: the lowest priority there is
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller

@@ -9,6 +9,7 @@ import soundfile
 import torch
 
 from models.speech.audio import MAX_AUDIO_SECONDS, SAMPLE_RATE, check_speech, load_audio, to_16k_mono
+from models.batching import SLOW_MODEL_NICENESS
 from models.errors import InputError
 from models.speech.recognizer import TransposedProjection, Window, load_speech_model, loop_start
 from models.metrics import word_error_rate
@@ -186,6 +187,11 @@ def test_word_timestamps_leave_the_text_models_encoder_on_sdpa_attention(tiny_en
     after = tiny_en.transcribe(samples)
     assert after.text == before.text and [token.probability for token in after.tokens] == pytest.approx(
         [token.probability for token in before.tokens], abs=1e-4)
+
+
+def test_file_windows_are_decoded_at_a_slow_models_priority(tiny_en):
+    """A window is seconds of CPU: under load the fast models (classify, translate) get the cores first."""
+    assert tiny_en.window_batcher.niceness == SLOW_MODEL_NICENESS
 
 
 @pytest.mark.slow
