@@ -100,12 +100,15 @@ class LocalAgreement(CommitPolicy):
             return self.recent[-1]
         return None
 
+    def ends_phrase(self, speech: np.ndarray) -> bool:
+        """The buffer ends in a pause after speech."""
+        spoken = np.flatnonzero(speech)
+        return bool(spoken.size and (speech.size - spoken[-1] - 1) * WINDOW_SECONDS >= self.options.pause_seconds)
+
     def abandons(self, speech: np.ndarray, decoding_seconds: float) -> bool:
         """The buffer ends in a pause, and the speech before it goes on past what the running decode reads:
         waiting for it would delay the final words by a whole decode; the next one hears them."""
-        spoken = np.flatnonzero(speech)
-        if not spoken.size:
+        if not self.ends_phrase(speech):
             return False
-        speech_end = spoken[-1] + 1
-        return ((speech.size - speech_end) * WINDOW_SECONDS >= self.options.pause_seconds
-                and speech_end * WINDOW_SECONDS + HEARD_AFTER_SPEECH_SECONDS > decoding_seconds)
+        speech_end = np.flatnonzero(speech)[-1] + 1
+        return speech_end * WINDOW_SECONDS + HEARD_AFTER_SPEECH_SECONDS > decoding_seconds

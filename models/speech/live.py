@@ -16,7 +16,7 @@ from models.speech.audio import check_speech
 from models.speech.chinese import DEFAULT_SCRIPT, check_script
 from models.speech.recognizer import SpeechRecognizer, Transcript
 from models.speech.replay import Replay, replay
-from models.speech.shared_decoder import shared_decoder
+from models.speech.shared_decoder import decode_turns, shared_decoder
 from models.speech.simultaneous import SimultaneousTranscriber
 from models.speech.streaming import LIVE_CHUNK_SECONDS, StreamingTranscriber, whisper_decoder
 
@@ -46,6 +46,7 @@ def attach(stream: LiveStream, recognizer: SpeechRecognizer, language: str | Non
     if isinstance(stream, SimultaneousTranscriber):
         stream.attach(shared_decoder(recognizer), language, task, script)
         return
+    stream.turns = decode_turns(recognizer)
     decode = whisper_decoder(recognizer, language, task, script=check_script(script))
     if chunks_due is not None:
         plain = decode

@@ -139,6 +139,11 @@ class CommitPolicy(ABC):
         """What the policy last decided from, for the tab's view; None if it shows nothing."""
         return None
 
+    def ends_phrase(self, loud: np.ndarray) -> bool:
+        """Whether the buffer ends in a pause after speech, so that the next decode's words are likely final
+        (it goes before other streams' decodes); False if the policy has no pauses."""
+        return False
+
     def abandons(self, loud: np.ndarray, decoding_seconds: float) -> bool:
         """Whether the decode running on the first `decoding_seconds` of the buffer is stale now (the next one
         will do better sooner). Called from the thread that adds audio, without the decode lock: it may

@@ -9,8 +9,9 @@ for a decode.
 """
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from models.speech.stream_buffer import Cut, StreamBuffer, trim_cut
 from models.speech.stream_policy import (AgreementWhy, AlignAttWhy, BufferHypothesis, CommitPolicy, CommittedWord,
                                          StreamText)
 from models.speech.vad import VoiceActivity
+
+if TYPE_CHECKING:
+    from models.speech.shared_decoder import DecodeTurns
 
 __all__ = ["LIVE_CHUNK_SECONDS", "AgreementOptions", "BufferHypothesis", "Decoder", "StreamUpdate",
            "StreamingOptions", "StreamingTranscriber", "agreed_prefix_length", "whisper_decoder"]
@@ -108,6 +112,9 @@ class StreamingTranscriber:
         self._spoken_at: list[float] = []  # the last hypothesis' word ends in stream seconds; [] if it had none
         # The time words are stamped with: audio received so far (real time, live), or the replay's virtual clock.
         self.clock = clock if clock is not None else (lambda: self.received_seconds)
+        # The model's DecodeTurns (models/speech/shared_decoder.py) when other streams share it: decodes wait their
+        # turn, one that ends a phrase first; None: decode at once.
+        self.turns: DecodeTurns | None = None
 
     @property
     def decode(self) -> Decoder | None:
@@ -178,7 +185,9 @@ class StreamingTranscriber:
             if final is not None:
                 self.text.commit(final)
             elif self._decode is not None and heard_speech and audio.size:
-                hypothesis = self._hear(self._decode(audio, self._prompt(), lambda: False))  # for `why` too
+                with self._turn(final=True):
+                    hypothesis = self._decode(audio, self._prompt(), lambda: False)
+                hypothesis = self._hear(hypothesis)  # for `why` too
                 self.text.commit(hypothesis.words)
             self._stamp()
             why = self.policy.why(self.text)
@@ -223,8 +232,10 @@ class StreamingTranscriber:
         with self._audio_lock:
             audio, spoke = self.buffer.read()
             self.running = running = RunningDecode(audio.size / SAMPLE_RATE, not self.last_decode.abandoned)
+            ends_phrase = self.policy.ends_phrase(self.buffer.speech)
         self.last_decode.settled = not spoke
-        hypothesis = self._decode(audio, self._prompt(), lambda: running.abandoned)
+        with self._turn(final=ends_phrase):
+            hypothesis = self._decode(audio, self._prompt(), lambda: running.abandoned)
         with self._audio_lock:
             self.running = None
             if hypothesis is None:  # abandoned: its audio is still to be decoded
@@ -235,6 +246,9 @@ class StreamingTranscriber:
             return
         hypothesis = self._hear(hypothesis)
         self.last_decode.seconds, self.last_decode.segment_ends = running.seconds, hypothesis.segment_ends
+
+    def _turn(self, final: bool) -> AbstractContextManager:
+        return self.turns.turn(final) if self.turns is not None else nullcontext()
 
     def _hear(self, hypothesis: BufferHypothesis) -> BufferHypothesis:
         """Hand a decode's words, resynced to the committed ones, to the policy, keeping where each was spoken."""
