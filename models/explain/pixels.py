@@ -19,8 +19,9 @@ from scipy.ndimage import gaussian_filter
 
 from models.errors import InputError
 from models.explain.deletion import Faithfulness, faithfulness
-from models.explain.methods import (INTEGRATED_GRADIENTS, AttributionOptions, attributions, check_method,
-                                    completeness_error)
+from models.explain.methods import (INTEGRATED_GRADIENTS, AttributionOptions, attributions, check_method, chunks,
+                                    completeness_error, precision)
+from models.explain.threads import fit_threads, pass_threads
 from models.vision import cam
 from models.vision.classifier import ImageClassifier, crop_box
 from models.vision.images import open_image
@@ -33,6 +34,10 @@ OCCLUSION_STRIDE = 32  # … this many pixels at a time (7 × 7 positions on 224
 HEAT_PERCENTILE = 99  # the heatmap's top: a few extreme pixels would otherwise leave the rest dark
 BLUR_SIGMA = 16  # the baseline's Gaussian blur, in pixels of the network's input
 GRAD_CAM = "grad-cam"  # the existing explanation, checked by the same deletion curve
+# EfficientNet-Lite0's forward and backward cost 0.05 s per photo in passes of 2–5 and 0.06 s in passes of 8 (its
+# activations outgrow the caches). Float32: under bfloat16 autocast the scores were 5.2 % off at 41 points and their
+# deletion curve fell later (area 0.189 against 0.135 on coffee.jpg).
+OPTIONS = AttributionOptions(internal_batch_size=5)
 
 
 @dataclass(frozen=True)
@@ -85,30 +90,30 @@ def log_probability(classifier: ImageClassifier, class_index: int):
 
 def attribute_pixels(classifier: ImageClassifier, image, label: str | None = None,
                      method: str = "integrated-gradients",
-                     options: AttributionOptions = AttributionOptions()) -> PixelAttribution:
+                     options: AttributionOptions = OPTIONS) -> PixelAttribution:
     """`method`'s (or "grad-cam"'s) scores for the class `label` (default: the top class) of `image`."""
     if method != GRAD_CAM:
         check_method(method)
     started = time.perf_counter()
     picture = open_image(image)
     batch = classifier.to_tensor(picture).to(classifier.device, classifier.dtype)
-    with torch.inference_mode():
-        logits = classifier.network(batch)
-        probabilities = (logits.logits if hasattr(logits, "logits") else logits).float().softmax(-1)[0]
-    class_index = class_index_of(classifier, label, probabilities)
-    forward = log_probability(classifier, class_index)
     baseline = blurred(batch)
-    if method == GRAD_CAM:
-        scores, steps = grad_cam_scores(classifier, picture, class_index, batch.shape[-1]), 0
-    else:
-        found = attributions(method, forward, batch, baseline, options, (3, OCCLUSION_WINDOW, OCCLUSION_WINDOW),
-                             (3, OCCLUSION_STRIDE, OCCLUSION_STRIDE))
-        scores, steps = found.values[0].sum(0).detach().float().cpu().numpy(), found.steps
-    check = pixel_faithfulness(forward, batch, baseline, scores, options)
-    with torch.inference_mode():
-        change = float(forward(batch) - forward(baseline))
-    return PixelAttribution(method, class_index, classifier.labels[class_index], float(probabilities[class_index]),
-                            change, scores, steps, heatmap_over(scores, picture.size), picture.size, check,
+    with pass_threads():
+        with torch.inference_mode():  # the photo and the baseline in one pass: the class, f at both ends
+            output = classifier.network(torch.cat([batch, baseline]))
+            log_probabilities = (output.logits if hasattr(output, "logits") else output).float().log_softmax(-1)
+        class_index = class_index_of(classifier, label, log_probabilities[0])
+        ends = float(log_probabilities[0, class_index]), float(log_probabilities[1, class_index])
+        forward = log_probability(classifier, class_index)
+        if method == GRAD_CAM:
+            scores, steps = grad_cam_scores(classifier, picture, class_index, batch.shape[-1]), 0
+        else:
+            found = attributions(method, forward, batch, baseline, options, (3, OCCLUSION_WINDOW, OCCLUSION_WINDOW),
+                                 (3, OCCLUSION_STRIDE, OCCLUSION_STRIDE), ends[0] - ends[1])
+            scores, steps = found.values[0].sum(0).detach().float().cpu().numpy(), found.steps
+        check = pixel_faithfulness(forward, batch, baseline, scores, options, ends)
+    return PixelAttribution(method, class_index, classifier.labels[class_index], float(np.exp(ends[0])),
+                            ends[0] - ends[1], scores, steps, heatmap_over(scores, picture.size), picture.size, check,
                             time.perf_counter() - started)
 
 
@@ -127,8 +132,9 @@ def blurred(batch: torch.Tensor) -> torch.Tensor:
 
 
 def pixel_faithfulness(forward, batch: torch.Tensor, baseline: torch.Tensor, scores: np.ndarray,
-                       options: AttributionOptions) -> Faithfulness:
-    """Deletion curves over BLOCK × BLOCK squares (their mean score), removed squares replaced by the baseline's."""
+                       options: AttributionOptions, ends: tuple[float, float] | None = None) -> Faithfulness:
+    """Deletion curves over BLOCK × BLOCK squares (their mean score), removed squares replaced by the baseline's.
+    `ends`: (f(photo), f(baseline)) where already known: those two rows are not run again."""
     side = batch.shape[-1]
     cells = side // BLOCK
     block_scores = F.avg_pool2d(torch.from_numpy(scores)[None, None], BLOCK)[0, 0].flatten().numpy()
@@ -137,10 +143,15 @@ def pixel_faithfulness(forward, batch: torch.Tensor, baseline: torch.Tensor, sco
     def probabilities_without(removed: np.ndarray) -> np.ndarray:
         keep = torch.from_numpy(~removed).reshape(-1, 1, cells, cells).to(batch.device, batch.dtype)
         keep = F.interpolate(keep, scale_factor=BLOCK, mode="nearest")
-        return np.concatenate([forward(torch.lerp(baseline, batch, chunk)).exp().cpu().numpy()
-                               for chunk in keep.split(options.internal_batch_size)])
+        found = []
+        for chunk in chunks(keep, options.internal_batch_size):
+            fit_threads()
+            with precision(options, batch.device):
+                found.append(forward(torch.lerp(baseline, batch, chunk)).exp().float().cpu().numpy())
+        return np.concatenate(found)
 
-    return faithfulness(block_scores, options.deletion_points, probabilities_without, options.seed)
+    known = None if ends is None else (float(np.exp(ends[0])), float(np.exp(ends[1])))
+    return faithfulness(block_scores, options.deletion_points, probabilities_without, options.seed, known)
 
 
 def heatmap_over(scores: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -1,7 +1,8 @@
 """What attributing a sequence of tokens shares across models (SmolLM2's next token, the translation model's target
 tokens, the topic classifier's class): the methods run on the input embeddings [1, tokens, hidden] (token ids have
 no gradient), a token's score is its embedding's attributions summed, and the deletion curve replaces the
-most-attributed tokens' embeddings by the baseline's first.
+most-attributed tokens' embeddings by the baseline's first. f(input) and f(baseline) are read in float32 once per
+attribution (`end_values`): they give the change the scores must add up to and both deletion curves' ends.
 """
 from dataclasses import dataclass
 from typing import Callable
@@ -10,7 +11,9 @@ import numpy as np
 import torch
 
 from models.explain.deletion import Faithfulness, faithfulness
-from models.explain.methods import INTEGRATED_GRADIENTS, AttributionOptions, attributions, completeness_error
+from models.explain.methods import (INTEGRATED_GRADIENTS, AttributionOptions, attributions, chunks,
+                                    completeness_error, precision)
+from models.explain.threads import fit_threads
 
 # f: embeddings [batch, tokens, hidden] -> the explained log-probability, [batch]
 Forward = Callable[[torch.Tensor], torch.Tensor]
@@ -23,19 +26,27 @@ class TokenScores:
 
 
 def token_scores(method: str, forward: Forward, embeddings: torch.Tensor, baseline: torch.Tensor,
-                 options: AttributionOptions) -> TokenScores:
-    """`method`'s score of each token of `embeddings` ([1, tokens, hidden]); occlusion hides one token at a time."""
+                 options: AttributionOptions, change: float | None = None) -> TokenScores:
+    """`method`'s score of each token of `embeddings` ([1, tokens, hidden]); occlusion hides one token at a time.
+    `change`: f(embeddings) − f(baseline) in float32, what integrated gradients must add up to."""
     hidden = embeddings.shape[-1]
-    found = attributions(method, forward, embeddings, baseline, options, (1, hidden), (1, hidden))
+    found = attributions(method, forward, embeddings, baseline, options, (1, hidden), (1, hidden), change)
     values = found.values[0].detach().float()
     # occlusion gives every element of a window the window's whole effect; the gradient methods split it
     return TokenScores((values.mean(-1) if method == "occlusion" else values.sum(-1)).cpu().numpy(), found.steps)
 
 
 @torch.inference_mode()
+def end_values(forward: Forward, embeddings: torch.Tensor, baseline: torch.Tensor) -> tuple[float, float]:
+    """(f(embeddings), f(baseline)) in float32, one pass of both."""
+    values = forward(torch.cat([embeddings, baseline]))
+    return float(values[0]), float(values[1])
+
+
 def change_between(forward: Forward, embeddings: torch.Tensor, baseline: torch.Tensor) -> float:
     """f(embeddings) − f(baseline): what integrated gradients' scores add up to."""
-    return float(forward(embeddings) - forward(baseline))
+    start, end = end_values(forward, embeddings, baseline)
+    return start - end
 
 
 def sequence_completeness(method: str, scores: np.ndarray, change: float) -> float | None:
@@ -71,14 +82,20 @@ class SequenceAttribution:
 
 
 def token_faithfulness(forward: Forward, embeddings: torch.Tensor, baseline: torch.Tensor, scores: np.ndarray,
-                       options: AttributionOptions) -> Faithfulness:
-    """Deletion curves over tokens: removed tokens' embeddings replaced by the baseline's, f read as a probability."""
+                       options: AttributionOptions, ends: tuple[float, float] | None = None) -> Faithfulness:
+    """Deletion curves over tokens: removed tokens' embeddings replaced by the baseline's, f read as a probability.
+    `ends`: (f(embeddings), f(baseline)) where already known (`end_values`): those two rows are not run again."""
 
     @torch.inference_mode()
     def probabilities_without(removed: np.ndarray) -> np.ndarray:
         keep = torch.from_numpy(~removed)[..., None].to(embeddings.device)
         edited = torch.where(keep, embeddings, baseline)  # [points, tokens, hidden]
-        return np.concatenate([forward(chunk).exp().float().cpu().numpy()
-                               for chunk in edited.split(options.internal_batch_size)])
+        found = []
+        for chunk in chunks(edited, options.internal_batch_size):
+            fit_threads()
+            with precision(options, embeddings.device):
+                found.append(forward(chunk).exp().float().cpu().numpy())
+        return np.concatenate(found)
 
-    return faithfulness(scores, options.deletion_points, probabilities_without, options.seed)
+    known = None if ends is None else (float(np.exp(ends[0])), float(np.exp(ends[1])))
+    return faithfulness(scores, options.deletion_points, probabilities_without, options.seed, known)

@@ -17,7 +17,8 @@ from torch import nn
 
 from models.errors import InputError
 from models.explain.methods import AttributionOptions, check_method
-from models.explain.sequence import SequenceAttribution, change_between, token_faithfulness, token_scores
+from models.explain.sequence import SequenceAttribution, end_values, token_faithfulness, token_scores
+from models.explain.threads import pass_threads
 from models.language.sentence_encoder import packaged_minilm_folder
 from models.libraries import IMPORT_LOCK
 from models.limits import LIMITS
@@ -106,9 +107,11 @@ def attribute_topic(classifier: TopicClassifier, text: str, target: str | None =
     rows, baseline = rows.clone(), baseline.clone()  # out of inference mode, so autograd can use them
     class_index = classifier.classes.index(target) if target else int(probabilities.argmax())
     forward = classifier.log_probabilities(class_index, mask)
-    found = token_scores(method, forward, rows, baseline, options)
-    check = token_faithfulness(forward, rows, baseline, found.scores, options)
+    with pass_threads():
+        ends = end_values(forward, rows, baseline)
+        found = token_scores(method, forward, rows, baseline, options, ends[0] - ends[1])
+        check = token_faithfulness(forward, rows, baseline, found.scores, options, ends)
     return SequenceAttribution(method, classifier.tokenizer.convert_ids_to_tokens(ids[0].tolist()),
                             classifier.classes[class_index], float(probabilities[class_index]),
-                            change_between(forward, rows, baseline), found.scores, found.steps, check,
+                            ends[0] - ends[1], found.scores, found.steps, check,
                             time.perf_counter() - started)

@@ -20,6 +20,7 @@ from models.errors import InputError
 from models.explain.deletion import Faithfulness
 from models.explain.methods import AttributionOptions, check_method
 from models.explain.sequence import change_between, sequence_completeness, token_faithfulness, token_scores
+from models.explain.threads import pass_threads
 from models.translation.alignment import attention_map
 from models.translation.translators import BergamotTranslator
 
@@ -121,6 +122,13 @@ def attribute_translation(translator: BergamotTranslator, text: str, target: str
     if not text.strip():
         raise InputError.of("explain.empty_input")
     started = time.perf_counter()
+    with pass_threads():
+        return translation_attribution(translator, text, target, method, options, started)
+
+
+def translation_attribution(translator: BergamotTranslator, text: str, target: str, method: str,
+                            options: AttributionOptions, started: float) -> TranslationAttribution:
+    """attribute_translation's work, once the input is checked (its passes inside `pass_threads`)."""
     translation = translator.translate([text], beam_size=1, with_attention=True)[0]
     if translation.unreadable:
         raise InputError.of("translation.unknown_script")

@@ -31,3 +31,20 @@ def test_removing_the_evidence_first_beats_random_order():
 def test_the_random_order_is_seeded():
     first, again = (faithfulness(EVIDENCE, 9, probabilities_without, seed=3).random for _ in range(2))
     assert np.array_equal(first.probabilities, again.probabilities)
+
+
+def test_each_distinct_row_is_computed_once_and_known_ends_not_at_all():
+    asked = []
+
+    def counted(removed: np.ndarray) -> np.ndarray:
+        asked.append(removed)
+        return probabilities_without(removed)
+
+    check = faithfulness(EVIDENCE, 9, counted, seed=0, ends=(1.0, 0.0))
+    rows = np.concatenate(asked)
+    assert len(asked) == 1 and len(np.unique(rows, axis=0)) == len(rows)
+    assert not (rows.sum(1) == 0).any() and not rows.all(1).any()  # nothing removed / everything: known
+    alone = faithfulness(EVIDENCE, 9, probabilities_without, seed=0)
+    for curve, reference in ((check.attributed, alone.attributed), (check.random, alone.random)):
+        np.testing.assert_allclose(curve.probabilities, reference.probabilities)
+        np.testing.assert_allclose(curve.fractions, reference.fractions)

@@ -4,7 +4,8 @@ add up, where as many evenly spaced points do not."""
 import pytest
 import torch
 
-from models.explain.methods import AttributionOptions, completeness_error, integrated_gradients
+from models.explain.methods import (AttributionOptions, bfloat16_native, chunks, completeness_error,
+                                    integrated_gradients, precision)
 
 STEEPNESS = 400.0  # the rise's slope: f goes from 0 to 1 within about 1/100 of the path
 RISE_AT = 0.53  # where along the path it rises: between the first even points
@@ -57,3 +58,27 @@ def test_the_scores_do_not_depend_on_the_inputs_per_pass(batch):
         steps=8, max_steps=32, points_per_round=4, internal_batch_size=32))
     torch.testing.assert_close(integrated_gradients(steep, INPUTS, torch.zeros_like(INPUTS), options).values,
                                reference.values)
+
+
+@pytest.mark.parametrize(("rows", "most", "sizes"), [(9, 8, [5, 4]), (8, 8, [8]), (18, 8, [6, 6, 6]), (3, 1, [1, 1, 1])])
+def test_the_passes_are_as_few_as_possible_and_even(rows, most, sizes):
+    assert [len(chunk) for chunk in chunks(torch.arange(rows), most)] == sizes
+
+
+def test_the_rule_aims_at_the_change_it_is_given():
+    """A path read in low precision ends a little off f's float32 values: the points go on until the scores add
+    up to the float32 change the caller passes, not to the path's own ends."""
+    options = AttributionOptions(steps=8, max_steps=64, points_per_round=4)
+    change = float(steep(INPUTS) - steep(torch.zeros_like(INPUTS)))
+    own = integrated_gradients(steep, INPUTS, torch.zeros_like(INPUTS), options)
+    aimed = integrated_gradients(steep, INPUTS, torch.zeros_like(INPUTS), options, change * 1.1)
+    assert completeness_error(float(aimed.values.sum()), change * 1.1) > options.tolerance  # out of reach …
+    assert aimed.steps == options.max_steps > own.steps  # … so it spends every point trying
+
+
+def test_bfloat16_is_used_only_where_asked_and_native():
+    native = bfloat16_native(torch.device("cpu"))
+    with precision(AttributionOptions(low_precision=True), torch.device("cpu")):
+        assert torch.is_autocast_enabled("cpu") == native
+    with precision(AttributionOptions(), torch.device("cpu")):
+        assert not torch.is_autocast_enabled("cpu")
