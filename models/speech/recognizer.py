@@ -607,7 +607,7 @@ def load_speech_model(source: str, device: torch.device, dtype: torch.dtype = to
     """"package:tiny.en" / "package:base" (offline, from pip packages), or a Hugging Face id / local folder.
     `precision` (one of PRECISIONS): how the linear layers of an English-only model run on CPU; on CUDA, and for a
     multilingual model, they keep `dtype`."""
-    if precision not in PRECISIONS:
+    if precision not in PRECISIONS:  # before the model loads
         raise ValueError(f"precision {precision!r}: one of {PRECISIONS}")
     with IMPORT_LOCK:
         from transformers import WhisperForConditionalGeneration, WhisperProcessor
@@ -622,6 +622,15 @@ def load_speech_model(source: str, device: torch.device, dtype: torch.dtype = to
             processor = WhisperProcessor.from_pretrained(source)
         except OSError as error:
             raise ModelUnavailable.of("model.whisper_load_failed", source=source, error=error) from error
-    if precision == "int8" and device.type == "cpu" and not is_multilingual(model.generation_config):
+    return recognizer_of(model, processor, precision)
+
+
+def recognizer_of(model: WhisperForConditionalGeneration, processor: WhisperProcessor,
+                  precision: str = CPU_PRECISION) -> SpeechRecognizer:
+    """A loaded Whisper as a SpeechRecognizer, with the int8 text model where `precision` and PRECISIONS say so:
+    packaged, hub and fine-tuned models alike."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r}: one of {PRECISIONS}")
+    if precision == "int8" and model.device.type == "cpu" and not is_multilingual(model.generation_config):
         return SpeechRecognizer(model, processor, text_model=int8_linear_layers(copy.deepcopy(model)))
     return SpeechRecognizer(model, processor)

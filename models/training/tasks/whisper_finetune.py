@@ -146,15 +146,15 @@ class FineTunedWhisper(nn.Module):
 def reload_recognizer(description: dict, weights: dict[str, torch.Tensor], device: torch.device,
                       dtype: torch.dtype):
     """tiny.en with a run's saved weights (the adapter merged into the projections it adapts): a SpeechRecognizer
-    like the packaged ones, for the Speech and Attention tabs."""
+    like the packaged ones (its int8 text model on CPU included), for the Speech and Attention tabs."""
     with IMPORT_LOCK:
-        from models.speech.recognizer import SpeechRecognizer
+        from models.speech.recognizer import recognizer_of
         from models.speech.whisper_ct2 import load_packaged_whisper
 
     network, processor = load_packaged_whisper(BASE, torch.device("cpu"), torch.float32)
     network = with_saved_weights(network, weights, VARIANTS[description["variant"]].rank, LORA_TARGETS,
                                  InputError.of("whisper.weights_mismatch", run=description["run_id"]))
-    return SpeechRecognizer(network.to(device, dtype).eval(), processor)
+    return recognizer_of(network.to(device, dtype).eval(), processor)
 
 
 TASK = Task("whisper-finetune", examples, {name: (lambda data, name=name: FineTunedWhisper(name)) for name in VARIANTS},

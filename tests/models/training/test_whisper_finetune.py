@@ -52,6 +52,7 @@ def test_a_short_decoder_run_lowers_held_out_wer_and_reloads_as_a_recognizer(phr
     weights = load_file(kept.folder / saved.WEIGHTS)
     assert weights and all(name.startswith("model.decoder.layer") for name in weights)  # layers and layer_norm
     tuned = saved.load_saved_model(str(kept.folder), torch.device("cpu"))
+    assert tuned.precision == "int8"  # transcribes as the packaged tiny.en it is compared with does
     compared = compare(kept, load_speech_model("package:tiny.en", torch.device("cpu")), tuned)
     print(f"held-out WER {compared.wer_before:.1%} -> {compared.wer_after:.1%}", compared.after)
     assert compared.references == held_out_clips(kept).texts and len(compared.after) == 2
