@@ -24,7 +24,7 @@ from models.speech.audio import SAMPLE_RATE
 from models.speech.chinese import CHINESE, DEFAULT_SCRIPT, check_script, in_script
 from models.speech.recognizer import ENCODER_FRAMES_PER_SECOND
 from models.speech.shared_decoder import SharedDecoder
-from models.speech.stream_buffer import StreamBuffer
+from models.speech.stream_buffer import BufferedStream
 from models.speech.stream_policy import AlignAttWhy, CommittedWord
 from models.speech.streaming import StreamUpdate
 from models.speech.vad import WINDOW_SECONDS, VoiceActivity
@@ -53,7 +53,7 @@ class SimultaneousText:
     stamped: int = 0  # how many of the buffer's words are in `words`
 
 
-class SimultaneousTranscriber:
+class SimultaneousTranscriber(BufferedStream):
     """Feed audio with `add_audio` (any thread), decode with `update` / `update_in_background`, end with `finish`.
 
     The same calls and `StreamUpdate`s as StreamingTranscriber (LocalAgreement), so the tab and the replay
@@ -62,44 +62,21 @@ class SimultaneousTranscriber:
     def __init__(self, decoder: SharedDecoder | None = None, language: str | None = "en", task: str = "transcribe",
                  options: SimultaneousOptions = SimultaneousOptions(), clock: Callable[[], float] | None = None,
                  vad: VoiceActivity | None = None):
+        super().__init__(vad, clock)
         self.options = options
-        # _audio_lock guards what the thread adding audio touches: self.buffer (every field of the StreamBuffer:
-        # audio since the last cut, where it begins, its VAD and speech flags) and self.received_seconds.
-        self._audio_lock = threading.Lock()
-        self.buffer = StreamBuffer(vad if vad is not None else VoiceActivity())
-        self.received_seconds = 0.0
-        # _decode_lock: one update at a time. It guards self.decoder, self.language, self.text, self.phrase_open,
-        # self.last_result and self.latest; `latest` is read without it (any recent update will do).
-        # Taken before _audio_lock when both are held.
-        self._decode_lock = threading.Lock()
+        # Under _decode_lock: self.decoder, self.language, self.text, self.phrase_open, self.last_result and
+        # self.latest; `latest` is read without it (any recent update will do).
         self.decoder, self.language, self.task = decoder, language, task
         self.script = DEFAULT_SCRIPT  # the characters Chinese is shown in
         self.text = SimultaneousText()
         self.phrase_open = False  # speech has been decoded since the last phrase end
         self.last_result: DecodeResult | None = None
         self.latest: StreamUpdate | None = None
-        # The time words are stamped with: audio received so far (real time, live), or the replay's virtual clock.
-        self.clock = clock if clock is not None else (lambda: self.received_seconds)
 
     def attach(self, decoder: SharedDecoder, language: str | None, task: str, script: str = DEFAULT_SCRIPT) -> None:
         """The model is ready: decodes can start (the audio that arrived while it loaded is kept)."""
         with self._decode_lock:
             self.decoder, self.language, self.task, self.script = decoder, language, task, check_script(script)
-
-    @property
-    def busy(self) -> bool:
-        return self._decode_lock.locked()
-
-    def buffered_audio(self) -> np.ndarray:
-        with self._audio_lock:
-            return self.buffer.samples
-
-    def add_audio(self, chunk: np.ndarray) -> None:
-        """Append 16 kHz mono audio; before anyone speaks, keep a short lead-in only."""
-        chunk = np.asarray(chunk, np.float32)
-        with self._audio_lock:
-            self.buffer.append(chunk)
-            self.received_seconds += chunk.size / SAMPLE_RATE
 
     def update(self, wait: bool = True) -> StreamUpdate | None:
         """Decode if speech came in; with wait=False, None at once if a decode is running."""

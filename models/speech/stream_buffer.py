@@ -9,7 +9,9 @@ its samples: flag i is samples [512 i, 512 (i + 1)); the partial window at the e
 cut at a pause (the commit policy says where) or, in speech without pauses, at the end of the last fully
 committed segment once it passes `trim_after_seconds` (`trim_cut`).
 """
+import threading
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -142,3 +144,40 @@ def trim_cut(buffer_seconds: float, committed_words: int, segment_ends: list[tup
     if cut is None and buffer_seconds > max_buffer_seconds:
         cut = Cut(committed_words, buffer_seconds - trim_after_seconds)
     return cut
+
+
+class BufferedStream:
+    """What both live transcribers share: audio appended from any thread to a StreamBuffer, decodes one at a time.
+
+    `_audio_lock` guards what the thread adding audio touches: self.buffer (every field of the StreamBuffer: audio
+    since the last cut, where it begins, its VAD and speech flags) and self.received_seconds; a subclass names what
+    else. `_decode_lock`: one update at a time; taken before `_audio_lock` when both are held. `clock`: the time
+    words are stamped with, audio received so far (real time, live) unless given (the replay's virtual clock)."""
+
+    def __init__(self, vad: VoiceActivity | None = None, clock: Callable[[], float] | None = None):
+        self._audio_lock = threading.Lock()
+        self.buffer = StreamBuffer(vad if vad is not None else VoiceActivity())
+        self.received_seconds = 0.0
+        self._decode_lock = threading.Lock()
+        self.clock = clock if clock is not None else (lambda: self.received_seconds)
+
+    @property
+    def busy(self) -> bool:
+        """Whether an update (a decode) is running."""
+        return self._decode_lock.locked()
+
+    def buffered_audio(self) -> np.ndarray:
+        """The audio the next decode reads (since the last cut)."""
+        with self._audio_lock:
+            return self.buffer.samples
+
+    def add_audio(self, chunk: np.ndarray) -> None:
+        """Append 16 kHz mono audio to the buffer; until someone speaks, only a short lead-in is kept."""
+        chunk = np.asarray(chunk, np.float32)
+        with self._audio_lock:
+            self.buffer.append(chunk)
+            self.received_seconds += chunk.size / SAMPLE_RATE
+            self._audio_added()
+
+    def _audio_added(self) -> None:
+        """Called under `_audio_lock` after each chunk is appended."""

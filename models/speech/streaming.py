@@ -19,7 +19,7 @@ from models.errors import InputError
 from models.speech.agreement import AgreementOptions, LocalAgreement, agreed_prefix_length
 from models.speech.audio import SAMPLE_RATE
 from models.speech.chinese import DEFAULT_SCRIPT
-from models.speech.stream_buffer import Cut, StreamBuffer, trim_cut
+from models.speech.stream_buffer import BufferedStream, Cut, trim_cut
 from models.speech.stream_policy import (AgreementWhy, AlignAttWhy, BufferHypothesis, CommitPolicy, CommittedWord,
                                          StreamText)
 from models.speech.vad import VoiceActivity
@@ -83,25 +83,19 @@ class LastDecode:
     abandoned: bool = False  # the last decode started was abandoned (so the next one is not)
 
 
-class StreamingTranscriber:
+class StreamingTranscriber(BufferedStream):
     """Feed audio with `add_audio` (any thread), decode with `update` / `update_in_background`, end with `finish`."""
 
     def __init__(self, decode: Decoder | None = None, options: StreamingOptions = StreamingOptions(),
                  policy: CommitPolicy | None = None, vad: VoiceActivity | None = None,
                  clock: Callable[[], float] | None = None):
+        super().__init__(vad, clock)
         self.options = options
-        # _audio_lock guards what the thread adding audio touches: self.buffer (every field of the
-        # StreamBuffer, its VAD and speech flags included), self.received_seconds and self.running (which
-        # decode is running, and its `abandoned` flag, which the decode itself polls without the lock).
-        self._audio_lock = threading.Lock()
-        self.buffer = StreamBuffer(vad if vad is not None else VoiceActivity())
-        self.received_seconds = 0.0
+        # Under _audio_lock also: self.running (which decode is running, and its `abandoned` flag, which the decode
+        # itself polls without the lock). Under _decode_lock: self._decode, self.text, self.policy (all of its state;
+        # `abandons`, which reads options only, is called under _audio_lock instead), self.last_decode and
+        # self.latest. `latest` and `decode` are read without it (one reference: any recent value will do).
         self.running: RunningDecode | None = None
-        # _decode_lock: one update at a time. It guards self._decode, self.text, self.policy (all of its
-        # state; `abandons`, which reads options only, is called under _audio_lock instead), self.last_decode
-        # and self.latest. `latest` and `decode` are read without it (one reference: any recent value will do).
-        # Taken before _audio_lock when both are held.
-        self._decode_lock = threading.Lock()
         self._decode = decode  # None until the model is ready; audio is kept meanwhile
         self.text = StreamText()
         self.policy = policy if policy is not None else LocalAgreement()
@@ -110,8 +104,6 @@ class StreamingTranscriber:
         # When each word was spoken and committed, for the lag plot; also guarded by _decode_lock.
         self.words: list[CommittedWord] = []
         self._spoken_at: list[float] = []  # the last hypothesis' word ends in stream seconds; [] if it had none
-        # The time words are stamped with: audio received so far (real time, live), or the replay's virtual clock.
-        self.clock = clock if clock is not None else (lambda: self.received_seconds)
         # The model's DecodeTurns (models/speech/shared_decoder.py) when other streams share it: decodes wait their
         # turn, one that ends a phrase first; None: decode at once.
         self.turns: DecodeTurns | None = None
@@ -125,26 +117,11 @@ class StreamingTranscriber:
         with self._decode_lock:
             self._decode = decoder
 
-    @property
-    def busy(self) -> bool:
-        """Whether an update (a decode) is running."""
-        return self._decode_lock.locked()
-
-    def buffered_audio(self) -> np.ndarray:
-        """The audio the next decode reads (since the last cut)."""
-        with self._audio_lock:
-            return self.buffer.samples
-
-    def add_audio(self, chunk: np.ndarray) -> None:
-        """Append 16 kHz mono audio to the buffer; until someone speaks, only a short lead-in is kept."""
-        chunk = np.asarray(chunk, np.float32)
-        with self._audio_lock:
-            self.buffer.append(chunk)
-            self.received_seconds += chunk.size / SAMPLE_RATE
-            running = self.running
-            if (running is not None and running.abandonable and self.buffer.heard_speech
-                    and self.policy.abandons(self.buffer.speech, running.seconds)):
-                running.abandoned = True
+    def _audio_added(self) -> None:
+        running = self.running
+        if (running is not None and running.abandonable and self.buffer.heard_speech
+                and self.policy.abandons(self.buffer.speech, running.seconds)):
+            running.abandoned = True
 
     def update(self, wait: bool = True) -> StreamUpdate | None:
         """Decode the buffer if enough new speech came in. With wait=False, None at once if a decode is running."""
