@@ -41,8 +41,10 @@ def to_tensor(image: Image.Image, side: int = INPUT_SIZE,
               box: tuple[float, float, float, float] | None = None) -> torch.Tensor:
     """RGB image -> [3, side, side] in [-1, 1], as Lite0 was trained, of `box` (default: the centre crop)."""
     cropped = image.resize((side, side), Image.BICUBIC, box=box or crop_box(image.width, image.height, side))
-    pixels = torch.from_numpy(np.asarray(cropped, dtype=np.float32) / 255.0).permute(2, 0, 1)
-    return (pixels - 0.5) / 0.5
+    # scaled in numpy, on the caller's thread alone: torch would start an OpenMP team in every request thread, whose
+    # spinning threads then take a core from the model's batch
+    pixels = (np.asarray(cropped, dtype=np.float32) / np.float32(255.0) - np.float32(0.5)) / np.float32(0.5)
+    return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
 
 
 def preprocess(image: Image.Image) -> torch.Tensor:

@@ -1,4 +1,7 @@
 import io
+import os
+import sys
+import threading
 
 import numpy as np
 import pytest
@@ -8,7 +11,7 @@ from skimage import data
 
 from models.errors import InputError
 from models.vision.images import MAX_IMAGE_PIXELS, open_image
-from models.vision.classifier import imagenet_labels, load_image_classifier
+from models.vision.classifier import crop_box, imagenet_labels, load_image_classifier, to_tensor
 from tests.at_once import at_once
 
 CAT_CLASSES = {"tabby cat", "a cat having a striped coat", "Egyptian Mau", "Persian cat", "Siamese cat", "lynx"}
@@ -104,3 +107,30 @@ def test_photos_classified_at_once_run_as_one_batch_and_get_what_each_gets_alone
         assert [p.label for p in batched] == [p.label for p in single]
         # a batched GEMM sums in another order: the same probabilities to float32 rounding
         assert [p.probability for p in batched] == pytest.approx([p.probability for p in single], abs=1e-5)
+
+
+def test_to_tensor_scales_the_centre_crop_to_minus_one_to_one_in_channel_first_order():
+    photo = Image.fromarray(data.chelsea())
+    crop = np.asarray(photo.resize((224, 224), Image.BICUBIC, box=crop_box(photo.width, photo.height)), np.float32)
+
+    pixels = to_tensor(photo)
+
+    assert pixels.shape == (3, 224, 224) and pixels.is_contiguous()
+    assert torch.equal(pixels, (torch.from_numpy(crop / 255.0).permute(2, 0, 1) - 0.5) / 0.5)
+
+
+@pytest.mark.skipif(sys.platform != "linux" or torch.get_num_threads() < 2, reason="counts threads in /proc/self/task")
+def test_to_tensor_starts_no_torch_threads_in_the_request_thread():
+    """Every request thread that ran a torch op got an OpenMP team of its own, whose spinning threads took a core from
+    the model's batch (and each op waited for a second core on a busy CPU)."""
+    photo, started = Image.fromarray(data.chelsea()), []
+
+    def request():
+        before = len(os.listdir("/proc/self/task"))
+        to_tensor(photo)
+        started.append(len(os.listdir("/proc/self/task")) - before)
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    thread.join()
+    assert started[0] <= 0
