@@ -110,6 +110,15 @@ def refreshed_choice(choices: list[tuple], current) -> gr.Dropdown:
     return gr.Dropdown(choices=choices, value=current if current in known else (known or [None])[0])
 
 
+def trained_model_picker(choices: list[tuple], prefix: str) -> tuple[gr.Dropdown, gr.Button]:
+    """A dropdown of models trained here, the first chosen, and a button that lists them again (`refreshed_choice`);
+    labels are the locale's `<prefix>.model` and `<prefix>.refresh`, element ids `<prefix>-model`, `<prefix>-refresh`."""
+    model = gr.Dropdown(choices, value=choices[0][1] if choices else None, label=t(f"{prefix}.model"),
+                        elem_id=f"{prefix}-model")
+    refresh = gr.Button(t(f"{prefix}.refresh"), size="sm", elem_id=f"{prefix}-refresh")
+    return model, refresh
+
+
 def model_title(key: str) -> I18nData | str:
     """A model's name for a component (translated by the browser); a hub or trained model is shown by its key."""
     title = MODEL_TITLE.format(key)

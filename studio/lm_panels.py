@@ -14,7 +14,8 @@ from models.registry import ModelRegistry
 from models.training import saved
 from models.training.lm_compare import Comparison, compare
 from models.training.text_sets import DEFAULT_TOPIC, TOPICS, corpus_dataset, save_text
-from studio.common import MODEL_QUEUES, in_user_language, load_model, refreshed_choice, user_errors
+from studio.common import (MODEL_QUEUES, in_user_language, load_model, refreshed_choice, trained_model_picker,
+                           user_errors)
 from studio.handlers import bind
 from studio.i18n import say, t
 
@@ -144,10 +145,7 @@ def build_comparison_panel(registry: ModelRegistry) -> None:
         gr.Markdown(t("lm.intro"))
         with gr.Row():
             with gr.Column(scale=1, min_width=280):
-                choices = language_model_choices()
-                model = gr.Dropdown(choices, value=choices[0][1] if choices else None, label=t("lm.model"),
-                                    elem_id="lm-model")
-                refresh = gr.Button(t("lm.refresh"), size="sm", elem_id="lm-refresh")
+                model, refresh = trained_model_picker(language_model_choices(), "lm")
                 prompts = gr.Textbox(lines=3, label=t("lm.prompts"), placeholder=t("lm.prompts_hint"),
                                      elem_id="lm-prompts")
                 run = gr.Button(t("lm.compare"), variant="primary", elem_id="lm-compare")

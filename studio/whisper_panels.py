@@ -17,7 +17,7 @@ from models.training.clip_sets import save_clips
 from models.training.tasks.whisper_finetune import prepare
 from models.training.whisper_compare import Comparison, compare
 from studio.common import (MODEL_QUEUES, file_path, in_user_language, load_model, model_choices, refreshed_choice,
-                           user_errors)
+                           trained_model_picker, user_errors)
 from studio.handlers import bind
 from studio.i18n import say, t
 
@@ -181,10 +181,7 @@ def build_comparison_panel(registry: ModelRegistry) -> None:
         gr.Markdown(t("whisper.intro"))
         with gr.Row():
             with gr.Column(scale=1, min_width=280):
-                choices = tuned_whisper_choices()
-                model = gr.Dropdown(choices, value=choices[0][1] if choices else None, label=t("whisper.model"),
-                                    elem_id="whisper-model")
-                refresh = gr.Button(t("whisper.refresh"), size="sm", elem_id="whisper-refresh")
+                model, refresh = trained_model_picker(tuned_whisper_choices(), "whisper")
                 run = gr.Button(t("whisper.compare"), variant="primary", elem_id="whisper-compare")
             with gr.Column(scale=2):
                 rates = gr.Markdown(elem_id="whisper-wer")
