@@ -26,6 +26,10 @@ from models.speech.recognizer import SpeechRecognizer
 
 MOST_PER_BATCH = 8  # more rows than this gain little on a CPU and hold every stream for longer
 WORKERS = 2
+# LocalAgreement decodes run one at a time, each with every core: two at once (four OpenMP threads on two cores,
+# stalling at each other's barriers) made the worst of 4 live streams 4.0x its final latency alone, one 1.7x
+# (bench/RESULTS.md, 2026-12-07).
+TURNS_AT_ONCE = 1
 
 
 class SharedDecoder:
@@ -51,7 +55,7 @@ class DecodeTurns:
     """At most `at_once` decodes run; a waiting decode that ends a phrase (`final`) goes before the others, and
     decodes of the same kind go in the order they came."""
 
-    def __init__(self, at_once: int = WORKERS):
+    def __init__(self, at_once: int = TURNS_AT_ONCE):
         self.at_once = at_once
         self._running = 0
         self._waiting: list[tuple[bool, int]] = []  # heap of (not final, arrival): the next turn first

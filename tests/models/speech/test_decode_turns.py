@@ -22,7 +22,7 @@ def wait_until(condition, seconds=5.0):
 
 
 def test_no_more_decodes_run_than_allowed_and_a_final_one_overtakes_those_waiting():
-    turns, order, release = DecodeTurns(at_once=1), [], threading.Event()
+    turns, order, release = DecodeTurns(), [], threading.Event()
 
     def decode(name, final):
         with turns.turn(final):

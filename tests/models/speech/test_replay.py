@@ -1,4 +1,5 @@
 """stream_file: the live path replayed over a clip on a virtual clock, with either policy."""
+import threading
 import time
 from types import SimpleNamespace
 
@@ -63,6 +64,25 @@ def test_a_paced_replay_hands_each_chunk_over_no_sooner_than_a_microphone_would(
         assert time.perf_counter() - started >= 1 + STOP_AFTER_SPEECH_SECONDS - LIVE_CHUNK_SECONDS - 0.01
     else:
         assert stream.times[-1] - started < 1.0, "an unpaced replay waits for nothing"
+
+
+def test_each_update_and_the_finish_run_on_a_new_thread_as_the_tab_runs_its_decodes():
+    class Threads(ArrivalTimes):
+        def __init__(self):
+            super().__init__()
+            self.threads: list[int] = []
+
+        def update(self, wait: bool = True):
+            self.threads.append(threading.get_ident())
+            return super().update(wait)
+
+        def finish(self):
+            self.threads.append(threading.get_ident())
+            return super().finish()
+
+    stream = Threads()
+    replay(lambda clock, chunks_due: stream, np.zeros(SAMPLE_RATE, np.float32), LIVE_CHUNK_SECONDS, [])
+    assert threading.get_ident() not in stream.threads and len(stream.threads) >= 2
 
 
 def test_a_paced_replay_hears_what_a_replay_hears(tiny_en):
