@@ -42,6 +42,7 @@ from models.metrics import word_error_rate, words_of
 from models.registry import ModelRegistry
 from models.speech.audio import SAMPLE_RATE
 from models.speech.live import DEFAULT_POLICY, POLICIES, stream_file
+from models.speech.streaming import LIVE_CHUNK_SECONDS
 from models.speech.recognizer import Transcript
 from models.speech.replay import Replay
 from models.speech.shared_decoder import shared_decoder
@@ -125,8 +126,11 @@ class ConcurrentResult:
 
     @property
     def worst_ratio(self) -> float:
-        return max(together / max(alone, 1e-3) for together, alone in zip(self.final_latency_s,
-                                                                          self.alone_final_latency_s))
+        """The largest final latency together over the same clip's alone. A final latency alone can be 0 or below
+        (the last words were on screen before Silero's end of speech, which trails the voice): the ratio's
+        denominator is at least one microphone chunk, the soonest the tab can show anything."""
+        return max(together / max(alone, LIVE_CHUNK_SECONDS) for together, alone in zip(self.final_latency_s,
+                                                                                       self.alone_final_latency_s))
 
 
 @dataclass
