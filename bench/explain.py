@@ -7,11 +7,13 @@ gradients on a 512-token text, whose integration points run TOKENS_PER_PASS toke
 figure: ru_maxrss only grows, so the 64-token calls before it would hide what 512 tokens add.
 
     python -m bench.explain [--repeats 3] [--photo assets/images/coffee.jpg] [--device cpu] [--long]
+                            [--calls PART ...] [--skip PART ...]
 
 Goals: ≤ 3 s per photo, ≤ 2 s for 64 tokens. Writes bench/out/explain.json.
 """
 import argparse
 import json
+import os
 import platform
 import resource
 from pathlib import Path
@@ -45,6 +47,11 @@ KEYS = {  # results.json key -> the call whose median it is
     "explain_tokens64_gxi_s": f"{TOKENS} tokens gradient-x-input",
     "explain_translation_ig_s": "translation sentence integrated-gradients",
     "explain_topic_ig_s": "topic sentence integrated-gradients",
+    "explain_topic_tokens64_ig_s": f"topic {TOKENS} tokens integrated-gradients",
+    "explain_topic_tokens64_gxi_s": f"topic {TOKENS} tokens gradient-x-input",
+    "explain_translation_tokens64_ig_s": f"translation {TOKENS} tokens integrated-gradients",
+    "explain_translation_tokens64_gxi_s": f"translation {TOKENS} tokens gradient-x-input",
+    "explain_photo_gxi_s": "photo gradient-x-input", "explain_photo_gradcam_s": "photo grad-cam",
     "explain_compare_photo_ig_s": "compare photo integrated-gradients",
     "explain_compare_tokens64_ig_s": f"compare {TOKENS} tokens integrated-gradients",
     "explain_compare_translation_ig_s": "compare translation integrated-gradients"}
@@ -83,12 +90,19 @@ def text_calls(language, text: str) -> dict:
 
 
 def other_calls(registry: ModelRegistry, language, text: str, photo: str) -> dict:
-    """The translation and topic attributions and the three comparisons, integrated gradients each."""
+    """The translation and topic attributions (a sentence and 64 tokens) and the three comparisons, integrated
+    gradients each (and gradient × input at 64 tokens)."""
     translator, classifier = registry.get("bergamot-en-pt"), registry.get("efficientnet-lite0")
     topics = topic_classifier()
     edited = text.replace(" the ", " a ", 1)
+    topic_text = text_of_length(topics.tokenizer, TOKENS)  # [CLS] and [SEP] included
+    source_text = translator.vocabulary.decode(translator.encode(text)[:TOKENS - 1])  # </s> makes it TOKENS
     return {"translation sentence integrated-gradients": lambda: attribute_translation(translator, SENTENCE),
             "topic sentence integrated-gradients": lambda: attribute_topic(topics, TOPIC_SENTENCE),
+            **{f"topic {TOKENS} tokens {method}": (lambda m=method: attribute_topic(topics, topic_text, method=m))
+               for method in METHODS[:2]},
+            **{f"translation {TOKENS} tokens {method}": (
+                lambda m=method: attribute_translation(translator, source_text, method=m)) for method in METHODS[:2]},
             "compare photo integrated-gradients": lambda: compare_photos(classifier, photo, MIDDLE),
             f"compare {TOKENS} tokens integrated-gradients": lambda: compare_texts(language, text, edited),
             "compare translation integrated-gradients": lambda: compare_translations(translator, SENTENCE,
@@ -114,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--long", action="store_true", help=f"also integrated gradients on {LONG_TOKENS} tokens")
     parser.add_argument("--calls", nargs="*", help="only the calls whose name holds one of these (default: all)")
+    parser.add_argument("--skip", nargs="*", default=[], help="leave out the calls whose name holds one of these")
     args = parser.parse_args(argv)
     registry = ModelRegistry(torch.device(args.device))
     language = registry.get("smollm2-135m")
@@ -122,12 +137,14 @@ def main(argv: list[str] | None = None) -> int:
              | other_calls(registry, language, text, args.photo))
     if args.calls:
         calls = {name: call for name, call in calls.items() if any(part in name for part in args.calls)}
+    calls = {name: call for name, call in calls.items() if not any(part in name for part in args.skip)}
     medians, last = interleaved_medians(calls, args.repeats, torch.device(args.device))
     rows = [{"call": name, "s": round(value, 3)} for name, value in medians.items()]
     print("| call | median s |\n|---|---|")
     for row in rows:
         print(f"| {row['call']} | {row['s']:.2f} |")
     results = {"machine": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+               "load_average": [round(value, 2) for value in os.getloadavg()],
                "repeats": args.repeats, "rows": rows}
     results |= {key: medians[call] for key, call in KEYS.items() if call in medians}
     results |= {key: medians[call] / medians[f"{call} bare"] for key, call in RATIOS.items()

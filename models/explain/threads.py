@@ -1,8 +1,8 @@
 """How many threads an attribution's passes run on: every core when the machine is otherwise idle, one when other
 processes are busy.
 
-A pass is a few thousand small operators (SmolLM2's forward and backward over 64 tokens: ~3,000), each one an
-OpenMP parallel region that ends in a barrier. On the 2-core CPU, when another process holds a core, one of the two
+A pass is thousands of small operators (SmolLM2's forward and backward over 64 tokens), each one an OpenMP
+parallel region that ends in a barrier. On the 2-core CPU, when another process holds a core, one of the two
 threads waits for a time slice at nearly every barrier: the same 8-point pass took 28 s with 2 threads against
 2.9 s with 1 under load 7.5, and a 1-point pass 14.7 s against 0.9 s (bench/RESULTS.md). One thread cannot convoy.
 Other processes' share of the CPUs is read from /proc/stat (all CPUs' busy time) less this process's own CPU time,
