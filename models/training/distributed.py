@@ -51,7 +51,7 @@ EVENTS, OUTCOME, FAILURE, STOP, LOG = "events.jsonl", "outcome.json", "failure.j
 POLL_SECONDS = 0.1  # how often the studio reads new points and passes on a stop request
 MONITOR_SECONDS = 0.1  # how often torchrun checks its workers
 TERMINATE_SECONDS = 15  # after SIGTERM, how long torchrun has to end its workers before SIGKILL
-LOG_LINES = 5  # of the launcher's output, in the message when it ends without saying why
+LOG_LINES = 5  # of the launcher's and workers' output, in the message when a worker is killed or the launcher fails
 PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for this process when its parent dies
 
 
@@ -232,17 +232,17 @@ def _result(returncode: int, folder: Path, config: TrainConfig) -> tuple[Outcome
         message = ended["message"] and Phrase(ended["message"]["key"], **ended["message"]["values"])
         return Outcome(ended["status"], ended["steps"], ended["total_steps"], ended["metrics"], message), \
             ended["saved_model"]
+    log = " / ".join((folder / LOG).read_text(errors="replace").strip().splitlines()[-LOG_LINES:])
     if (folder / FAILURE).is_file():
         failure = json.loads((folder / FAILURE).read_text())
-        if failure["signal"]:
+        if failure["signal"]:  # a worker that aborts says why only in its output (a C++ exception, a fatal error)
             message = Phrase("training.worker_killed", rank=failure["rank"], workers=config.workers,
-                             pid=failure["pid"], signal=failure["signal"])
+                             pid=failure["pid"], signal=failure["signal"], log=log)
         else:
             message = Phrase("training.worker_failed", rank=failure["rank"], workers=config.workers,
                              pid=failure["pid"], code=failure["exitcode"], error=failure["error"])
     else:
-        log = (folder / LOG).read_text(errors="replace").strip().splitlines()[-LOG_LINES:]
-        message = Phrase("training.workers_lost", code=returncode, log=" / ".join(log))
+        message = Phrase("training.workers_lost", code=returncode, log=log)
     return Outcome("failed", 0, 0, {}, message), None
 
 

@@ -72,6 +72,7 @@ def test_a_killed_worker_fails_the_run_with_the_reason_and_leaves_nothing_runnin
     assert state.message.key == "training.worker_killed"
     assert state.message.values["pid"] == workers[1].pid and state.message.values["signal"] == "SIGKILL"
     assert f"process {workers[1].pid}) was killed (SIGKILL)" in in_user_language(state.message)
+    assert f"(pid: {workers[1].pid})" in state.message.values["log"], "the message ends with the workers' last output"
     assert children() <= before, "a process of the run is left"
 
 
