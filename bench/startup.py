@@ -2,7 +2,7 @@
 
     python -m bench.startup [--device cpu]
 
-- UI ready: from starting the process until GET / answers (goal ≤ 5 s: models load lazily);
+- UI ready: from starting the process until GET / answers (goal ≤ 3 s on a quiet machine: models load lazily);
 - first request per installed registry model through gradio_client (its load, warm-up and one call),
   and one short training run;
 - peak RSS of the server after every model has been used (goal ≤ 3 GiB), from /proc/<pid>/status (VmHWM).
@@ -38,6 +38,10 @@ def first_request(spec) -> tuple[tuple, str]:
     if spec.task == "translation":
         sentence = "O gato está dormindo no sofá." if spec.key.endswith("-en") else "The cat is sleeping on the sofa."
         return (sentence, spec.key, 4), "/translate"
+    if spec.task == "detection":
+        return (handle_file(str(ASSETS / "images" / "coffee.jpg")),), "/detect"
+    if spec.task == "embedding":
+        return ("king", 10, spec.key), "/neighbors"
     return (spec.key, "The cat sat on the mat.", 0, -1), "/attention"  # text and language models
 
 
@@ -84,7 +88,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     result = measure(args.device)
-    print(f"UI ready after {result.ui_ready_s:.2f} s (goal ≤ 5 s), {result.rss_at_ready_gb:.2f} GiB RSS then\n")
+    print(f"UI ready after {result.ui_ready_s:.2f} s (goal ≤ 3 s quiet), {result.rss_at_ready_gb:.2f} GiB RSS then\n")
     print("| first request | seconds |\n|---|---|")
     for key, taken in result.first_request_s.items():
         print(f"| {key} | {taken:.2f} |")
