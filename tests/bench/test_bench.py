@@ -61,7 +61,7 @@ def test_results_table_marks_goals_and_skips_what_is_not_a_number():
                            "load_average_at_start": 1.0, "load_average_at_end": 2.0},
                "ui_ready_s": 7.5, "peak_rss_gb": 1.25, "errors": {}, "growth": []}
     table = markdown(results)
-    assert "| `ui_ready_s` | 7.5 | ≤ 5 ✗ |" in table
+    assert "| `ui_ready_s` | 7.5 | ≤ 3 ✗ |" in table
     assert "| `peak_rss_gb` | 1.25 | ≤ 3 ✓ |" in table
     assert "wall_seconds`" not in table and "errors" not in table
 
