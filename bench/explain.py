@@ -41,6 +41,7 @@ TOPIC_SENTENCE = "The new phone has a faster chip and a bigger battery."
 MIDDLE = (0.25, 0.25, 0.75, 0.75)  # the masked rectangle of the photo comparison
 COMPLETENESS_CALLS = {"image": "photo integrated-gradients", "language": f"{TOKENS} tokens integrated-gradients",
                       "translation": "translation sentence integrated-gradients",
+                      "translation_tokens64": f"translation {TOKENS} tokens integrated-gradients",
                       "topic": "topic sentence integrated-gradients"}
 KEYS = {  # results.json key -> the call whose median it is
     "explain_photo_ig_s": "photo integrated-gradients", "explain_tokens64_ig_s": f"{TOKENS} tokens integrated-gradients",

@@ -12,7 +12,7 @@ import torch
 
 from models.explain.deletion import Faithfulness, faithfulness
 from models.explain.methods import (INTEGRATED_GRADIENTS, AttributionOptions, attributions, chunks,
-                                    completeness_error, precision)
+                                    completeness_error, integrated_gradient_rows, output_products, precision)
 from models.explain.threads import fit_threads
 
 # f: embeddings [batch, tokens, hidden] -> the explained log-probability, [batch]
@@ -34,6 +34,54 @@ def token_scores(method: str, forward: Forward, embeddings: torch.Tensor, baseli
     values = found.values[0].detach().float()
     # occlusion gives every element of a window the window's whole effect; the gradient methods split it
     return TokenScores((values.mean(-1) if method == "occlusion" else values.sum(-1)).cpu().numpy(), found.steps)
+
+
+def token_score_rows(method: str, forward: Forward, embeddings: torch.Tensor, baseline: torch.Tensor,
+                     options: AttributionOptions, changes: torch.Tensor, explained: torch.Tensor,
+                     most_rows: int) -> TokenScores:
+    """`token_scores` for a forward with several outputs (embeddings [batch, tokens, hidden] → [batch, outputs]), all
+    of them at once: scores [outputs, tokens]. The gradient methods take every output's gradient from one forward pass
+    and batched backward passes of at most `most_rows` (output, point) pairs, integrated gradients on points shared
+    by the outputs (`integrated_gradient_rows`: `changes`, f(embeddings) − f(baseline) per output, and `explained`,
+    the weights of the output the caller explains); occlusion reads every output from each row it hides a token in."""
+    def token_sums(products: torch.Tensor) -> torch.Tensor:
+        return products.float().sum(-1)  # […, tokens, hidden] → […, tokens]
+
+    if method == INTEGRATED_GRADIENTS:
+        difference = embeddings - baseline
+
+        def path(alphas: list[float]) -> tuple[torch.Tensor, torch.Tensor]:
+            values, products = [], []
+            for chunk in chunks(torch.tensor(alphas, dtype=embeddings.dtype, device=embeddings.device),
+                                min(options.internal_batch_size, most_rows)):
+                found = output_products(forward, baseline + chunk.view(-1, 1, 1) * difference, difference,
+                                        token_sums, most_rows, options)
+                values.append(found[0])
+                products.append(found[1])
+            return torch.cat(values), torch.cat(products)
+
+        scores, steps = integrated_gradient_rows(path, changes, explained, options)
+        return TokenScores(scores.cpu().numpy(), steps)
+    if method == "gradient-x-input":
+        _, products = output_products(forward, embeddings, embeddings, token_sums, most_rows, options)
+        return TokenScores(products[0].cpu().numpy(), 0)
+    return TokenScores(occlusion_rows(forward, embeddings, baseline, options), 0)
+
+
+@torch.inference_mode()
+def occlusion_rows(forward: Forward, embeddings: torch.Tensor, baseline: torch.Tensor,
+                   options: AttributionOptions) -> np.ndarray:
+    """[outputs, tokens]: how much each output drops when one token's embedding is the baseline's, every output from
+    the same rows (captum's Occlusion, one output at a time, gives the same numbers)."""
+    tokens = embeddings.shape[1]
+    hidden = torch.eye(tokens, dtype=torch.bool, device=embeddings.device)[..., None]  # [rows, tokens, 1]
+    fit_threads()
+    kept = forward(embeddings)[0]  # [outputs]
+    dropped = []
+    for rows in chunks(hidden, options.internal_batch_size):
+        fit_threads()
+        dropped.append(kept - forward(torch.where(rows, baseline, embeddings)))  # [rows, outputs]
+    return torch.cat(dropped).T.float().cpu().numpy()
 
 
 @torch.inference_mode()

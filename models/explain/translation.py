@@ -9,6 +9,14 @@ are added on top of both, as the model does. Log-probabilities are over the sent
 translation itself.
 The whole translation's f is Σ_t f_t: by linearity its attribution is the rows' sum, and its deletion curve follows
 the mean per-token probability exp(mean_t f_t).
+Every row at once: one teacher-forced pass gives f_t for every t (`forced_log_probabilities`), batched
+vector–Jacobian products give every row's gradient from it (`token_score_rows`, models/explain/sequence.py), and
+integrated gradients share their points between the rows, going on until every row adds up (within 5 % of its own
+change, or of the mean change for a token whose log-probability hardly moves) and so does the explained target.
+One forward and backward pass per target token (and per integration point) had taken 10.6 s for gradient × input
+on a 64-token source and 108 s for integrated gradients; at one pass a point, a point still costs the backward
+passes of every row through the encoder (55 rows ≈ 47 GFLOP at 64 tokens), and the rows need all 64 points there
+(bench/RESULTS.md).
 """
 import time
 from dataclasses import dataclass
@@ -19,16 +27,21 @@ import torch
 from models.errors import InputError
 from models.explain.deletion import Faithfulness
 from models.explain.methods import AttributionOptions, check_method
-from models.explain.sequence import change_between, sequence_completeness, token_faithfulness, token_scores
+from models.explain.sequence import sequence_completeness, token_faithfulness, token_score_rows
 from models.explain.threads import pass_threads
 from models.translation.alignment import attention_map
 from models.translation.translators import BergamotTranslator
 
-# The Marian path is smooth: 16 Gauss–Legendre steps added up within 1 % on short sentences; the adaptive rule starts
-# from 16 pieces and halves the worst where the scores do not add up.
+# The adaptive rule starts from 16 pieces and halves the worst where the rows do not add up: 41 points on a 9-token
+# translation; on a 64-token source, 9 of 55 rows are still more than 5 % off their own change at 64 (the whole
+# translation 0.1 %), where 33 even points leave 29 rows off (bench/RESULTS.md).
 OPTIONS = AttributionOptions(steps=16, max_steps=64)
 LAST_LAYER = -1
 WHOLE = ""  # the target that stands for the whole translation
+# (integration point, target token) pairs × source tokens in one batched backward pass: 64 pairs at 64 source tokens
+# (8 points × 8 target tokens, or one point's 55), 8 at 512, so memory stays bounded on long inputs; 4 or 8 times as
+# many pairs a pass were no faster (bench/RESULTS.md)
+PAIRS_PER_PASS = 4096
 
 
 @dataclass(frozen=True)
@@ -80,35 +93,53 @@ def target_index_of(target_tokens: list[str], target: str) -> int | None:
 
 def forced_log_probabilities(translator: BergamotTranslator, source_ids: list[int], target_ids: list[int]):
     """Teacher forcing on `target_ids`: source rows [batch, S, D] → log p(y_t | y_<t, source) for every target
-    position t, [batch, T]."""
+    position t, [batch, T], every position in one pass. It computes what `Marian.decode_step` computes one position at
+    a time (tests/models/explain/test_translation.py holds it to that), with each decoder layer's matrices applied
+    to all positions at once: only the SSRU's recurrence (c_t = f_t c_{t−1} + (1 − f_t) W x_t, elementwise) goes
+    position by position. The batched backward passes then see a few hundred operators instead of T decoder steps'
+    thousands, and the log-softmax runs over the shortlist's few hundred ids, not over 32,000 mostly −∞ logits."""
     model = translator.model
-    allowed = None
+    device = translator.device
     if translator.shortlist is not None:
-        allowed = torch.from_numpy(translator.shortlist.allowed(source_ids, model.config.vocab_size))
-        allowed = allowed[None].to(translator.device)
+        ids = torch.from_numpy(translator.shortlist.allowed(source_ids, model.config.vocab_size)).nonzero()[:, 0]
+    else:
+        ids = torch.arange(model.config.vocab_size)
+    wanted = torch.tensor(target_ids)
+    where = torch.searchsorted(ids, wanted).clamp(max=len(ids) - 1)
+    if not torch.equal(ids[where], wanted):
+        raise ValueError("a target token outside the sentence's shortlist")  # greedy search picks only from it
+    ids, where = ids.to(device), where.to(device)
+    with torch.inference_mode():  # the target's pieces are fixed: its embedded positions are constants
+        previous = model.embedding(torch.tensor([target_ids[:-1]], device=device))
+        start = previous.new_zeros(1, 1, model.config.d_model)  # Marian starts the target from a zero embedding
+        target_inputs = model.placed(torch.cat([start, previous], 1), 0)  # [1, T, D]
+        output_weight, output_bias = model.embedding.weight[ids], model.output_bias[ids]
+    target_inputs, output_weight, output_bias = target_inputs.clone(), output_weight.clone(), output_bias.clone()
+    positions = torch.arange(len(target_ids), device=device)
 
     def forward(rows: torch.Tensor) -> torch.Tensor:
-        batch = rows.shape[0]
-        padding = torch.zeros(batch, rows.shape[1], dtype=torch.bool, device=rows.device)
-        state = model.encode_vectors(rows, padding, None if allowed is None else allowed.expand(batch, -1))
-        chosen, previous = [], None
-        for target in target_ids:
-            log_probabilities, _, state = model.decode_step(previous, state)
-            chosen.append(log_probabilities[:, target])
-            previous = torch.full((batch,), target, device=rows.device)
-        return torch.stack(chosen, 1)
+        batch, length = rows.shape[:2]
+        padding = torch.zeros(batch, length, dtype=torch.bool, device=rows.device)
+        x = model.placed(rows, 0)
+        for layer in model.encoder:
+            x = layer(x, padding)
+        y = target_inputs.to(x.dtype).expand(batch, -1, -1)
+        for layer in model.decoder:
+            ssru = layer.ssru
+            forget = torch.sigmoid(ssru.forget(y))
+            update = (1 - forget) * ssru.candidate(y)
+            cell, cells = torch.zeros_like(y[:, 0]), []
+            for position in range(y.shape[1]):
+                cell = forget[:, position] * cell + update[:, position]
+                cells.append(cell)
+            y = layer.ssru_norm(y + torch.relu(torch.stack(cells, 1)))
+            attended, _ = layer.cross_attention(y, layer.cross_attention.project_keys_values(x), padding)
+            y = layer.cross_attention_norm(y + attended)
+            y = layer.feed_forward_norm(y + layer.feed_forward(y))
+        log_probabilities = (y @ output_weight.T.to(y.dtype) + output_bias.to(y.dtype)).float().log_softmax(-1)
+        return log_probabilities[:, positions, where]
 
     return forward
-
-
-def teacher_forced(translator: BergamotTranslator, source_ids: list[int], target_ids: list[int],
-                   position: int | None):
-    """f: source rows [batch, S, D] → log p(y_t | y_<t, source) at t = `position` (None: Σ over every t), [batch]."""
-    if position is None:
-        all_positions = forced_log_probabilities(translator, source_ids, target_ids)
-        return lambda rows: all_positions(rows).sum(1)
-    upto = forced_log_probabilities(translator, source_ids, target_ids[:position + 1])
-    return lambda rows: upto(rows)[:, position]
 
 
 def attribute_translation(translator: BergamotTranslator, text: str, target: str = WHOLE,
@@ -140,21 +171,28 @@ def translation_attribution(translator: BergamotTranslator, text: str, target: s
     rows = rows.clone()  # out of inference mode, so autograd can use it
     baseline = torch.zeros_like(rows)
     baseline[:, -1] = rows[:, -1]
-    found = [token_scores(method, teacher_forced(translator, source_ids, target_ids, position), rows, baseline,
-                          options) for position in range(len(target_ids))]
-    scores = np.stack([row.scores for row in found])
-    explained = teacher_forced(translator, source_ids, target_ids, target_index)
+    forward = forced_log_probabilities(translator, source_ids, target_ids)
+    with torch.inference_mode():
+        ends = forward(torch.cat([rows, baseline])).double()  # [2, T]: f at the source and at the baseline
+    changes = ends[0] - ends[1]
+    explained = torch.ones_like(changes) if target_index is None else torch.zeros_like(changes).index_fill(
+        0, torch.tensor([target_index], device=changes.device), 1.0)  # the weights of the explained target's f
+    found = token_score_rows(method, forward, rows, baseline, options, changes, explained,
+                             max(1, PAIRS_PER_PASS // len(source_ids)))
+    token_probabilities = ends[0].exp().float().cpu().numpy()
     if target_index is None:
         def explained_mean(vectors: torch.Tensor) -> torch.Tensor:
-            return explained(vectors) / len(target_ids)
-        check = token_faithfulness(explained_mean, rows, baseline, scores.sum(0), options)
+            return forward(vectors).mean(1)
+        known = float(ends[0].mean()), float(ends[1].mean())
+        check = token_faithfulness(explained_mean, rows, baseline, found.scores.sum(0), options, known)
+        probability = float(np.exp(np.log(token_probabilities).mean()))
     else:
-        check = token_faithfulness(explained, rows, baseline, scores[target_index], options)
-    with torch.inference_mode():
-        token_probabilities = forced_log_probabilities(translator, source_ids, target_ids)(rows)[0].exp().cpu().numpy()
-    probability = float(np.exp(np.log(token_probabilities).mean()) if target_index is None
-                        else token_probabilities[target_index])
+        def explained_one(vectors: torch.Tensor) -> torch.Tensor:
+            return forward(vectors)[:, target_index]
+        known = float(ends[0, target_index]), float(ends[1, target_index])
+        check = token_faithfulness(explained_one, rows, baseline, found.scores[target_index], options, known)
+        probability = float(token_probabilities[target_index])
     return TranslationAttribution(method, translation.source_tokens, translation.target_tokens, translation.text,
-                                  scores, attention_map(translation.cross_attention, LAST_LAYER), token_probabilities,
-                                  target_index, probability, change_between(explained, rows, baseline),
-                                  max(row.steps for row in found), check, time.perf_counter() - started)
+                                  found.scores, attention_map(translation.cross_attention, LAST_LAYER),
+                                  token_probabilities, target_index, probability, float(explained @ changes),
+                                  found.steps, check, time.perf_counter() - started)

@@ -1,11 +1,13 @@
 """Integrated gradients' adaptive trapezoid rule on functions whose integral is known: exact on a linear f at the
 first points, and on a path that is flat but for one steep rise it places its points on the rise until the scores
-add up, where as many evenly spaced points do not."""
+add up, where as many evenly spaced points do not. With several outputs: every output's gradient from one forward
+pass and backward passes of bounded size, equal to one backward pass per output, and shared points until every
+output adds up."""
 import pytest
 import torch
 
 from models.explain.methods import (AttributionOptions, bfloat16_native, chunks, completeness_error,
-                                    integrated_gradients, precision)
+                                    integrated_gradient_rows, integrated_gradients, output_products, precision)
 
 STEEPNESS = 400.0  # the rise's slope: f goes from 0 to 1 within about 1/100 of the path
 RISE_AT = 0.53  # where along the path it rises: between the first even points
@@ -82,3 +84,69 @@ def test_bfloat16_is_used_only_where_asked_and_native():
         assert torch.is_autocast_enabled("cpu") == native
     with precision(AttributionOptions(), torch.device("cpu")):
         assert not torch.is_autocast_enabled("cpu")
+
+
+def outputs_of(points: torch.Tensor) -> torch.Tensor:
+    """[batch, 4] → [batch, 3]: a linear output, the steep rise and a product of the inputs."""
+    return torch.stack([linear(points), steep(points), points[:, 0] * points[:, 1] * points[:, 3]], 1)
+
+
+def path_of(forward, inputs: torch.Tensor, baselines: torch.Tensor, most_rows: int, calls: list):
+    difference = inputs - baselines
+
+    def path(alphas: list[float]) -> tuple[torch.Tensor, torch.Tensor]:
+        points = baselines + torch.tensor(alphas)[:, None] * difference
+        calls.append(len(alphas))
+        return output_products(forward, points, difference, lambda products: products, most_rows,
+                               AttributionOptions())
+
+    return path
+
+
+@pytest.mark.parametrize("most_rows", [1, 2, 4, 100])
+def test_every_outputs_gradient_from_one_forward_pass_equals_one_backward_pass_each(most_rows):
+    points = torch.tensor([[0.5, 1.0, -0.2, 2.0], [1.0, -1.0, 0.3, 0.5]])
+    multiplier = torch.tensor([[2.0, -1.0, 0.5, 1.5]])
+    backward_rows = []
+
+    def counted(values: torch.Tensor) -> torch.Tensor:
+        backward_rows.append(len(values))  # the (output, point) rows of one backward pass, [outputs, points, 4]
+        return values
+
+    values, products = output_products(outputs_of, points, multiplier, counted, most_rows, AttributionOptions())
+    assert max(backward_rows) * len(points) <= max(most_rows, len(points)) and sum(backward_rows) == 3
+    for output in range(3):
+        each = points.clone().requires_grad_()
+        gradient, = torch.autograd.grad(outputs_of(each)[:, output].sum(), each)
+        torch.testing.assert_close(products[:, output], gradient * multiplier)
+    torch.testing.assert_close(values, outputs_of(points).double())
+
+
+def test_shared_points_go_on_until_every_output_adds_up():
+    inputs, baselines = INPUTS, torch.zeros_like(INPUTS)
+    options = AttributionOptions(steps=8, max_steps=64, points_per_round=4)
+    with torch.no_grad():
+        changes = (outputs_of(inputs) - outputs_of(baselines))[0].double()
+    calls = []
+    scores, points = integrated_gradient_rows(path_of(outputs_of, inputs, baselines, 100, calls), changes,
+                                              torch.tensor([1.0, 0.0, 0.0]), options)
+    assert scores.shape == (3, 4) and points < options.max_steps and len(calls) > 1  # the rise took more points
+    for output in range(3):
+        assert completeness_error(float(scores[output].sum()), float(changes[output])) <= options.tolerance
+    torch.testing.assert_close(scores[0], WEIGHTS * INPUTS[0])  # the linear output is exact
+    single = integrated_gradients(steep, inputs, baselines, options)
+    assert points >= single.steps  # the steep output alone needs as many
+
+
+def test_an_output_that_hardly_changes_is_held_to_the_mean_change():
+    """f_3 barely moves: 5 % of its own change would take every point; 5 % of the mean change is enough."""
+    def forward(points: torch.Tensor) -> torch.Tensor:
+        return torch.stack([linear(points), 1e-4 * steep(points)], 1)
+
+    inputs, baselines = INPUTS, torch.zeros_like(INPUTS)
+    options = AttributionOptions(steps=4, max_steps=64, points_per_round=4)
+    with torch.no_grad():
+        changes = (forward(inputs) - forward(baselines))[0].double()
+    _, points = integrated_gradient_rows(path_of(forward, inputs, baselines, 100, []), changes,
+                                         torch.tensor([1.0, 1.0]), options)
+    assert points == options.steps + 1
