@@ -31,8 +31,9 @@ MARIAN_TEXT = 0x0101  # the embedded model.yml
 _HEADER = struct.Struct("<4Q")  # name length, type, rank, data byte count
 
 
-def read_marian_binary(path: str | Path) -> dict[str, np.ndarray]:
-    """Read a Marian `.bin` model into float32 numpy arrays, keyed by Marian's parameter names.
+def read_marian_binary(path: str | Path, multipliers: dict[str, float] | None = None) -> dict[str, np.ndarray]:
+    """Read a Marian `.bin` model into float32 numpy arrays, keyed by Marian's parameter names; `multipliers`, when
+    given, is filled with each int8 matrix's quantisation multiplier (its float32 values are int8 / multiplier).
 
     Layout: u64 version, u64 item count, one header per item, then every name (NUL-terminated),
     then every shape (i32 per dimension), then a u64 padding length and that many bytes, then the
@@ -71,6 +72,8 @@ def read_marian_binary(path: str | Path) -> dict[str, np.ndarray]:
             (multiplier,) = np.frombuffer(blob, np.float32, 1, data_offset + size)
             rows, cols = shape if name == "Wemb" else shape[::-1]
             params[name] = values.reshape(rows, cols).astype(np.float32) / multiplier
+            if multipliers is not None:
+                multipliers[name] = float(multiplier)
         else:
             raise ValueError(f"{path}: parameter {name} has unsupported Marian type {item_type:#x}")
     return params
@@ -134,16 +137,58 @@ def sinusoid_positions(start: int, length: int, dim: int, device=None) -> torch.
     return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
 
 
+class IntegerLinear(nn.Linear):
+    """nn.Linear whose float32 weight is int8 values / a multiplier (as every Marian matrix). Without gradients, on
+    CPU in float32, it computes (x / multiplier) @ int8ᵀ + bias with the int8 values kept as float16 (exact: they
+    are integers) in fbgemm's fp16 GEMM, which converts them back to float32 and sums in float32: the same float
+    arithmetic as x @ weightᵀ + bias up to rounding (~1e-6 relative), reading half the bytes. Not quantisation: the
+    activations stay float32 (torch's dynamic int8 quantisation changed the greedy output of 1-7 of 55 bench and test
+    sentences). The model's float32 matrices (25 MB in the encoder) do not stay in this CPU's cache from one sentence
+    to the next, and reading them from memory was most of a layer's time: a 1536 x 256 matrix times one row took
+    ~250 us cold, ~40 us here; times nine rows ~380 and ~100 us. With gradients (attribution) it is nn.Linear."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+        super().__init__(in_features, out_features, bias)
+        # (fbgemm's packed float16 int8 values and the bias, 1 / multiplier, the weight's version and address then)
+        self._packed = None
+
+    def pack_integers(self, multiplier: float) -> bool:
+        """Keep the weight's int8 values (weight * multiplier) for the fast path; False, and nothing kept, where the
+        weight is not int8 / multiplier or this build of torch has no fbgemm."""
+        with torch.no_grad():
+            weight = self.weight.detach().float().cpu()
+            integers = torch.round(weight * multiplier)
+            if integers.abs().max() > 127 or not torch.allclose(integers / multiplier, weight, rtol=1e-6, atol=0):
+                return False
+            bias = None if self.bias is None else self.bias.detach().float().cpu()
+            try:
+                packed = torch.ops.quantized.linear_prepack_fp16(integers, bias)
+            except (RuntimeError, AttributeError):
+                return False
+        # the scale as a float32 tensor: a Python float is wrapped and converted to a tensor on every call
+        self._packed = (packed, torch.tensor(1.0 / multiplier, dtype=torch.float32), self.weight._version,
+                        self.weight.data_ptr())
+        return True
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        packed = self._packed
+        weight = self._parameters["weight"]  # not self.weight: nn.Module.__getattr__ costs as much as a small op
+        if (packed is None or torch.is_grad_enabled() or not x.is_cpu or x.dtype != torch.float32
+                or weight._version != packed[2] or weight.data_ptr() != packed[3]):
+            return super().forward(x)
+        return torch.ops.quantized.linear_dynamic_fp16(x * packed[1], packed[0])
+
+
 class Attention(nn.Module):
     """Multi-head attention; `keys_values` come from `project_keys_values` so they can be cached."""
 
     def __init__(self, config: MarianConfig):
         super().__init__()
         self.n_heads = config.n_heads
-        self.query = nn.Linear(config.d_model, config.d_model)
-        self.key = nn.Linear(config.d_model, config.d_model)
-        self.value = nn.Linear(config.d_model, config.d_model)
-        self.out = nn.Linear(config.d_model, config.d_model)
+        self.query = IntegerLinear(config.d_model, config.d_model)
+        self.key = IntegerLinear(config.d_model, config.d_model)
+        self.value = IntegerLinear(config.d_model, config.d_model)
+        self.out = IntegerLinear(config.d_model, config.d_model)
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """[B, T, D] -> [B, H, T, D/H]"""
@@ -156,11 +201,12 @@ class Attention(nn.Module):
 
     def forward(self, x: torch.Tensor, keys_values: tuple[torch.Tensor, torch.Tensor],
                 key_padding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x [B, T, D], key_padding [B, S] (True = padding) -> output [B, T, D], weights [B, H, T, S]"""
+        """x [B, T, D], key_padding [B, S] (True = padding) or None -> output [B, T, D], weights [B, H, T, S]"""
         keys, values = keys_values
         queries = self.split_heads(self.query(x))
         scores = queries @ keys.transpose(-1, -2) / math.sqrt(queries.shape[-1])
-        scores = scores.masked_fill(key_padding[:, None, None, :], float("-inf"))
+        if key_padding is not None:  # None: no row has padding (DecoderState.key_padding)
+            scores = scores.masked_fill(key_padding[:, None, None, :], float("-inf"))
         weights = scores.softmax(dim=-1)
         mixed = (weights @ values).transpose(1, 2).flatten(2)
         return self.out(mixed), weights
@@ -169,8 +215,8 @@ class Attention(nn.Module):
 class FeedForward(nn.Module):
     def __init__(self, config: MarianConfig):
         super().__init__()
-        self.up = nn.Linear(config.d_model, config.d_ffn)
-        self.down = nn.Linear(config.d_ffn, config.d_model)
+        self.up = IntegerLinear(config.d_model, config.d_ffn)
+        self.down = IntegerLinear(config.d_ffn, config.d_model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[..., D] -> [..., D]"""
@@ -197,8 +243,8 @@ class SSRU(nn.Module):
 
     def __init__(self, config: MarianConfig):
         super().__init__()
-        self.candidate = nn.Linear(config.d_model, config.d_model, bias=False)
-        self.forget = nn.Linear(config.d_model, config.d_model)
+        self.candidate = IntegerLinear(config.d_model, config.d_model, bias=False)
+        self.forget = IntegerLinear(config.d_model, config.d_model)
 
     def forward(self, x: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step: x [B, D], cell [B, D] -> output h [B, D], new cell [B, D]"""
@@ -217,11 +263,12 @@ class DecoderLayer(nn.Module):
         self.feed_forward = FeedForward(config)
         self.feed_forward_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
 
-    def forward(self, x: torch.Tensor, cell: torch.Tensor, memory_keys_values, source_padding: torch.Tensor):
-        """One step: x [B, D], cell [B, D] -> output [B, D], new cell [B, D], cross-attention [B, H, S]"""
+    def forward(self, x: torch.Tensor, cell: torch.Tensor, memory_keys_values, key_padding: torch.Tensor | None):
+        """One step: x [B, D], cell [B, D], key_padding [B, S] or None (no padding)
+        -> output [B, D], new cell [B, D], cross-attention [B, H, S]"""
         recurrent, cell = self.ssru(x, cell)
         x = self.ssru_norm(x + recurrent)
-        attended, weights = self.cross_attention(x[:, None, :], memory_keys_values, source_padding)
+        attended, weights = self.cross_attention(x[:, None, :], memory_keys_values, key_padding)
         x = self.cross_attention_norm(x + attended[:, 0])
         x = self.feed_forward_norm(x + self.feed_forward(x))
         return x, cell, weights[:, :, 0]
@@ -235,6 +282,12 @@ class ShortlistedOutput:
     weight: torch.Tensor  # [K, D]
     bias: torch.Tensor  # [K]
     allowed: torch.Tensor  # [N, K] bool: which of the K ids each row's own shortlist holds
+    all_allowed: bool = False  # every row may produce all K ids (one sentence): no mask to apply
+
+    def scores(self, x: torch.Tensor) -> torch.Tensor:
+        """x [N, D] -> logits over the K ids [N, K], -inf where a row's own shortlist lacks the id"""
+        scored = x @ self.weight.T + self.bias
+        return scored if self.all_allowed else scored.masked_fill(~self.allowed, float("-inf"))
 
 
 @dataclass
@@ -245,6 +298,7 @@ class DecoderState:
     memory_keys_values: list[tuple[torch.Tensor, torch.Tensor]]  # per layer, each [N, H, S, D/H]
     source_padding: torch.Tensor  # [N, S]
     shortlist: ShortlistedOutput | None = None  # None: score the whole vocabulary
+    key_padding: torch.Tensor | None = None  # source_padding where some row has padding, else None (no mask)
 
     def select(self, rows: torch.Tensor) -> "DecoderState":
         """Keep (and reorder, repeat) rows, e.g. the beams that survived a search step."""
@@ -254,6 +308,7 @@ class DecoderState:
             [(keys[rows], values[rows]) for keys, values in self.memory_keys_values],
             self.source_padding[rows],
             None if self.shortlist is None else replace(self.shortlist, allowed=self.shortlist.allowed[rows]),
+            None if self.key_padding is None else self.key_padding[rows],
         )
 
 
@@ -265,6 +320,7 @@ class Marian(nn.Module):
         self.output_bias = nn.Parameter(torch.zeros(config.vocab_size))
         self.encoder = nn.ModuleList(EncoderLayer(config) for _ in range(config.encoder_layers))
         self.decoder = nn.ModuleList(DecoderLayer(config) for _ in range(config.decoder_layers))
+        self._positions: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
 
     def embed(self, ids: torch.Tensor | None, start: int, rows: int) -> torch.Tensor:
         """ids [N, T] -> [N, T, D] for positions start .. start + T - 1; ids None -> one all-zero
@@ -276,9 +332,21 @@ class Marian(nn.Module):
     def placed(self, vectors: torch.Tensor, start: int) -> torch.Tensor:
         """vectors [N, T, D] (rows of the embedding table) -> scaled by sqrt(D), plus the position signal of
         positions start .. start + T - 1."""
-        d_model = self.config.d_model
-        positions = sinusoid_positions(start, vectors.shape[1], d_model, vectors.device)
-        return vectors * math.sqrt(d_model) + positions.to(vectors.dtype)
+        return vectors * math.sqrt(self.config.d_model) + self.positions(start, vectors.shape[1], vectors)
+
+    def positions(self, start: int, length: int, like: torch.Tensor) -> torch.Tensor:
+        """The position signal of start .. start + T - 1 [T, D] in `like`'s device and dtype, sliced from a table made
+        once (its rows equal sinusoid_positions(start, T), bit for bit: tests/models/translation): remaking it took
+        ~8 small operators in every decoder step."""
+        key = (like.device, like.dtype)
+        table = self._positions.get(key)
+        if table is None or table.shape[0] < start + length:
+            size = max(start + length, 2 * (0 if table is None else table.shape[0]), 512)
+            # a plain tensor even when first asked for under inference_mode: attribution takes gradients through it
+            with torch.inference_mode(False), torch.no_grad():
+                table = sinusoid_positions(0, size, self.config.d_model, like.device).to(like.dtype)
+            self._positions[key] = table
+        return table[start:start + length]
 
     def encode(self, source_ids: torch.Tensor, source_padding: torch.Tensor,
                allowed_targets: torch.Tensor | None = None) -> DecoderState:
@@ -290,45 +358,62 @@ class Marian(nn.Module):
                        allowed_targets: torch.Tensor | None = None) -> DecoderState:
         """`encode` from the source's embedding rows [B, S, D] rather than its ids: attribution methods take
         gradients with respect to them."""
+        key_padding = source_padding if bool(source_padding.any()) else None  # one sentence: no mask to apply
         x = self.placed(source_vectors, 0)
         for layer in self.encoder:
-            x = layer(x, source_padding)
+            x = layer(x, key_padding)
         cells = [x.new_zeros(x.shape[0], self.config.d_model) for _ in self.decoder]
         memory = [layer.cross_attention.project_keys_values(x) for layer in self.decoder]
         if allowed_targets is None:
-            return DecoderState(0, cells, memory, source_padding)
+            return DecoderState(0, cells, memory, source_padding, key_padding=key_padding)
         ids = allowed_targets.any(dim=0).nonzero()[:, 0]
-        shortlist = ShortlistedOutput(ids, self.embedding.weight[ids], self.output_bias[ids],
-                                      allowed_targets[:, ids])
-        return DecoderState(0, cells, memory, source_padding, shortlist)
+        allowed = allowed_targets.index_select(1, ids)
+        # index_select, not weight[ids]: advanced indexing took ~0.4 ms per sentence to gather these few hundred rows
+        shortlist = ShortlistedOutput(ids, self.embedding.weight.index_select(0, ids),
+                                      self.output_bias.index_select(0, ids), allowed, all_allowed=bool(allowed.all()))
+        return DecoderState(0, cells, memory, source_padding, shortlist, key_padding)
 
-    def decode_step(self, previous_ids: torch.Tensor | None, state: DecoderState
-                    ) -> tuple[torch.Tensor, torch.Tensor, DecoderState]:
-        """previous_ids [N] (None at the first position) -> log-probs [N, V] (-inf outside the shortlist),
-        cross-attention [layers, N, H, S], the state for the next position."""
+    def decode_hidden(self, previous_ids: torch.Tensor | None, state: DecoderState
+                      ) -> tuple[torch.Tensor, torch.Tensor, DecoderState]:
+        """One target position through the decoder, without the output layer: previous_ids [N] (None at the first
+        position) -> the last layer's output [N, D], cross-attention [layers, N, H, S], the state for the next one."""
         rows = state.source_padding.shape[0]
         previous = None if previous_ids is None else previous_ids[:, None]
         x = self.embed(previous, state.position, rows)[:, 0]
         cells, attentions = [], []
         for layer, cell, keys_values in zip(self.decoder, state.cells, state.memory_keys_values):
-            x, cell, weights = layer(x, cell, keys_values, state.source_padding)
+            x, cell, weights = layer(x, cell, keys_values, state.key_padding)
             cells.append(cell)
             attentions.append(weights)
+        next_state = DecoderState(state.position + 1, cells, state.memory_keys_values, state.source_padding,
+                                  state.shortlist, state.key_padding)
+        return x, torch.stack(attentions), next_state
+
+    def shortlisted_log_probs(self, hidden: torch.Tensor, state: DecoderState) -> torch.Tensor:
+        """hidden [N, D] -> log-probs over the shortlist's K ids [N, K] (state.shortlist.ids says which), or over the
+        whole vocabulary [N, V] without a shortlist. The same values as `decode_step`'s outside the -inf."""
+        if state.shortlist is None:
+            return (hidden @ self.embedding.weight.T + self.output_bias).float().log_softmax(dim=-1)
+        return state.shortlist.scores(hidden).float().log_softmax(dim=-1)
+
+    def decode_step(self, previous_ids: torch.Tensor | None, state: DecoderState
+                    ) -> tuple[torch.Tensor, torch.Tensor, DecoderState]:
+        """previous_ids [N] (None at the first position) -> log-probs [N, V] (-inf outside the shortlist),
+        cross-attention [layers, N, H, S], the state for the next position."""
+        x, attention, next_state = self.decode_hidden(previous_ids, state)
         if state.shortlist is None:
             logits = x @ self.embedding.weight.T + self.output_bias
         else:
-            shortlist = state.shortlist
-            scored = (x @ shortlist.weight.T + shortlist.bias).masked_fill(~shortlist.allowed, float("-inf"))
+            scored = state.shortlist.scores(x)
             logits = scored.new_full((x.shape[0], self.config.vocab_size), float("-inf"))
-            logits = logits.index_copy(1, shortlist.ids, scored)
-        next_state = DecoderState(state.position + 1, cells, state.memory_keys_values, state.source_padding,
-                                  state.shortlist)
-        return logits.float().log_softmax(dim=-1), torch.stack(attentions), next_state
+            logits = logits.index_copy(1, state.shortlist.ids, scored)
+        return logits.float().log_softmax(dim=-1), attention, next_state
 
     @classmethod
     def from_marian_file(cls, path: str | Path) -> "Marian":
         """Build the model from a Bergamot `model.*.intgemm.alphas.bin`."""
-        params = read_marian_binary(path)
+        multipliers = {}
+        params = read_marian_binary(path, multipliers)
         vocab_size, d_model = params["Wemb"].shape
         config = MarianConfig(
             vocab_size=vocab_size,
@@ -339,11 +424,24 @@ class Marian(nn.Module):
         )
         model = cls(config)
         model.load_state_dict(marian_to_torch_names(params, config))
+        names = marian_names(config)
+        for marian, multiplier in multipliers.items():
+            module_name = names[marian].removesuffix(".weight")
+            module = model.get_submodule(module_name)
+            if isinstance(module, IntegerLinear):
+                module.pack_integers(multiplier)
         return model.eval()
 
 
 def marian_to_torch_names(params: dict[str, np.ndarray], config: MarianConfig) -> dict[str, torch.Tensor]:
     """Rename Marian parameters (`encoder_l1_self_Wq`, ...) to this module's state_dict keys."""
+    # Marian keeps vectors as [1, n] matrices; squeeze(0) makes them nn's 1-D biases and scales.
+    return {ours: torch.from_numpy(np.array(params[marian], dtype=np.float32)).squeeze(0)
+            for marian, ours in marian_names(config).items()}
+
+
+def marian_names(config: MarianConfig) -> dict[str, str]:
+    """Marian's parameter names -> this module's state_dict keys."""
     def attention(marian: str, ours: str) -> dict[str, str]:
         renamed = {}
         for projection, name in [("q", "query"), ("k", "key"), ("v", "value"), ("o", "out")]:
@@ -375,6 +473,4 @@ def marian_to_torch_names(params: dict[str, np.ndarray], config: MarianConfig) -
         renamed |= norm(f"{marian}_context_Wo", f"{ours}.cross_attention_norm")
         renamed |= feed_forward(f"{marian}_ffn", f"{ours}.feed_forward")
         renamed |= norm(f"{marian}_ffn_ffn", f"{ours}.feed_forward_norm")
-    # Marian keeps vectors as [1, n] matrices; squeeze(0) makes them nn's 1-D biases and scales.
-    return {ours: torch.from_numpy(np.array(params[marian], dtype=np.float32)).squeeze(0)
-            for marian, ours in renamed.items()}
+    return renamed

@@ -67,18 +67,28 @@ class Candidate:
     logprob: float
 
 
-def greedy_search(model: Marian, state: DecoderState, max_lengths: list[int]) -> list[list[Candidate]]:
-    """Take the most probable token at every step until </s>. Returns one candidate per sentence."""
+def greedy_search(model: Marian, state: DecoderState, max_lengths: list[int], with_attention: bool = False
+                  ) -> list[list[Candidate]] | tuple[list[list[Candidate]], torch.Tensor]:
+    """Take the most probable token at every step until </s>. Returns one candidate per sentence, and with
+    `with_attention` the cross-attention of every step [rows, layers, heads, steps, S]: what
+    `forced_cross_attention` would compute from the same state and ids (rows that ended are fed </s> in both)."""
     eos = model.config.eos_id
     rows = len(max_lengths)
     ids = torch.empty(rows, 0, dtype=torch.long, device=state.source_padding.device)
     logprobs = torch.zeros(rows, device=ids.device)
     finished = torch.zeros(rows, dtype=torch.bool, device=ids.device)
     limits = torch.tensor(max_lengths, device=ids.device)
-    previous = None
+    shortlist_ids = None if state.shortlist is None else state.shortlist.ids
+    previous, attentions = None, []
     for step in range(max(max_lengths)):
-        step_logprobs, _, state = model.decode_step(previous, state)
-        best_logprob, previous = step_logprobs.max(dim=-1)
+        hidden, attention, state = model.decode_hidden(previous, state)
+        if with_attention:
+            attentions.append(attention)
+        # Scored over the shortlist only: the other ids are -inf, so the best and its log-prob are the same as over
+        # the whole vocabulary, without filling and normalising 32,000 logits every step.
+        best_logprob, previous = model.shortlisted_log_probs(hidden, state).max(dim=-1)
+        if shortlist_ids is not None:
+            previous = shortlist_ids[previous]
         previous = previous.masked_fill(finished, eos)
         logprobs += best_logprob.masked_fill(finished, 0.0)
         ids = torch.cat([ids, previous[:, None]], dim=1)
@@ -89,6 +99,8 @@ def greedy_search(model: Marian, state: DecoderState, max_lengths: list[int]) ->
     for sentence, (row, max_length) in enumerate(zip(ids.tolist(), max_lengths)):
         length = min(row.index(eos) + 1 if eos in row else len(row), max_length)
         results.append([Candidate(sentence, row[:length], logprobs[sentence].item())])
+    if with_attention:
+        return results, torch.stack(attentions, dim=3).transpose(0, 1)
     return results
 
 
@@ -273,16 +285,19 @@ class BergamotTranslator(Translator):
         source_ids = [self.encode(text) for text in texts]
         max_lengths = [int(MAX_LENGTH_FACTOR * len(ids)) for ids in source_ids]
         start = self.start_state(source_ids)
-        if beam_size == 1:
+        attention = None
+        if beam_size == 1 and with_attention:
+            found, attention = greedy_search(self.model, start, max_lengths, with_attention=True)
+        elif beam_size == 1:
             found = greedy_search(self.model, start, max_lengths)
         else:
             found = beam_search(self.model, start, beam_size, max_lengths)
+
         def rank(candidate: Candidate) -> float:
             return score(candidate.logprob, len(candidate.ids), length_penalty)
 
         ranked = [sorted(candidates, key=rank, reverse=True)[:n_best] for candidates in found]
-        attention = None
-        if with_attention:
+        if with_attention and attention is None:
             attention = forced_cross_attention(self.model, start, [candidates[0].ids for candidates in ranked])
 
         translations = []

