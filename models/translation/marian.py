@@ -9,8 +9,9 @@ cell), stored as an int8 Marian binary. This file reads that binary and rebuilds
         -> 2 x [SSRU, cross-attention over memory, FFN] -> tied output projection -> logits
 
 Every sub-layer is post-norm: x = LayerNorm(x + sublayer(x)) (Marian's "dan" postprocess).
-Decoding runs one target position at a time through `Marian.decode_step`; the search lives in
-models/translation/translators.py.
+Decoding runs one target position at a time through `Marian.decode_step` (or `decode_hidden`, which greedy search
+scores over the shortlist itself); the search lives in models/translation/translators.py. Without gradients the
+matrices run as `IntegerLinear`: the file's int8 values in a float16 GEMM, float32 arithmetic, half the bytes to read.
 """
 import math
 import struct
