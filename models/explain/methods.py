@@ -149,77 +149,89 @@ def integrated_gradients(forward: Callable[[torch.Tensor], torch.Tensor], inputs
 
 # Several outputs at once (the translation's every target token over the same source): the outputs' gradients come
 # from one forward pass and batched vector–Jacobian products (`torch.autograd.grad(..., is_grads_batched=True)`, a
-# vmap over the backward pass), not one forward and backward pass per output; integrated gradients share their
-# points along the path between the outputs. captum attributes one output per call, so these bypass it.
+# vmap over the backward pass), not one forward and backward pass per output. captum attributes one output per call,
+# so these bypass it.
 
 # reduce: gradient · multiplier [outputs, points, …] → what is kept of it per output and point, [outputs, points, …]
 Reduce = Callable[[torch.Tensor], torch.Tensor]
 
 
 def output_products(forward: Callable[[torch.Tensor], torch.Tensor], points: torch.Tensor,
-                    multiplier: torch.Tensor, reduce: Reduce, most_rows: int,
-                    options: AttributionOptions) -> tuple[torch.Tensor, torch.Tensor]:
-    """forward(points) ([points, …] → [points, outputs]) and reduce(∂f_o/∂x · multiplier) for every output o at every
-    point: [points, outputs] (float64) and [points, outputs, …]. Each backward pass takes at most `most_rows`
+                    multiplier: torch.Tensor, reduce: Reduce, most_rows: int, options: AttributionOptions,
+                    outputs: list[list[int]] | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """forward(points) ([points, …] → [points, all outputs]) and, at each point, reduce(∂f_o/∂x · multiplier) for the
+    outputs `outputs` lists for that point (default: all, at every point): [points, all outputs] (float64) and one
+    [len(outputs of the point), …] per point. The points are independent rows of one batch, so one backward pass can
+    take a different output at each point: pass i takes each point's i-th output. Each pass takes at most `most_rows`
     (output, point) pairs, so memory stays bounded however many outputs there are."""
     points = points.detach().requires_grad_()
     fit_threads()
     with torch.enable_grad(), precision(options, points.device):
-        values = forward(points)  # [points, outputs]
-    count, outputs = values.shape
+        values = forward(points)  # [points, all outputs]
+    count, total = values.shape
+    wanted = [list(range(total))] * count if outputs is None else outputs
+    depth = max(len(rows) for rows in wanted)
     per_pass = max(1, most_rows // count)
-    found = []
-    for start in range(0, outputs, per_pass):
-        rows = range(start, min(outputs, start + per_pass))
-        cotangents = values.new_zeros(len(rows), count, outputs)
-        cotangents[torch.arange(len(rows)), :, start + torch.arange(len(rows))] = 1
+    found: list[list[torch.Tensor]] = [[] for _ in range(count)]
+    for start in range(0, depth, per_pass):
+        layers = range(start, min(depth, start + per_pass))
+        pairs = [(i, point, rows[layer]) for i, layer in enumerate(layers)
+                 for point, rows in enumerate(wanted) if layer < len(rows)]
+        cotangents = values.new_zeros(len(layers), count, total)
+        cotangents[tuple(torch.tensor(pairs).T)] = 1
         fit_threads()
         with precision(options, points.device):
-            gradients, = torch.autograd.grad(values, points, cotangents, retain_graph=rows.stop < outputs,
-                                             is_grads_batched=True)  # [rows, points, …]
-        found.append(reduce(gradients.to(multiplier.dtype) * multiplier).detach())
-    return values.detach().double(), torch.cat(found).transpose(0, 1)
+            gradients, = torch.autograd.grad(values, points, cotangents, is_grads_batched=True,
+                                             retain_graph=layers.stop < depth)  # [layers, points, …]
+        reduced = reduce(gradients.to(multiplier.dtype) * multiplier).detach()
+        for i, point, _ in pairs:
+            found[point].append(reduced[i, point])
+    return values.detach().double(), [torch.stack(products) for products in found]
 
 
-def integrated_gradient_rows(path: Callable[[list[float]], tuple[torch.Tensor, torch.Tensor]],
-                             changes: torch.Tensor, explained: torch.Tensor,
-                             options: AttributionOptions) -> tuple[torch.Tensor, int]:
-    """Integrated gradients of several outputs f_o on shared points, by the adaptive trapezoid rule of
-    `integrated_gradients`: path(alphas) gives f ([points, outputs], float64) and each output's
-    ∂f_o/∂x · (input − baseline) reduced ([points, outputs, …]) at baseline + α (input − baseline).
-    `changes`: f_o(input) − f_o(baseline) [outputs]; `explained`: the weights of the output the caller explains
-    ([outputs]: one-hot, or all ones for their sum). The points go on until the explained combination adds up within
-    `tolerance` and so does every output, each held to tolerance · max(|its change|, the mean |change|): an output
-    whose log-probability hardly moves would otherwise spend every point on a few hundredths of a nat. Each round
-    halves the pieces whose errors, so scaled and summed over the outputs, are largest.
-    Returns ([outputs, …] scores on the CPU, the points used)."""
-    def on_cpu(alphas: list[float]) -> tuple[torch.Tensor, torch.Tensor]:
-        values, products = path(alphas)
-        return values.cpu(), products.cpu()
+def integrated_gradient_rows(evaluate: Callable[[dict[float, list[int]]], dict[float, tuple[torch.Tensor, torch.Tensor]]],
+                             outputs: int, options: AttributionOptions) -> tuple[torch.Tensor, list[int]]:
+    """Integrated gradients of `outputs` outputs f_o of the same input, each by the adaptive trapezoid rule of
+    `integrated_gradients` on its own points, the same points it would get alone; the points the outputs share are
+    computed once. evaluate({α: outputs}) gives, for each α, f at baseline + α (input − baseline) for every output
+    ([all outputs], float64) and ∂f_o/∂x · (input − baseline) reduced for the outputs asked ([len(outputs), …]): each
+    round asks for the outputs that do not yet add up at the points they want, so an output that adds up early costs
+    nothing more. Returns ([outputs, …] scores on the CPU, the points each output used)."""
+    alphas: list[list[float]] = [[] for _ in range(outputs)]
+    values: list[list[float]] = [[] for _ in range(outputs)]
+    products: list[list[torch.Tensor]] = [[] for _ in range(outputs)]
+    totals: list[torch.Tensor | None] = [None] * outputs
 
-    alphas = [step / options.steps for step in range(options.steps + 1)]
-    values, products = on_cpu(alphas)
-    changes, explained = changes.double().cpu(), explained.double().cpu()
-    scale = changes.abs().clamp(min=max(float(changes.abs().mean()), 1e-12))
-    while True:
-        order = torch.tensor(alphas, dtype=torch.float64).argsort()
-        alpha, value = torch.tensor(alphas, dtype=torch.float64)[order], values[order]
-        rate = products[order].flatten(2).double().sum(2)  # [points, outputs]: df_o/dα
-        widths = alpha.diff()
-        errors = widths[:, None] * (rate[1:] + rate[:-1]) / 2 - value.diff(dim=0)  # [pieces, outputs]
-        missed = errors.sum(0) + (value[-1] - value[0]) - changes  # Σ trapezoids − change, per output
-        budget = options.max_steps - len(alphas)
-        adds_up = (bool((missed.abs() <= options.tolerance * scale).all())
-                   and abs(float(explained @ missed)) <= options.tolerance * abs(float(explained @ changes)))
-        if adds_up or budget <= 0:
-            break
-        worst = (errors.abs() / scale).sum(1).argsort(descending=True)[:min(budget, options.points_per_round)]
-        middles = ((alpha[worst] + alpha[worst + 1]) / 2).tolist()
-        new_values, new_products = on_cpu(middles)
-        alphas += middles
-        values, products = torch.cat([values, new_values]), torch.cat([products, new_products])
-    weights = torch.zeros_like(alpha)  # each point's share of the trapezoids on either side of it
-    weights[1:] += widths / 2
-    weights[:-1] += widths / 2
-    total = (weights.to(products.dtype).view(-1, *[1] * (products.dim() - 1)) * products[order]).sum(0)
-    return total, len(alphas)
+    def run(wanted: dict[float, list[int]]) -> None:
+        for alpha, (value, product) in evaluate(wanted).items():
+            for row, found in zip(wanted[alpha], product.cpu()):
+                alphas[row].append(alpha)
+                values[row].append(float(value[row]))
+                products[row].append(found)
+
+    run({step / options.steps: list(range(outputs)) for step in range(options.steps + 1)})
+    pending = list(range(outputs))
+    while pending:
+        wanted: dict[float, list[int]] = {}
+        for row in pending:
+            order = torch.tensor(alphas[row], dtype=torch.float64).argsort()
+            alpha, value = torch.tensor(alphas[row], dtype=torch.float64)[order], torch.tensor(values[row])[order]
+            stacked = torch.stack(products[row])[order]
+            rate = stacked.flatten(1).double().sum(1)  # df_o/dα at each point
+            widths = alpha.diff()
+            errors = widths * (rate[1:] + rate[:-1]) / 2 - value.diff()
+            target = float(value[-1] - value[0])
+            budget = options.max_steps - len(alpha)
+            if abs(float(errors.sum())) <= options.tolerance * abs(target) or budget <= 0:
+                weights = torch.zeros_like(alpha)  # each point's share of the trapezoids on either side of it
+                weights[1:] += widths / 2
+                weights[:-1] += widths / 2
+                totals[row] = (weights.to(stacked.dtype).view(-1, *[1] * (stacked.dim() - 1)) * stacked).sum(0)
+                continue
+            worst = errors.abs().argsort(descending=True)[:min(budget, options.points_per_round)]
+            for middle in ((alpha[worst] + alpha[worst + 1]) / 2).tolist():
+                wanted.setdefault(middle, []).append(row)
+        pending = sorted({row for rows in wanted.values() for row in rows})
+        if wanted:
+            run(wanted)
+    return torch.stack(totals), [len(row) for row in alphas]

@@ -37,31 +37,33 @@ def token_scores(method: str, forward: Forward, embeddings: torch.Tensor, baseli
 
 
 def token_score_rows(method: str, forward: Forward, embeddings: torch.Tensor, baseline: torch.Tensor,
-                     options: AttributionOptions, changes: torch.Tensor, explained: torch.Tensor,
-                     most_rows: int) -> TokenScores:
+                     options: AttributionOptions, outputs: int, most_rows: int) -> TokenScores:
     """`token_scores` for a forward with several outputs (embeddings [batch, tokens, hidden] → [batch, outputs]), all
-    of them at once: scores [outputs, tokens]. The gradient methods take every output's gradient from one forward pass
-    and batched backward passes of at most `most_rows` (output, point) pairs, integrated gradients on points shared
-    by the outputs (`integrated_gradient_rows`: `changes`, f(embeddings) − f(baseline) per output, and `explained`,
-    the weights of the output the caller explains); occlusion reads every output from each row it hides a token in."""
+    of them at once: scores [outputs, tokens], each row what `token_scores` gives for that output alone. The gradient
+    methods take the outputs' gradients from one forward pass and batched backward passes of at most `most_rows`
+    (output, point) pairs; integrated gradients give each output its own adaptive points and compute a point shared by
+    several outputs once (`integrated_gradient_rows`); occlusion reads every output from each row it hides a token in.
+    `steps`: the most points any output used."""
     def token_sums(products: torch.Tensor) -> torch.Tensor:
         return products.float().sum(-1)  # […, tokens, hidden] → […, tokens]
 
     if method == INTEGRATED_GRADIENTS:
         difference = embeddings - baseline
 
-        def path(alphas: list[float]) -> tuple[torch.Tensor, torch.Tensor]:
-            values, products = [], []
-            for chunk in chunks(torch.tensor(alphas, dtype=embeddings.dtype, device=embeddings.device),
-                                min(options.internal_batch_size, most_rows)):
-                found = output_products(forward, baseline + chunk.view(-1, 1, 1) * difference, difference,
-                                        token_sums, most_rows, options)
-                values.append(found[0])
-                products.append(found[1])
-            return torch.cat(values), torch.cat(products)
+        def evaluate(wanted: dict[float, list[int]]) -> dict[float, tuple[torch.Tensor, torch.Tensor]]:
+            # points that want as many outputs go in one pass, so its backward passes are full at every point
+            alphas = sorted(wanted, key=lambda alpha: (-len(wanted[alpha]), alpha))
+            found = {}
+            for chunk in chunks(torch.tensor(alphas, dtype=torch.float64), min(options.internal_batch_size, most_rows)):
+                points = chunk.tolist()
+                values, products = output_products(
+                    forward, baseline + chunk.to(embeddings.dtype).view(-1, 1, 1).to(embeddings.device) * difference,
+                    difference, token_sums, most_rows, options, [wanted[alpha] for alpha in points])
+                found |= {alpha: (values[i], products[i]) for i, alpha in enumerate(points)}
+            return found
 
-        scores, steps = integrated_gradient_rows(path, changes, explained, options)
-        return TokenScores(scores.cpu().numpy(), steps)
+        scores, points = integrated_gradient_rows(evaluate, outputs, options)
+        return TokenScores(scores.numpy(), max(points))
     if method == "gradient-x-input":
         _, products = output_products(forward, embeddings, embeddings, token_sums, most_rows, options)
         return TokenScores(products[0].cpu().numpy(), 0)

@@ -9,7 +9,7 @@ path's start on the RMS norm's singular point: near 0 the norm divides by √ε 
 swung by nats within the first thousandth of the path and integrated gradients never added up on a 64-token text
 (126 % off at 64 Gauss–Legendre steps, still 19 % in error summed over the pieces at 97 adaptive points). The padding
 token keeps every point of the path a vector of ordinary size; the adaptive trapezoid rule (models/explain/methods.py)
-then adds up within 5 % at 13–21 points (bench/RESULTS.md). The first token's score is 0 by construction (removing
+then adds up within 5 % at 17–25 points (bench/RESULTS.md). The first token's score is 0 by construction (removing
 it in the deletion curve changes nothing either).
 The model is called with `inputs_embeds` rather than hooked: it is shared by request threads.
 The integration points and deletion rows run under bfloat16 autocast where the CPU has it natively: a point costs
@@ -28,10 +28,10 @@ from models.explain.sequence import SequenceAttribution, token_faithfulness, tok
 from models.explain.threads import pass_threads
 from models.language.causal_lm import LanguageModel
 
-# Points added 4 a round, not 8: the scores are checked twice as often, and the rule stopped at 17 points on the 64-token
-# text (25 with rounds of 8), 13 on "The capital of France is" (17), 21 on the 20-token sentence (17). 2 s for 64
-# tokens would allow about 9 points, where the scores were 109 %, 27 % and 11 % off (bench/RESULTS.md).
-OPTIONS = AttributionOptions(steps=8, max_steps=64, points_per_round=4, low_precision=True)
+# 8 points a round. Adding 4 a round stopped at 17 points on the 64-token text, whose scores added up (0.0 %) only by
+# their errors cancelling: the deletion curve fell far later (area 0.115 against 0.042 at 25 points). 2 s for 64 tokens
+# would allow about 9 points, where the scores were 109 %, 27 % and 11 % off on three texts (bench/RESULTS.md).
+OPTIONS = AttributionOptions(steps=8, max_steps=64, low_precision=True)
 SINK_TOKENS = 1  # leading positions the baseline keeps as they are
 # tokens in one forward and backward pass: the integration points (and deletion-curve rows) go 8 at a time for 64
 # tokens and one at a time from 512, so a long text's eager attention maps and activations stay bounded

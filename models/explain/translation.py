@@ -9,14 +9,13 @@ are added on top of both, as the model does. Log-probabilities are over the sent
 translation itself.
 The whole translation's f is Σ_t f_t: by linearity its attribution is the rows' sum, and its deletion curve follows
 the mean per-token probability exp(mean_t f_t).
-Every row at once: one teacher-forced pass gives f_t for every t (`forced_log_probabilities`), batched
-vector–Jacobian products give every row's gradient from it (`token_score_rows`, models/explain/sequence.py), and
-integrated gradients share their points between the rows, going on until every row adds up (within 5 % of its own
-change, or of the mean change for a token whose log-probability hardly moves) and so does the explained target.
-One forward and backward pass per target token (and per integration point) had taken 10.6 s for gradient × input
-on a 64-token source and 108 s for integrated gradients; at one pass a point, a point still costs the backward
-passes of every row through the encoder (55 rows ≈ 47 GFLOP at 64 tokens), and the rows need all 64 points there
-(bench/RESULTS.md).
+Every row at once: one teacher-forced pass gives f_t for every t (`forced_log_probabilities`) and batched
+vector–Jacobian products give every row's gradient from it (`token_score_rows`, models/explain/sequence.py), where
+one forward and backward pass per target token had taken 5–8 times as long for gradient × input. Integrated
+gradients keep each row's own adaptive points (a row that adds up early stops there) and compute a point that
+several rows want once, with all of their backward passes in one batch; each row's scores are what it got alone.
+They stay far from 2 s at 64 tokens: every row point is a backward pass through the encoder (55 rows ≈ 47 GFLOP a
+point), and the rows want 17–64 points each (bench/RESULTS.md).
 """
 import time
 from dataclasses import dataclass
@@ -32,9 +31,9 @@ from models.explain.threads import pass_threads
 from models.translation.alignment import attention_map
 from models.translation.translators import BergamotTranslator
 
-# The adaptive rule starts from 16 pieces and halves the worst where the rows do not add up: 41 points on a 9-token
-# translation; on a 64-token source, 9 of 55 rows are still more than 5 % off their own change at 64 (the whole
-# translation 0.1 %), where 33 even points leave 29 rows off (bench/RESULTS.md).
+# The adaptive rule starts each row from 16 pieces and halves its worst where its scores do not add up: 17–33 points a
+# row on a 9-token translation; on a 64-token source 33 even points left 29 of 55 rows more than 5 % off
+# (bench/RESULTS.md).
 OPTIONS = AttributionOptions(steps=16, max_steps=64)
 LAST_LAYER = -1
 WHOLE = ""  # the target that stands for the whole translation
@@ -175,9 +174,8 @@ def translation_attribution(translator: BergamotTranslator, text: str, target: s
     with torch.inference_mode():
         ends = forward(torch.cat([rows, baseline])).double()  # [2, T]: f at the source and at the baseline
     changes = ends[0] - ends[1]
-    explained = torch.ones_like(changes) if target_index is None else torch.zeros_like(changes).index_fill(
-        0, torch.tensor([target_index], device=changes.device), 1.0)  # the weights of the explained target's f
-    found = token_score_rows(method, forward, rows, baseline, options, changes, explained,
+    change = float(changes.sum() if target_index is None else changes[target_index])
+    found = token_score_rows(method, forward, rows, baseline, options, len(target_ids),
                              max(1, PAIRS_PER_PASS // len(source_ids)))
     token_probabilities = ends[0].exp().float().cpu().numpy()
     if target_index is None:
@@ -194,5 +192,5 @@ def translation_attribution(translator: BergamotTranslator, text: str, target: s
         probability = float(token_probabilities[target_index])
     return TranslationAttribution(method, translation.source_tokens, translation.target_tokens, translation.text,
                                   found.scores, attention_map(translation.cross_attention, LAST_LAYER),
-                                  token_probabilities, target_index, probability, float(explained @ changes),
+                                  token_probabilities, target_index, probability, change,
                                   found.steps, check, time.perf_counter() - started)

@@ -1,8 +1,8 @@
 """Integrated gradients' adaptive trapezoid rule on functions whose integral is known: exact on a linear f at the
 first points, and on a path that is flat but for one steep rise it places its points on the rise until the scores
 add up, where as many evenly spaced points do not. With several outputs: every output's gradient from one forward
-pass and backward passes of bounded size, equal to one backward pass per output, and shared points until every
-output adds up."""
+pass and backward passes of bounded size, equal to one backward pass per output, and each output on the points it
+would get alone, a point several outputs want computed once."""
 import pytest
 import torch
 
@@ -91,18 +91,6 @@ def outputs_of(points: torch.Tensor) -> torch.Tensor:
     return torch.stack([linear(points), steep(points), points[:, 0] * points[:, 1] * points[:, 3]], 1)
 
 
-def path_of(forward, inputs: torch.Tensor, baselines: torch.Tensor, most_rows: int, calls: list):
-    difference = inputs - baselines
-
-    def path(alphas: list[float]) -> tuple[torch.Tensor, torch.Tensor]:
-        points = baselines + torch.tensor(alphas)[:, None] * difference
-        calls.append(len(alphas))
-        return output_products(forward, points, difference, lambda products: products, most_rows,
-                               AttributionOptions())
-
-    return path
-
-
 @pytest.mark.parametrize("most_rows", [1, 2, 4, 100])
 def test_every_outputs_gradient_from_one_forward_pass_equals_one_backward_pass_each(most_rows):
     points = torch.tensor([[0.5, 1.0, -0.2, 2.0], [1.0, -1.0, 0.3, 0.5]])
@@ -115,38 +103,40 @@ def test_every_outputs_gradient_from_one_forward_pass_equals_one_backward_pass_e
 
     values, products = output_products(outputs_of, points, multiplier, counted, most_rows, AttributionOptions())
     assert max(backward_rows) * len(points) <= max(most_rows, len(points)) and sum(backward_rows) == 3
+    products = torch.stack(products)  # [points, outputs, 4]
     for output in range(3):
         each = points.clone().requires_grad_()
         gradient, = torch.autograd.grad(outputs_of(each)[:, output].sum(), each)
         torch.testing.assert_close(products[:, output], gradient * multiplier)
     torch.testing.assert_close(values, outputs_of(points).double())
+    backward_rows.clear()
+    _, chosen = output_products(outputs_of, points, multiplier, counted, most_rows, AttributionOptions(),
+                                [[2], [0, 1]])  # only the outputs asked for, each point its own
+    torch.testing.assert_close(chosen[0], products[0, [2]])
+    torch.testing.assert_close(chosen[1], products[1, [0, 1]])
+    assert sum(backward_rows) == 2  # the first pass takes output 2 at the first point and 0 at the second
 
 
-def test_shared_points_go_on_until_every_output_adds_up():
+def test_each_output_gets_the_points_it_would_get_alone_and_shared_points_run_once():
     inputs, baselines = INPUTS, torch.zeros_like(INPUTS)
+    difference = inputs - baselines
     options = AttributionOptions(steps=8, max_steps=64, points_per_round=4)
-    with torch.no_grad():
-        changes = (outputs_of(inputs) - outputs_of(baselines))[0].double()
-    calls = []
-    scores, points = integrated_gradient_rows(path_of(outputs_of, inputs, baselines, 100, calls), changes,
-                                              torch.tensor([1.0, 0.0, 0.0]), options)
-    assert scores.shape == (3, 4) and points < options.max_steps and len(calls) > 1  # the rise took more points
-    for output in range(3):
-        assert completeness_error(float(scores[output].sum()), float(changes[output])) <= options.tolerance
-    torch.testing.assert_close(scores[0], WEIGHTS * INPUTS[0])  # the linear output is exact
-    single = integrated_gradients(steep, inputs, baselines, options)
-    assert points >= single.steps  # the steep output alone needs as many
+    asked = []
 
+    def evaluate(wanted: dict[float, list[int]]) -> dict[float, tuple[torch.Tensor, torch.Tensor]]:
+        alphas = list(wanted)
+        asked.extend((alpha, list(wanted[alpha])) for alpha in alphas)
+        values, products = output_products(outputs_of, baselines + torch.tensor(alphas)[:, None] * difference,
+                                           difference, lambda products: products, 100, options,
+                                           [wanted[alpha] for alpha in alphas])
+        return {alpha: (values[i], products[i]) for i, alpha in enumerate(alphas)}
 
-def test_an_output_that_hardly_changes_is_held_to_the_mean_change():
-    """f_3 barely moves: 5 % of its own change would take every point; 5 % of the mean change is enough."""
-    def forward(points: torch.Tensor) -> torch.Tensor:
-        return torch.stack([linear(points), 1e-4 * steep(points)], 1)
-
-    inputs, baselines = INPUTS, torch.zeros_like(INPUTS)
-    options = AttributionOptions(steps=4, max_steps=64, points_per_round=4)
-    with torch.no_grad():
-        changes = (forward(inputs) - forward(baselines))[0].double()
-    _, points = integrated_gradient_rows(path_of(forward, inputs, baselines, 100, []), changes,
-                                         torch.tensor([1.0, 1.0]), options)
-    assert points == options.steps + 1
+    scores, points = integrated_gradient_rows(evaluate, 3, options)
+    forwards = [alpha for alpha, _ in asked]
+    assert len(forwards) == len(set(forwards))  # a point several outputs want is computed once
+    assert points[0] == options.steps + 1 < points[1]  # the linear output adds up at the first points, the rise not
+    assert sum(len(rows) for _, rows in asked) == sum(points)  # no output is differentiated at a point it did not want
+    for output, function in enumerate([linear, steep, lambda points: outputs_of(points)[:, 2]]):
+        alone = integrated_gradients(function, inputs, baselines, options)
+        assert points[output] == alone.steps
+        torch.testing.assert_close(scores[output], alone.values[0])

@@ -11,7 +11,7 @@ from models.errors import InputError
 from models.explain import translation as explain_translation
 from models.explain.methods import METHODS, AttributionOptions
 from models.explain.sequence import token_scores
-from models.explain.translation import attribute_translation, forced_log_probabilities
+from models.explain.translation import OPTIONS, attribute_translation, forced_log_probabilities
 from models.translation.translators import load_translator
 
 pytestmark = pytest.mark.slow  # real weights, and the load is shared
@@ -100,16 +100,17 @@ def test_every_target_position_at_once_equals_one_decoder_step_at_a_time(transla
     torch.testing.assert_close(at_once, stepwise, atol=1e-4, rtol=1e-5)
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_the_batched_rows_equal_one_backward_pass_per_target_token(translator, method):
-    options = AttributionOptions(steps=4, max_steps=5)  # the same 5 points for every row: none added
+@pytest.mark.parametrize(("method", "options"), [*((method, AttributionOptions(steps=4, max_steps=5)) for method in METHODS),
+                                                ("integrated-gradients", OPTIONS)])  # each row its adaptive points
+def test_the_batched_rows_equal_one_backward_pass_per_target_token(translator, method, options):
     attribution = attribute_translation(translator, SENTENCE, "", method, options)
     source_ids, target_ids, rows, baseline = source_and_target(translator, SENTENCE)
-    expected = np.stack([token_scores(method, lambda points, t=t: one_step_at_a_time(
-        translator, source_ids, target_ids[:t + 1])(points)[:, t], rows, baseline, options).scores
-        for t in range(len(target_ids))])
-    np.testing.assert_allclose(attribution.scores, expected, atol=1e-4, rtol=1e-4)
-    assert attribution.steps == (5 if method == "integrated-gradients" else 0)
+    alone = [token_scores(method, lambda points, t=t: one_step_at_a_time(
+        translator, source_ids, target_ids[:t + 1])(points)[:, t], rows, baseline, options)
+        for t in range(len(target_ids))]
+    # float32 sums in other orders (a batch of rows against one row a pass) differed by up to 2e-4 over a row's points
+    np.testing.assert_allclose(attribution.scores, np.stack([row.scores for row in alone]), atol=1e-3, rtol=1e-3)
+    assert attribution.steps == max(row.steps for row in alone)
 
 
 @pytest.mark.parametrize("method", METHODS[:2])
