@@ -16,7 +16,7 @@ from models.training.finetune import efficientnet_lite0
 from models.vision import cam
 from models.vision.digits import DigitModels, small_cnn, small_vit
 from studio import image
-from studio.views.overlays import heat_overlay
+from studio.views.overlays import heat_overlay, jet, jet_from_table
 from tests.tests_paths import ASSETS
 
 PHOTOS = ASSETS / "images"
@@ -98,6 +98,12 @@ def test_classify_handler_gives_the_top_5_and_the_top_class_explanation(registry
 def test_explain_handler_refuses_a_class_the_model_does_not_have(registry):
     with pytest.raises(gr.Error, match="'unicorn' is not one of the model's classes"):
         image.explain(registry, str(PHOTOS / "coffee.jpg"), "efficientnet-lite0", "unicorn", "_conv_head", 0.5)
+
+
+def test_the_colour_table_gives_the_interpolated_jet_colours_within_half_a_level():
+    values = np.random.default_rng(0).random((200, 300), dtype=np.float32)
+    values[0, :3] = 0.0, 1.0, 0.5
+    assert np.abs(jet_from_table(values) - jet(values)).max() < 0.5
 
 
 def test_the_overlay_is_the_photo_where_the_heat_is_zero_and_painted_where_it_is_hot():
