@@ -51,7 +51,8 @@ EVENTS, OUTCOME, FAILURE, STOP, LOG = "events.jsonl", "outcome.json", "failure.j
 POLL_SECONDS = 0.1  # how often the studio reads new points and passes on a stop request
 MONITOR_SECONDS = 0.1  # how often torchrun checks its workers
 TERMINATE_SECONDS = 15  # after SIGTERM, how long torchrun has to end its workers before SIGKILL
-LOG_LINES = 5  # of the launcher's and workers' output, in the message when a worker is killed or the launcher fails
+LOG_LINES = 24  # of the launcher's and workers' output, in the message when a worker is killed or the launcher fails
+# (enough for the thread stacks Python prints when a worker aborts)
 PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for this process when its parent dies
 
 
@@ -310,6 +311,10 @@ def _work(options: argparse.Namespace) -> int:
             written = out / f"{OUTCOME}.part"
             written.write_text(json.dumps({**asdict(outcome), "message": message, "saved_model": saved_model}))
             written.rename(out / OUTCOME)
+        # Every rank tears down together: a rank that exits while another is still between its last collective
+        # and its own teardown closes the connection under that rank's gloo thread, which can abort it (SIGABRT
+        # in a thread with no Python frame, twice in full suites, rank 0 writing outcome.json at the time).
+        dist.barrier()
     finally:
         dist.destroy_process_group()
     return 0
