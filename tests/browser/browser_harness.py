@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -230,6 +230,19 @@ def uploads_finished(driver, since: int) -> list[dict]:
     """Finished file uploads (POST /gradio_api/upload) among the requests made after the first `since`."""
     return [r for r in network_requests(driver)[since:]
             if r["method"] == "POST" and "/gradio_api/upload" in r["url"] and r["done"] and r["status"] == 200]
+
+
+def click_when_free(driver, element, what: str) -> None:
+    """Click `element` once nothing lies over it: a tab's first events draw gradio's loading overlay (an svg) over
+    its components for a moment, which takes a click meant for them."""
+    def clicked(_):
+        try:
+            element.click()
+            return True
+        except ElementClickInterceptedException:
+            return False
+
+    wait_for(driver, clicked, UI_SECONDS, f"{what} to be free to click")
 
 
 def wait_for_upload(driver, since: int, what: str) -> None:

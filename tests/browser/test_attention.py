@@ -14,6 +14,7 @@ from tests.browser.browser_harness import (
     MODEL_SECONDS,
     UI_SECONDS,
     button,
+    click_when_free,
     network_requests,
     open_studio,
     open_tab,
@@ -60,7 +61,7 @@ def grid_shape(driver) -> tuple[int, int]:
 def choose_model(driver, title: str) -> None:
     """Pick the model in #attention-model whose title starts with `title`."""
     field = driver.find_element(By.CSS_SELECTOR, "#attention-model input[role='combobox']")
-    field.click()
+    click_when_free(driver, field, "the model dropdown")
     option = wait_for(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, f"li[role='option'][aria-label^='{title}']")),
                       UI_SECONDS, f"the {title!r} option")
     option.click()
