@@ -119,11 +119,9 @@ def forced_log_probabilities(translator: BergamotTranslator, source_ids: list[in
     def forward(rows: torch.Tensor) -> torch.Tensor:
         batch, length = rows.shape[:2]
         padding = torch.zeros(batch, length, dtype=torch.bool, device=rows.device)
-        x = model.placed(rows, 0)
-        for layer in model.encoder:
-            x = layer(x, padding)
-        y = target_inputs.to(x.dtype).expand(batch, -1, -1)
-        for layer in model.decoder:
+        state = model.encode_vectors(rows, padding)
+        y = target_inputs.to(rows.dtype).expand(batch, -1, -1)
+        for layer, keys_values in zip(model.decoder, state.memory_keys_values):
             ssru = layer.ssru
             forget = torch.sigmoid(ssru.forget(y))
             update = (1 - forget) * ssru.candidate(y)
@@ -132,7 +130,7 @@ def forced_log_probabilities(translator: BergamotTranslator, source_ids: list[in
                 cell = forget[:, position] * cell + update[:, position]
                 cells.append(cell)
             y = layer.ssru_norm(y + torch.relu(torch.stack(cells, 1)))
-            attended, _ = layer.cross_attention(y, layer.cross_attention.project_keys_values(x), padding)
+            attended, _ = layer.cross_attention(y, keys_values, state.key_padding)
             y = layer.cross_attention_norm(y + attended)
             y = layer.feed_forward_norm(y + layer.feed_forward(y))
         log_probabilities = (y @ output_weight.T.to(y.dtype) + output_bias.to(y.dtype)).float().log_softmax(-1)

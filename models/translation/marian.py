@@ -403,11 +403,10 @@ class Marian(nn.Module):
         cross-attention [layers, N, H, S], the state for the next position."""
         x, attention, next_state = self.decode_hidden(previous_ids, state)
         if state.shortlist is None:
-            logits = x @ self.embedding.weight.T + self.output_bias
-        else:
-            scored = state.shortlist.scores(x)
-            logits = scored.new_full((x.shape[0], self.config.vocab_size), float("-inf"))
-            logits = logits.index_copy(1, state.shortlist.ids, scored)
+            return self.shortlisted_log_probs(x, state), attention, next_state
+        scored = state.shortlist.scores(x)
+        logits = scored.new_full((x.shape[0], self.config.vocab_size), float("-inf"))
+        logits = logits.index_copy(1, state.shortlist.ids, scored)
         return logits.float().log_softmax(dim=-1), attention, next_state
 
     @classmethod
