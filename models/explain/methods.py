@@ -115,6 +115,29 @@ def path_points(forward: Callable[[torch.Tensor], torch.Tensor], inputs: torch.T
     return torch.cat(values), torch.cat(products)
 
 
+def trapezoid_errors(alpha: torch.Tensor, value: torch.Tensor, rate: torch.Tensor) -> torch.Tensor:
+    """Each piece of the path's error: its trapezoid minus its known answer f(end) − f(start). `alpha`, `value` (f)
+    and `rate` (df/dα) at the points in increasing α: [points] float64 each → [points − 1]."""
+    return alpha.diff() * (rate[1:] + rate[:-1]) / 2 - value.diff()
+
+
+def middles_of_worst(alpha: torch.Tensor, errors: torch.Tensor, most: int) -> list[float]:
+    """The middles of the at most `most` pieces whose |error| is largest, the largest first: the next points.
+    `alpha`: [points] in increasing order; `errors`: [points − 1], `trapezoid_errors`'s."""
+    worst = errors.abs().argsort(descending=True)[:most]
+    return ((alpha[worst] + alpha[worst + 1]) / 2).tolist()
+
+
+def trapezoid_total(alpha: torch.Tensor, products: torch.Tensor) -> torch.Tensor:
+    """The trapezoid rule's integral of `products` over α: `alpha` [points] in increasing order (float64),
+    `products` [points, …] at those points → […], in `products`' dtype."""
+    widths = alpha.diff()
+    weights = torch.zeros_like(alpha)  # each point's share of the trapezoids on either side of it
+    weights[1:] += widths / 2
+    weights[:-1] += widths / 2
+    return (weights.to(products.dtype).view(-1, *[1] * (products.dim() - 1)) * products).sum(0)
+
+
 def integrated_gradients(forward: Callable[[torch.Tensor], torch.Tensor], inputs: torch.Tensor,
                          baselines: torch.Tensor, options: AttributionOptions,
                          change: float | None = None) -> Attributed:
@@ -127,24 +150,18 @@ def integrated_gradients(forward: Callable[[torch.Tensor], torch.Tensor], inputs
     while True:
         order = torch.tensor(alphas, dtype=torch.float64).argsort()
         alpha, value, rate = torch.tensor(alphas, dtype=torch.float64)[order], values[order], rates[order]
-        widths = alpha.diff()
-        errors = widths * (rate[1:] + rate[:-1]) / 2 - value.diff()
+        errors = trapezoid_errors(alpha, value, rate)
         target = float(value[-1] - value[0]) if change is None else change
         missed = float(errors.sum()) + float(value[-1] - value[0]) - target  # Σ trapezoids − target
         budget = options.max_steps - len(alphas)
         if abs(missed) <= options.tolerance * abs(target) or budget <= 0:
             break
-        worst = errors.abs().argsort(descending=True)[:min(budget, options.points_per_round)]
-        middles = ((alpha[worst] + alpha[worst + 1]) / 2).tolist()
+        middles = middles_of_worst(alpha, errors, min(budget, options.points_per_round))
         new_values, new_products = path_points(forward, inputs, baselines, middles, options)
         alphas += middles
         values, products = torch.cat([values, new_values]), torch.cat([products, new_products])
         rates = torch.cat([rates, new_products.flatten(1).double().sum(1)])
-    weights = torch.zeros_like(alpha)  # each point's share of the trapezoids on either side of it
-    weights[1:] += widths / 2
-    weights[:-1] += widths / 2
-    total = (weights.to(products.dtype).view(-1, *[1] * (products.dim() - 1)) * products[order]).sum(0)
-    return Attributed(total[None], len(alphas))
+    return Attributed(trapezoid_total(alpha, products[order])[None], len(alphas))
 
 
 # Several outputs at once (the translation's every target token over the same source): the outputs' gradients come
@@ -218,18 +235,13 @@ def integrated_gradient_rows(evaluate: Callable[[dict[float, list[int]]], dict[f
             alpha, value = torch.tensor(alphas[row], dtype=torch.float64)[order], torch.tensor(values[row])[order]
             stacked = torch.stack(products[row])[order]
             rate = stacked.flatten(1).double().sum(1)  # df_o/dα at each point
-            widths = alpha.diff()
-            errors = widths * (rate[1:] + rate[:-1]) / 2 - value.diff()
+            errors = trapezoid_errors(alpha, value, rate)
             target = float(value[-1] - value[0])
             budget = options.max_steps - len(alpha)
             if abs(float(errors.sum())) <= options.tolerance * abs(target) or budget <= 0:
-                weights = torch.zeros_like(alpha)  # each point's share of the trapezoids on either side of it
-                weights[1:] += widths / 2
-                weights[:-1] += widths / 2
-                totals[row] = (weights.to(stacked.dtype).view(-1, *[1] * (stacked.dim() - 1)) * stacked).sum(0)
+                totals[row] = trapezoid_total(alpha, stacked)
                 continue
-            worst = errors.abs().argsort(descending=True)[:min(budget, options.points_per_round)]
-            for middle in ((alpha[worst] + alpha[worst + 1]) / 2).tolist():
+            for middle in middles_of_worst(alpha, errors, min(budget, options.points_per_round)):
                 wanted.setdefault(middle, []).append(row)
         pending = sorted({row for rows in wanted.values() for row in rows})
         if wanted:
