@@ -8,6 +8,7 @@ import logging
 import os
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from models.device import pick_device
 from models.errors import InputError
@@ -23,6 +24,7 @@ from studio import (
     i18n,
     image,
     mcp_tools,
+    page_cache,
     speech,
     training,
     translation,
@@ -110,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     demo.queue(default_concurrency_limit=LIMITS.fast_concurrency, max_size=LIMITS.queue_size)  # events that only draw are fast
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=f"{LIMITS.upload_mb}mb",
                 footer_links=classroom.footer_links(args.teacher), css=classroom.css(args.teacher),
-                i18n=i18n.I18N, head=i18n.HEAD, mcp_server=True, prevent_thread_lock=True)  # endpoints as MCP tools
+                i18n=i18n.I18N, head=i18n.HEAD, mcp_server=True, prevent_thread_lock=True,  # endpoints as MCP tools
+                app_kwargs={"middleware": [Middleware(page_cache.PageCache)]})
     import_model_libraries()  # once the page is served
     demo.block_thread()
 
