@@ -94,9 +94,10 @@ def forced_log_probabilities(translator: BergamotTranslator, source_ids: list[in
     """Teacher forcing on `target_ids`: source rows [batch, S, D] → log p(y_t | y_<t, source) for every target
     position t, [batch, T], every position in one pass. It computes what `Marian.decode_step` computes one position at
     a time (tests/models/explain/test_translation.py holds it to that), with each decoder layer's matrices applied
-    to all positions at once: only the SSRU's recurrence (c_t = f_t c_{t−1} + (1 − f_t) W x_t, elementwise) goes
-    position by position. The batched backward passes then see a few hundred operators instead of T decoder steps'
-    thousands, and the log-softmax runs over the shortlist's few hundred ids, not over 32,000 mostly −∞ logits."""
+    to all positions at once (`DecoderLayer.forward_sequence`, models/translation/marian.py): only the SSRU's
+    recurrence (c_t = f_t c_{t−1} + (1 − f_t) W x_t, elementwise) goes position by position. The batched backward
+    passes then see a few hundred operators instead of T decoder steps' thousands, and the log-softmax runs over the
+    shortlist's few hundred ids, not over 32,000 mostly −∞ logits."""
     model = translator.model
     device = translator.device
     if translator.shortlist is not None:
@@ -122,17 +123,7 @@ def forced_log_probabilities(translator: BergamotTranslator, source_ids: list[in
         state = model.encode_vectors(rows, padding)
         y = target_inputs.to(rows.dtype).expand(batch, -1, -1)
         for layer, keys_values in zip(model.decoder, state.memory_keys_values):
-            ssru = layer.ssru
-            forget = torch.sigmoid(ssru.forget(y))
-            update = (1 - forget) * ssru.candidate(y)
-            cell, cells = torch.zeros_like(y[:, 0]), []
-            for position in range(y.shape[1]):
-                cell = forget[:, position] * cell + update[:, position]
-                cells.append(cell)
-            y = layer.ssru_norm(y + torch.relu(torch.stack(cells, 1)))
-            attended, _ = layer.cross_attention(y, keys_values, state.key_padding)
-            y = layer.cross_attention_norm(y + attended)
-            y = layer.feed_forward_norm(y + layer.feed_forward(y))
+            y, _, _ = layer.forward_sequence(y, keys_values, state.key_padding)
         log_probabilities = (y @ output_weight.T.to(y.dtype) + output_bias.to(y.dtype)).float().log_softmax(-1)
         return log_probabilities[:, positions, where]
 

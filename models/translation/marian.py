@@ -10,7 +10,9 @@ cell), stored as an int8 Marian binary. This file reads that binary and rebuilds
 
 Every sub-layer is post-norm: x = LayerNorm(x + sublayer(x)) (Marian's "dan" postprocess).
 Decoding runs one target position at a time through `Marian.decode_step` (or `decode_hidden`, which greedy search
-scores over the shortlist itself); the search lives in models/translation/translators.py. Without gradients the
+scores over the shortlist itself); the search lives in models/translation/translators.py. Teacher forcing (attribution,
+models/explain/translation.py) runs every target position at once through `DecoderLayer.forward_sequence`, the same
+layer steps (`SSRU.gates`, `DecoderLayer.after_recurrence`) over a whole sequence. Without gradients the
 matrices run as `IntegerLinear`: the file's int8 values in a float16 GEMM, float32 arithmetic, half the bytes to read.
 """
 import math
@@ -247,11 +249,31 @@ class SSRU(nn.Module):
         self.candidate = IntegerLinear(config.d_model, config.d_model, bias=False)
         self.forget = IntegerLinear(config.d_model, config.d_model)
 
+    def gates(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The parts of the recurrence that depend on x alone: x [..., D] -> forget f [..., D], update (1 - f) * x W
+        [..., D], so that c = f * c + update. For one position or for every position of a sequence at once."""
+        forget = torch.sigmoid(self.forget(x))
+        return forget, (1 - forget) * self.candidate(x)
+
     def forward(self, x: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step: x [B, D], cell [B, D] -> output h [B, D], new cell [B, D]"""
-        forget = torch.sigmoid(self.forget(x))
-        cell = forget * cell + (1 - forget) * self.candidate(x)
+        forget, update = self.gates(x)
+        cell = forget * cell + update
         return F.relu(cell), cell
+
+    def forward_sequence(self, x: torch.Tensor, cell: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every position of a sequence, as `forward` one position after the other from `cell` (None: zeros, where
+        the decoder starts): x [B, T, D], cell [B, D] -> outputs h [B, T, D], the last position's cell [B, D].
+        The gates' matrices run over all T positions at once; only the elementwise recurrence loops over positions
+        (differentiable: attribution takes gradients through it)."""
+        forget, update = self.gates(x)
+        if cell is None:
+            cell = torch.zeros_like(x[:, 0])
+        cells = []
+        for position in range(x.shape[1]):
+            cell = forget[:, position] * cell + update[:, position]
+            cells.append(cell)
+        return F.relu(torch.stack(cells, 1)), cell
 
 
 class DecoderLayer(nn.Module):
@@ -264,15 +286,34 @@ class DecoderLayer(nn.Module):
         self.feed_forward = FeedForward(config)
         self.feed_forward_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
 
+    def after_recurrence(self, x: torch.Tensor, recurrent: torch.Tensor, memory_keys_values,
+                         key_padding: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The layer's steps after the SSRU, which mix nothing across target positions (the SSRU's norm, the
+        cross-attention over the source and its norm, the feed-forward and its norm), shared by `forward` (T = 1) and
+        `forward_sequence`: the layer's input x [B, T, D], the SSRU's output [B, T, D], key_padding [B, S] or None
+        -> output [B, T, D], cross-attention [B, H, T, S]"""
+        x = self.ssru_norm(x + recurrent)
+        attended, weights = self.cross_attention(x, memory_keys_values, key_padding)
+        x = self.cross_attention_norm(x + attended)
+        x = self.feed_forward_norm(x + self.feed_forward(x))
+        return x, weights
+
     def forward(self, x: torch.Tensor, cell: torch.Tensor, memory_keys_values, key_padding: torch.Tensor | None):
         """One step: x [B, D], cell [B, D], key_padding [B, S] or None (no padding)
         -> output [B, D], new cell [B, D], cross-attention [B, H, S]"""
         recurrent, cell = self.ssru(x, cell)
-        x = self.ssru_norm(x + recurrent)
-        attended, weights = self.cross_attention(x[:, None, :], memory_keys_values, key_padding)
-        x = self.cross_attention_norm(x + attended[:, 0])
-        x = self.feed_forward_norm(x + self.feed_forward(x))
-        return x, cell, weights[:, :, 0]
+        x, weights = self.after_recurrence(x[:, None], recurrent[:, None], memory_keys_values, key_padding)
+        return x[:, 0], cell, weights[:, :, 0]
+
+    def forward_sequence(self, x: torch.Tensor, memory_keys_values, key_padding: torch.Tensor | None,
+                         cell: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Every target position at once (teacher forcing), what `forward` gives one position after the other from
+        `cell` (None: zeros, the decoder's start): x [B, T, D], memory_keys_values from
+        `Attention.project_keys_values` (each [B, H, S, D/H]), key_padding [B, S] or None (no padding), cell [B, D]
+        -> output [B, T, D], the last position's cell [B, D], cross-attention [B, H, T, S]"""
+        recurrent, cell = self.ssru.forward_sequence(x, cell)
+        x, weights = self.after_recurrence(x, recurrent, memory_keys_values, key_padding)
+        return x, cell, weights
 
 
 @dataclass
