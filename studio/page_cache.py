@@ -34,7 +34,7 @@ class PageCache:
         messages = []
 
         async def keep(message):
-            messages.append(fresh(message))  # gradio's CORS layer outside adds the asking origin to the headers, in place
+            messages.append(fresh(message))  # gradio's CORS layer outside adds the asking origin in place
             await send(message)
 
         await self.app(scope, receive, keep)
