@@ -25,6 +25,7 @@ from studio import (
     image,
     mcp_tools,
     page_cache,
+    sessions,
     speech,
     training,
     translation,
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.preload or args.teacher:
         registry.preload(lambda fraction, message: logging.getLogger("studio").info(message))
     demo = build_app(registry, args.teacher)
+    sessions.use_lazy_session_configs()
     demo.queue(default_concurrency_limit=LIMITS.fast_concurrency, max_size=LIMITS.queue_size)  # events that only draw are fast
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=f"{LIMITS.upload_mb}mb",
                 footer_links=classroom.footer_links(args.teacher), css=classroom.css(args.teacher),
