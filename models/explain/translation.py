@@ -100,32 +100,30 @@ def forced_log_probabilities(translator: BergamotTranslator, source_ids: list[in
     shortlist's few hundred ids, not over 32,000 mostly −∞ logits."""
     model = translator.model
     device = translator.device
+    allowed = None
     if translator.shortlist is not None:
-        ids = torch.from_numpy(translator.shortlist.allowed(source_ids, model.config.vocab_size)).nonzero()[:, 0]
-    else:
-        ids = torch.arange(model.config.vocab_size)
-    wanted = torch.tensor(target_ids)
+        allowed = torch.from_numpy(translator.shortlist.allowed(source_ids, model.config.vocab_size))[None].to(device)
+    # the columns of `Marian.shortlisted_log_probs` (the shortlist's ids, as `encode_vectors` picks them) to read
+    ids = torch.arange(model.config.vocab_size, device=device) if allowed is None else allowed[0].nonzero()[:, 0]
+    wanted = torch.tensor(target_ids, device=device)
     where = torch.searchsorted(ids, wanted).clamp(max=len(ids) - 1)
     if not torch.equal(ids[where], wanted):
         raise ValueError("a target token outside the sentence's shortlist")  # greedy search picks only from it
-    ids, where = ids.to(device), where.to(device)
     with torch.inference_mode():  # the target's pieces are fixed: its embedded positions are constants
         previous = model.embedding(torch.tensor([target_ids[:-1]], device=device))
         start = previous.new_zeros(1, 1, model.config.d_model)  # Marian starts the target from a zero embedding
         target_inputs = model.placed(torch.cat([start, previous], 1), 0)  # [1, T, D]
-        output_weight, output_bias = model.embedding.weight[ids], model.output_bias[ids]
-    target_inputs, output_weight, output_bias = target_inputs.clone(), output_weight.clone(), output_bias.clone()
+    target_inputs = target_inputs.clone()
     positions = torch.arange(len(target_ids), device=device)
 
     def forward(rows: torch.Tensor) -> torch.Tensor:
         batch, length = rows.shape[:2]
         padding = torch.zeros(batch, length, dtype=torch.bool, device=rows.device)
-        state = model.encode_vectors(rows, padding)
+        state = model.encode_vectors(rows, padding, None if allowed is None else allowed.expand(batch, -1))
         y = target_inputs.to(rows.dtype).expand(batch, -1, -1)
         for layer, keys_values in zip(model.decoder, state.memory_keys_values):
             y, _, _ = layer.forward_sequence(y, keys_values, state.key_padding)
-        log_probabilities = (y @ output_weight.T.to(y.dtype) + output_bias.to(y.dtype)).float().log_softmax(-1)
-        return log_probabilities[:, positions, where]
+        return model.shortlisted_log_probs(y, state)[:, positions, where]
 
     return forward
 

@@ -327,9 +327,12 @@ class ShortlistedOutput:
     all_allowed: bool = False  # every row may produce all K ids (one sentence): no mask to apply
 
     def scores(self, x: torch.Tensor) -> torch.Tensor:
-        """x [N, D] -> logits over the K ids [N, K], -inf where a row's own shortlist lacks the id"""
+        """x [N, D] (or [N, T, D], every position of a row) -> logits over the K ids [N, K] ([N, T, K]), -inf where a
+        row's own shortlist lacks the id"""
         scored = x @ self.weight.T + self.bias
-        return scored if self.all_allowed else scored.masked_fill(~self.allowed, float("-inf"))
+        if self.all_allowed:
+            return scored
+        return scored.masked_fill(~self.allowed.view(len(self.allowed), *[1] * (x.dim() - 2), -1), float("-inf"))
 
 
 @dataclass
@@ -432,8 +435,9 @@ class Marian(nn.Module):
         return x, torch.stack(attentions), next_state
 
     def shortlisted_log_probs(self, hidden: torch.Tensor, state: DecoderState) -> torch.Tensor:
-        """hidden [N, D] -> log-probs over the shortlist's K ids [N, K] (state.shortlist.ids says which), or over the
-        whole vocabulary [N, V] without a shortlist. The same values as `decode_step`'s outside the -inf."""
+        """hidden [N, D] (or [N, T, D]) -> log-probs over the shortlist's K ids [N, K] ([N, T, K]; state.shortlist.ids
+        says which), or over the whole vocabulary V without a shortlist. The same values as `decode_step`'s outside
+        the -inf."""
         if state.shortlist is None:
             return (hidden @ self.embedding.weight.T + self.output_bias).float().log_softmax(dim=-1)
         return state.shortlist.scores(hidden).float().log_softmax(dim=-1)
