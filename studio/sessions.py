@@ -25,21 +25,20 @@ class LazyConfigs(dict):
     def __init__(self, blocks_config, ids):
         super().__init__()
         self.blocks_config, self.order = blocks_config, list(ids)
-        self.unmade = set(self.order)
+        self.ids = frozenset(self.order)  # the components whose config a read makes
 
     def __missing__(self, key):
-        if key not in self.unmade:
+        if key not in self.ids:
             raise KeyError(key)
         self[key] = self.blocks_config.config_for_block(key, [], self.blocks_config.blocks[key])
         return dict.__getitem__(self, key)
 
     def __contains__(self, key):
-        return key in self.unmade or super().__contains__(key)
+        return key in self.ids or super().__contains__(key)
 
     def items(self):
         """Every config, made now if it was not yet, in gradio's order (the blocks') and then any added since."""
-        known = set(self.order)
-        made_later = [key for key in dict.keys(self) if key not in known]
+        made_later = [key for key in dict.keys(self) if key not in self.ids]
         return [(key, self[key]) for key in self.order + made_later]
 
 
@@ -60,4 +59,3 @@ def use_lazy_session_configs() -> None:
     """gradio's StateHolder makes LazySessionState from now on (it looks the class up in its module at each new
     session)."""
     gradio.state_holder.SessionState = LazySessionState
-
